@@ -1,0 +1,26 @@
+"""One shape for API errors: DRF's `{field: [messages]}` for 400, `{detail}` for the rest."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+    response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, IntegrityError):
+        logger.warning("integrity error in API: %s", type(exc).__name__)
+        return Response(
+            {"non_field_errors": ["Conflicting write; retry the request."]}, status=status.HTTP_409_CONFLICT
+        )
+    return response

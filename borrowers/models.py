@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import crypto
+
+
+class Vulnerability(models.TextChoices):
+    ELDERLY = "elderly", _("Elderly")
+    DISABILITY = "disability", _("Disability")
+    UNEMPLOYED = "unemployed", _("Unemployed")
+    ILLNESS = "illness", _("Illness")
+    BEREAVEMENT = "bereavement", _("Bereavement")
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+
+
+ELDERLY_AGE = 65
+
+
+class BorrowerQuerySet(models.QuerySet):
+    def for_platform(self, platform) -> BorrowerQuerySet:
+        return self.filter(platform=platform)
+
+
+class Borrower(models.Model):
+    platform = models.ForeignKey("accounts.Platform", on_delete=models.PROTECT, related_name="borrowers")
+    external_id = models.CharField(_("external id"), max_length=100)
+    full_name = models.CharField(_("full name"), max_length=200)
+    region = models.CharField(_("region"), max_length=10, help_text="ISO 3166-2, e.g. CN-31, US-NY, GB-ENG")
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    national_id_encrypted = models.TextField(blank=True, editable=False)
+    national_id_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="en"
+    )
+    address = models.TextField(_("address"), blank=True)
+    vulnerabilities = models.JSONField(_("vulnerabilities"), default=list, blank=True)
+    lost_contact = models.BooleanField(_("lost contact"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["national_id_encrypted"])
+
+    objects = BorrowerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("borrower")
+        verbose_name_plural = _("borrowers")
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_borrower_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.external_id})"
+
+    def set_national_id(self, value: str | None) -> None:
+        value = (value or "").strip()
+        self.national_id_encrypted = crypto.encrypt(value) if value else ""
+        self.national_id_last4 = value[-4:] if value else ""
+
+    @property
+    def national_id_masked(self) -> str:
+        if not self.national_id_last4:
+            return ""
+        return "*" * 8 + self.national_id_last4
+
+    def effective_vulnerabilities(self, on: dt.date | None = None) -> list[str]:
+        """Declared vulnerabilities, plus `elderly` from the date of birth at 65+."""
+        found = list(self.vulnerabilities or [])
+        if self.date_of_birth and Vulnerability.ELDERLY not in found:
+            today = on or timezone.now().date()
+            dob = self.date_of_birth
+            age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+            if age >= ELDERLY_AGE:
+                found.append(Vulnerability.ELDERLY.value)
+        return found
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    HOME = "home", _("Home")
+    WORK = "work", _("Work")
+
+
+class Phone(models.Model):
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=PhoneKind.choices, default=PhoneKind.MOBILE)
+    autodial_consent = models.BooleanField(_("autodial consent"), default=False)
+    work_contact_prohibited = models.BooleanField(_("work contact prohibited"), default=False)
+    invalid = models.BooleanField(_("invalid"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class EmailKind(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    WORK = "work", _("Work")
+
+
+class Email(models.Model):
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(_("address"))
+    kind = models.CharField(_("kind"), max_length=10, choices=EmailKind.choices, default=EmailKind.PERSONAL)
+    invalid = models.BooleanField(_("invalid"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Relationship(models.TextChoices):
+    SPOUSE = "spouse", _("Spouse")
+    RELATIVE = "relative", _("Relative")
+    EMPLOYER = "employer", _("Employer")
+    REFERENCE = "reference", _("Reference")
+    EMERGENCY = "emergency", _("Emergency contact")
+
+
+class ThirdParty(models.Model):
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="third_parties")
+    name = models.CharField(_("name"), max_length=200)
+    relationship = models.CharField(
+        _("relationship"), max_length=20, choices=Relationship.choices, default=Relationship.REFERENCE
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HoldKind(models.TextChoices):
+    CEASE = "cease", _("Cease communication")
+    ATTORNEY = "attorney", _("Represented by attorney")
+    DISPUTE = "dispute", _("Debt disputed")
+    BANKRUPTCY = "bankruptcy", _("Bankruptcy")
+    DECEASED = "deceased", _("Deceased")
+    BREATHING_SPACE = "breathing_space", _("Breathing space")
+    MENTAL_HEALTH_CRISIS = "mental_health_crisis", _("Mental health crisis moratorium")
+    NO_WORK_CONTACT = "no_work_contact", _("No contact at work")
+
+
+class HoldQuerySet(models.QuerySet):
+    def active_at(self, at: dt.datetime) -> HoldQuerySet:
+        return self.filter(starts_at__lte=at).filter(models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=at))
+
+
+class Hold(models.Model):
+    """A reason to stop some or all outreach, for a period, possibly for one loan only."""
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(_("kind"), max_length=30, choices=HoldKind.choices)
+    loan = models.ForeignKey(
+        "cases.Loan", verbose_name=_("loan"), null=True, blank=True, on_delete=models.CASCADE, related_name="holds"
+    )
+    starts_at = models.DateTimeField(_("starts at"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        indexes = [models.Index(fields=["borrower", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.borrower_id})"
+
+    def is_active(self, at: dt.datetime) -> bool:
+        return self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+
+
+class Channel(models.TextChoices):
+    CALL = "call", _("Call")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Field visit")
+
+
+class OptOut(models.Model):
+    """The borrower asked not to be contacted on a channel, or at one number/address of it."""
+
+    OPT_OUT_CHANNELS = [c for c in Channel.choices if c[0] != Channel.VISIT]
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="opt_outs")
+    channel = models.CharField(_("channel"), max_length=10, choices=OPT_OUT_CHANNELS)
+    to = models.CharField(_("number or address"), max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.to or '*'}"

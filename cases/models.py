@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+ZERO = Decimal("0.00")
+
+
+class Product(models.TextChoices):
+    CREDIT_CARD = "credit_card", _("Credit card")
+    CONSUMER_LOAN = "consumer_loan", _("Consumer loan")
+    WALLET_LOAN = "wallet_loan", _("Wallet loan")
+    MICROLOAN = "microloan", _("Microloan")
+    MORTGAGE = "mortgage", _("Mortgage")
+
+
+class Stage(models.TextChoices):
+    """Collection stages by days past due (账龄): pre-due reminder, then M1, M2, M3, M3+."""
+
+    PRE_DUE = "pre_due", _("Pre-due reminder")
+    M1 = "m1", _("M1 (1-30 days)")
+    M2 = "m2", _("M2 (31-60 days)")
+    M3 = "m3", _("M3 (61-90 days)")
+    M3_PLUS = "m3_plus", _("M3+ (90+ days)")
+
+
+def stage_for_dpd(dpd: int) -> str:
+    if dpd <= 0:
+        return Stage.PRE_DUE
+    if dpd <= 30:
+        return Stage.M1
+    if dpd <= 60:
+        return Stage.M2
+    if dpd <= 90:
+        return Stage.M3
+    return Stage.M3_PLUS
+
+
+class LoanQuerySet(models.QuerySet):
+    def for_platform(self, platform) -> LoanQuerySet:
+        return self.filter(platform=platform)
+
+
+class Loan(models.Model):
+    platform = models.ForeignKey("accounts.Platform", on_delete=models.PROTECT, related_name="loans")
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="loans")
+    external_id = models.CharField(_("external id"), max_length=100)
+    product = models.CharField(_("product"), max_length=20, choices=Product.choices, default=Product.CONSUMER_LOAN)
+    currency = models.CharField(_("currency"), max_length=3)
+    principal = models.DecimalField(_("principal"), max_digits=14, decimal_places=2)
+    annual_rate = models.DecimalField(_("annual rate"), max_digits=7, decimal_places=4, null=True, blank=True)
+    disbursed_on = models.DateField(_("disbursed on"))
+    statute_limitations_date = models.DateField(_("statute of limitations date"), null=True, blank=True)
+    # Derived from installments and payments; recomputed by cases.services / the delinquency refresh.
+    outstanding = models.DecimalField(_("outstanding"), max_digits=14, decimal_places=2, default=ZERO)
+    overdue_amount = models.DecimalField(_("overdue amount"), max_digits=14, decimal_places=2, default=ZERO)
+    dpd = models.IntegerField(_("days past due"), default=0)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.PRE_DUE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = LoanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_loan_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Installment(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
+    seq = models.PositiveIntegerField(_("number"))
+    due_date = models.DateField(_("due date"))
+    principal_due = models.DecimalField(_("principal due"), max_digits=14, decimal_places=2)
+    interest_due = models.DecimalField(_("interest due"), max_digits=14, decimal_places=2, default=ZERO)
+    fee_due = models.DecimalField(_("fee due"), max_digits=14, decimal_places=2, default=ZERO)
+    principal_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    interest_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    fee_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    # Amounts forgiven by an approved waiver or settlement (repayment_plans).
+    waived = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    paid_off_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["loan", "seq"]
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        constraints = [models.UniqueConstraint(fields=["loan", "seq"], name="uniq_installment_seq")]
+        indexes = [models.Index(fields=["due_date"], name="inst_unpaid_due", condition=Q(paid_off_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id}#{self.seq}"
+
+    @property
+    def total_due(self) -> Decimal:
+        return self.principal_due + self.interest_due + self.fee_due
+
+    @property
+    def total_paid(self) -> Decimal:
+        return self.principal_paid + self.interest_paid + self.fee_paid
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.total_due - self.total_paid - self.waived, ZERO)
+
+
+class Payment(models.Model):
+    platform = models.ForeignKey("accounts.Platform", on_delete=models.PROTECT, related_name="payments")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
+    external_id = models.CharField(_("external id"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    paid_at = models.DateTimeField(_("paid at"))
+    method = models.CharField(_("method"), max_length=50, blank=True)
+    unallocated = models.DecimalField(_("unallocated"), max_digits=14, decimal_places=2, default=ZERO)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-paid_at"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_payment_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.amount} {self.currency}"
+
+
+class PaymentAllocation(models.Model):
+    """How a payment was applied: fees, then interest, then principal, oldest installment first."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    installment = models.ForeignKey(Installment, on_delete=models.CASCADE, related_name="allocations")
+    fee = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    interest = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    principal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.fee + self.interest + self.principal
+
+
+class RiskSegment(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status=CaseStatus.OPEN)
+
+    def for_platform(self, platform) -> CaseQuerySet:
+        return self.filter(platform=platform)
+
+    def visible_to(self, user) -> CaseQuerySet:
+        """The one place that says which cases a signed-in user may see."""
+        from accounts.models import Role
+
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.role == Role.AGENCY_COLLECTOR:
+            return self.filter(agency_id=user.agency_id) if user.agency_id else self.none()
+        if user.role == Role.SUPERVISOR:
+            if not user.team_id:
+                return self.filter(agency__isnull=True)
+            # The team's cases and the unassigned pool the supervisor distributes.
+            return self.filter(Q(assigned_to__team_id=user.team_id) | Q(assigned_to__isnull=True, agency__isnull=True))
+        return self.filter(assigned_to=user)
+
+
+class Case(models.Model):
+    platform = models.ForeignKey("accounts.Platform", on_delete=models.PROTECT, related_name="cases")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="cases")
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.PRE_DUE)
+    dpd = models.IntegerField(_("days past due"), default=0)
+    overdue_amount = models.DecimalField(_("overdue amount"), max_digits=14, decimal_places=2, default=ZERO)
+    risk_segment = models.CharField(
+        _("risk segment"), max_length=10, choices=RiskSegment.choices, default=RiskSegment.LOW
+    )
+    risk_score = models.IntegerField(_("risk score"), default=0)
+    priority = models.IntegerField(_("priority"), default=0, db_index=True)
+    assigned_to = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    next_action_at = models.DateTimeField(_("next action at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=50, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(fields=["loan"], condition=Q(status="open"), name="one_open_case_per_loan"),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-priority"], name="case_queue"),
+            models.Index(fields=["platform", "status", "stage"], name="case_platform_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.loan_id}"
+
+
+class CaseEvent(models.Model):
+    """A domain event on a case: who changed what, from what to what, and why."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        ASSIGNED = "assigned", _("Assigned")
+        PLACED = "placed", _("Placed with agency")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+        PAYMENT = "payment", _("Payment received")
+        NOTE = "note", _("Note")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    old_value = models.CharField(max_length=100, blank=True)
+    new_value = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from borrowers.models import Channel
+from contacts.models import ActorKind, AppendOnlyError, Party
+
+
+class RulePack(models.Model):
+    """A versioned set of rule parameters. Editing makes a new version; old ones stay for replay."""
+
+    code = models.CharField(_("code"), max_length=10)
+    version = models.PositiveIntegerField(_("version"))
+    params = models.JSONField(_("parameters"))
+    note = models.TextField(_("change note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("rule pack")
+        verbose_name_plural = _("rule packs")
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="uniq_rule_pack_version")]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class DecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Decisions are immutable.")
+
+    def delete(self):
+        raise AppendOnlyError("Decisions are immutable.")
+
+
+class Decision(models.Model):
+    """The gate's verdict on one outreach action, with everything needed to replay it."""
+
+    platform = models.ForeignKey("accounts.Platform", on_delete=models.PROTECT, related_name="+")
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="decisions")
+    loan = models.ForeignKey("cases.Loan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="decisions")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    party = models.CharField(max_length=12, choices=Party.choices, default=Party.BORROWER)
+    third_party = models.ForeignKey(
+        "borrowers.ThirdParty", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to = models.CharField(max_length=254, blank=True)
+    message_digest = models.CharField(max_length=64, blank=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_platform = models.ForeignKey(
+        "accounts.Platform", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    dry_run = models.BooleanField(default=False)
+    allowed = models.BooleanField()
+    results = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    facts = models.JSONField(default=dict)
+    rule_pack = models.CharField(max_length=30)
+    pack_versions = models.JSONField(default=dict)
+    next_allowed_at = models.DateTimeField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    override_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="overrides")
+    override_reason = models.TextField(blank=True)
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        verbose_name = _("compliance decision")
+        verbose_name_plural = _("compliance decisions")
+        indexes = [models.Index(fields=["borrower", "evaluated_at"], name="decision_borrower_time")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {'allowed' if self.allowed else 'blocked'} {self.channel}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Decisions are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Decisions are immutable.")

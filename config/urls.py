@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("", include("borrowers.api_urls")),
+    path("", include("cases.api_urls")),
+    path("", include("compliance.api_urls")),
+    path("", include("contacts.api_urls")),
+    path("", include("repayment_plans.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accounts.urls")),
+    path("", include("cases.urls")),
+    path("", include("contacts.urls")),
+    path("", include("compliance.urls")),
+    path("", include("repayment_plans.urls")),
+]

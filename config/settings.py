@@ -6,6 +6,7 @@ import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import ImproperlyConfiguredEnv, env_bool, env_choice, env_int, env_list, env_str
 
@@ -180,6 +181,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat copies these into django-celery-beat's tables, where an administrator can change them.
+CELERY_BEAT_SCHEDULE = {
+    "delinquency-refresh-daily": {
+        "task": "cases.refresh_delinquency",
+        "schedule": crontab(minute=5, hour=0),
+    },
+}
 
 # --- Email -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

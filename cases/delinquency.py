@@ -1,0 +1,274 @@
+"""The delinquency refresh: loans' balances, DPD and stage, and the collection cases that follow.
+
+Set-based on purpose: each step is one UPDATE or one INSERT over every loan in scope, so the daily
+run over a million loans is a handful of statements, not a Python loop per loan. The same function
+runs for one loan after a payment (`loan_ids=[id]`) and for the whole book from beat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+from django.db.models import Case as When_
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest, Round
+from django.utils import timezone
+
+from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSegment, Stage
+
+# A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
+PRE_DUE_WINDOW_DAYS = 3
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class DaysBetween(Func):
+    """Whole days from `start` to `end` (end - start), on PostgreSQL and SQLite alike."""
+
+    output_field = models.IntegerField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+@dataclass
+class RefreshResult:
+    loans_updated: int = 0
+    cases_opened: int = 0
+    cases_closed: int = 0
+    stage_changes: int = 0
+    opened_case_ids: list[int] = field(default_factory=list)
+    closed_case_ids: list[int] = field(default_factory=list)
+    stage_changed_case_ids: list[int] = field(default_factory=list)
+
+
+def _remaining_expr(prefix: str = "") -> ExpressionWrapper:
+    p = prefix
+    return ExpressionWrapper(
+        Greatest(
+            F(f"{p}principal_due")
+            + F(f"{p}interest_due")
+            + F(f"{p}fee_due")
+            - F(f"{p}principal_paid")
+            - F(f"{p}interest_paid")
+            - F(f"{p}fee_paid")
+            - F(f"{p}waived"),
+            Value(0),
+            output_field=MONEY,
+        ),
+        output_field=MONEY,
+    )
+
+
+def _sum_remaining(*, due_before: dt.date | None = None) -> Coalesce:
+    installments = Installment.objects.filter(loan=OuterRef("pk"))
+    if due_before is not None:
+        installments = installments.filter(due_date__lt=due_before)
+    total = (
+        installments.order_by().values("loan").annotate(total=Round(models.Sum(_remaining_expr()), 2)).values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _stage_expr(dpd_field: str = "dpd") -> When_:
+    return When_(
+        When(**{f"{dpd_field}__lte": 0}, then=Value(Stage.PRE_DUE.value)),
+        When(**{f"{dpd_field}__lte": 30}, then=Value(Stage.M1.value)),
+        When(**{f"{dpd_field}__lte": 60}, then=Value(Stage.M2.value)),
+        When(**{f"{dpd_field}__lte": 90}, then=Value(Stage.M3.value)),
+        default=Value(Stage.M3_PLUS.value),
+        output_field=models.CharField(),
+    )
+
+
+def _update_loans(loans: models.QuerySet, today: dt.date) -> int:
+    unpaid = Installment.objects.annotate(left=_remaining_expr()).filter(left__gt=0)
+    oldest_overdue = Subquery(
+        unpaid.filter(loan=OuterRef("pk"), due_date__lt=today).order_by("due_date").values("due_date")[:1]
+    )
+    updated = loans.update(
+        outstanding=_sum_remaining(),
+        overdue_amount=_sum_remaining(due_before=today),
+        dpd=Coalesce(DaysBetween(Value(today), oldest_overdue), Value(0)),
+    )
+    # A second statement: the stage reads the DPD just written.
+    loans.update(stage=_stage_expr())
+    return updated
+
+
+def _loans_needing_a_case(loans: models.QuerySet, today: dt.date) -> models.QuerySet:
+    upcoming = Installment.objects.annotate(left=_remaining_expr()).filter(
+        loan=OuterRef("pk"),
+        left__gt=0,
+        due_date__gte=today,
+        due_date__lte=today + dt.timedelta(days=PRE_DUE_WINDOW_DAYS),
+    )
+    return loans.filter(outstanding__gt=0).filter(Q(dpd__gt=0) | Q(models.Exists(upcoming)))
+
+
+def _open_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult) -> None:
+    candidates = (
+        _loans_needing_a_case(loans, today)
+        .exclude(cases__status=CaseStatus.OPEN)
+        .values_list("id", "platform_id", "borrower_id", "dpd", "stage", "overdue_amount")
+    )
+    new_cases = [
+        Case(
+            loan_id=loan_id,
+            platform_id=platform_id,
+            borrower_id=borrower_id,
+            dpd=dpd,
+            stage=stage,
+            overdue_amount=overdue,
+            next_action_at=now,
+        )
+        for loan_id, platform_id, borrower_id, dpd, stage, overdue in candidates.iterator(chunk_size=5000)
+    ]
+    if not new_cases:
+        return
+    Case.objects.bulk_create(new_cases, batch_size=2000)
+    opened = list(
+        Case.objects.filter(loan_id__in=[c.loan_id for c in new_cases], status=CaseStatus.OPEN).values_list(
+            "id", "stage"
+        )
+    )
+    CaseEvent.objects.bulk_create(
+        [CaseEvent(case_id=cid, kind=CaseEvent.Kind.OPENED, new_value=stage, at=now) for cid, stage in opened],
+        batch_size=2000,
+    )
+    result.cases_opened = len(opened)
+    result.opened_case_ids = [cid for cid, _ in opened]
+
+
+def _restage_open_cases(loans: models.QuerySet, now: dt.datetime, result: RefreshResult) -> None:
+    open_cases = Case.objects.open().filter(loan__in=loans)
+    changed = list(open_cases.exclude(stage=F("loan__stage")).values_list("id", "stage", "loan__stage", "loan__dpd"))
+    if changed:
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case_id=cid,
+                    kind=CaseEvent.Kind.STAGE_CHANGED,
+                    old_value=old,
+                    new_value=new,
+                    at=now,
+                    data={"dpd": dpd},
+                )
+                for cid, old, new, dpd in changed
+            ],
+            batch_size=2000,
+        )
+        result.stage_changes = len(changed)
+        result.stage_changed_case_ids = [c[0] for c in changed]
+    loan = Loan.objects.filter(pk=OuterRef("loan_id"))
+    open_cases.update(
+        dpd=Subquery(loan.values("dpd")[:1]),
+        stage=Subquery(loan.values("stage")[:1]),
+        overdue_amount=Subquery(loan.values("overdue_amount")[:1], output_field=MONEY),
+    )
+
+
+def _close_cured_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult) -> None:
+    still_needed = _loans_needing_a_case(loans, today).values("id")
+    cured = Case.objects.open().filter(loan__in=loans).exclude(loan__in=still_needed)
+    closing = list(cured.values_list("id", "stage", "loan__outstanding"))
+    if not closing:
+        return
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=cid,
+                kind=CaseEvent.Kind.CLOSED,
+                old_value=stage,
+                new_value="paid_off" if outstanding <= 0 else "cured",
+                at=now,
+            )
+            for cid, stage, outstanding in closing
+        ],
+        batch_size=2000,
+    )
+    ids = [c[0] for c in closing]
+    Case.objects.filter(id__in=ids, loan__outstanding__lte=0).update(
+        status=CaseStatus.CLOSED, closed_at=now, close_reason="paid_off"
+    )
+    Case.objects.filter(id__in=ids, status=CaseStatus.OPEN).update(
+        status=CaseStatus.CLOSED, closed_at=now, close_reason="cured"
+    )
+    result.cases_closed = len(ids)
+    result.closed_case_ids = ids
+
+
+def _rescore_open_cases(loans: models.QuerySet, today: dt.date) -> None:
+    """A transparent scorecard; every point is explained in docs and on the case page."""
+    from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt
+    from repayment_plans.models import Promise, PromiseStatus
+
+    open_cases = Case.objects.open().filter(loan__in=loans)
+    broken = (
+        Promise.objects.filter(case__loan_id=OuterRef("loan_id"), status=PromiseStatus.BROKEN)
+        .order_by()
+        .values("case__loan_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    since = timezone.now() - dt.timedelta(days=14)
+    talked = ContactAttempt.objects.filter(
+        borrower_id=OuterRef("borrower_id"), outcome__in=CONVERSATION_OUTCOMES, at__gte=since
+    )
+    paid_recently = Loan.objects.filter(
+        pk=OuterRef("loan_id"), payments__paid_at__gte=timezone.now() - dt.timedelta(days=30)
+    )
+    score = (
+        When_(
+            When(dpd__lte=7, then=Value(0)),
+            When(dpd__lte=30, then=Value(10)),
+            When(dpd__lte=60, then=Value(25)),
+            When(dpd__lte=90, then=Value(40)),
+            default=Value(55),
+        )
+        + When_(
+            When(overdue_amount__lt=1000, then=Value(0)),
+            When(overdue_amount__lt=5000, then=Value(10)),
+            When(overdue_amount__lt=20000, then=Value(20)),
+            default=Value(30),
+        )
+        + Coalesce(Subquery(broken, output_field=models.IntegerField()), Value(0)) * Value(15)
+        + When_(When(models.Exists(talked), then=Value(0)), default=Value(10))
+        - When_(When(models.Exists(paid_recently), then=Value(15)), default=Value(0))
+    )
+    open_cases.update(risk_score=score)
+    open_cases.update(
+        risk_segment=When_(
+            When(risk_score__lt=25, then=Value(RiskSegment.LOW.value)),
+            When(risk_score__lt=50, then=Value(RiskSegment.MEDIUM.value)),
+            default=Value(RiskSegment.HIGH.value),
+        ),
+        priority=F("risk_score"),
+    )
+
+
+def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | None = None) -> RefreshResult:
+    """Recompute balances, DPD and stages; open, re-stage, rescore and close cases. Idempotent."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    result = RefreshResult()
+    loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=loan_ids)
+    with transaction.atomic():
+        result.loans_updated = _update_loans(loans, today)
+        _open_cases(loans, today, now, result)
+        _restage_open_cases(loans, now, result)
+        _close_cured_cases(loans, today, now, result)
+        _rescore_open_cases(loans, today)
+    return result

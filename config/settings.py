@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "contacts",
     "compliance",
     "repayment_plans",
+    "outreach",
+    "webhooks",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,9 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("contacts.api_urls")),
     path("", include("repayment_plans.api_urls")),
+    path("", include("repayment_plans.plan_urls")),
+    path("", include("outreach.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,4 +25,6 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("compliance.urls")),
     path("", include("repayment_plans.urls")),
+    path("", include("outreach.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "repayment_plans",
     "outreach",
     "webhooks",
+    "supervision",
 ]
 
 MIDDLEWARE = [

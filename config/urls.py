@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("repayment_plans.urls")),
     path("", include("outreach.urls")),
     path("", include("webhooks.urls")),
+    path("", include("supervision.urls")),
 ]

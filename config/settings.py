@@ -190,7 +190,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.refresh_delinquency",
         "schedule": crontab(minute=5, hour=0),
     },
+    # After the delinquency refresh: promises past their grace period, plans with a missed installment.
+    "repayment-plans-check-daily": {
+        "task": "repayment_plans.promises_and_plans_check",
+        "schedule": crontab(minute=20, hour=0),
+    },
 }
+
+# --- Repayment plans ---------------------------------------------------------------------------
+# Days after a promise's date (or a plan installment's due date) before a missing payment counts as broken.
+PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 2)
+PLAN_GRACE_DAYS = env_int("PLAN_GRACE_DAYS", 5)
 
 # --- Email -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,163 @@
+"""Borrower API: borrowers with their contact points, holds and opt-outs."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import request_platform
+from accounts.authentication import PlatformPrincipal
+from cases.models import Loan
+
+from . import selectors, services
+from .filters import BorrowerFilterSet
+from .models import Hold, OptOut
+from .serializers import (
+    BorrowerInputSerializer,
+    BorrowerOutputSerializer,
+    BorrowerUpdateSerializer,
+    HoldInputSerializer,
+    HoldLiftSerializer,
+    HoldOutputSerializer,
+    OptOutInputSerializer,
+    OptOutOutputSerializer,
+)
+
+
+class PlatformApiMixin:
+    """Keeps simple-history working under a platform key.
+
+    DRF copies the authenticated principal onto the Django request, where simple-history's middleware
+    takes it as the history user; a PlatformPrincipal is not a User and every write would fail. For a
+    platform key the Django-level user is reset to anonymous (history_user stays empty); DRF's
+    `request.user` is untouched. (Belongs in accounts once, for every API; see the report.)
+    """
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.user, PlatformPrincipal):
+            request._request.user = AnonymousUser()
+
+
+def _acting_user(request):
+    """The signed-in staff user, or None for a platform key (kept on the created_by fields)."""
+    return None if request_platform(request) is not None else request.user
+
+
+class BorrowerListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = BorrowerOutputSerializer
+    filterset_class = BorrowerFilterSet
+
+    def get_queryset(self):
+        return selectors.borrower_list(request=self.request)
+
+    @extend_schema(responses=BorrowerOutputSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(BorrowerOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=BorrowerInputSerializer, responses={201: BorrowerOutputSerializer})
+    def post(self, request):
+        serializer = BorrowerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        platform = selectors.write_platform(request=request)
+        borrower = services.borrower_create(platform=platform, **serializer.validated_data)
+        borrower = selectors.borrower_list(request=request).get(pk=borrower.pk)
+        return Response(BorrowerOutputSerializer(borrower).data, status=status.HTTP_201_CREATED)
+
+
+class BorrowerDetailApi(PlatformApiMixin, APIView):
+    serializer_class = BorrowerOutputSerializer
+
+    @extend_schema(responses=BorrowerOutputSerializer)
+    def get(self, request, external_id: str):
+        borrower = selectors.borrower_get(request=request, external_id=external_id)
+        return Response(BorrowerOutputSerializer(borrower).data)
+
+    @extend_schema(request=BorrowerUpdateSerializer, responses=BorrowerOutputSerializer)
+    def patch(self, request, external_id: str):
+        borrower = selectors.borrower_get(request=request, external_id=external_id)
+        serializer = BorrowerUpdateSerializer(borrower, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.borrower_update(borrower=borrower, data=serializer.validated_data)
+        borrower = selectors.borrower_get(request=request, external_id=external_id)
+        return Response(BorrowerOutputSerializer(borrower).data)
+
+
+class BorrowerHoldListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = HoldOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Hold.objects.none()
+        borrower = selectors.borrower_get(request=self.request, external_id=self.kwargs["external_id"])
+        return selectors.hold_list(borrower=borrower)
+
+    @extend_schema(responses=HoldOutputSerializer(many=True))
+    def get(self, request, external_id: str):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(HoldOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=HoldInputSerializer, responses={201: HoldOutputSerializer})
+    def post(self, request, external_id: str):
+        borrower = selectors.borrower_get(request=request, external_id=external_id)
+        serializer = HoldInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        loan = None
+        if data.pop("loan", None):
+            loan = Loan.objects.filter(
+                platform_id=borrower.platform_id, external_id=serializer.validated_data["loan"]
+            ).first()
+            if loan is None:
+                raise ValidationError({"loan": ["Unknown loan external id."]})
+        hold = services.hold_create(borrower=borrower, loan=loan, created_by=_acting_user(request), **data)
+        return Response(HoldOutputSerializer(hold).data, status=status.HTTP_201_CREATED)
+
+
+class HoldDetailApi(PlatformApiMixin, APIView):
+    serializer_class = HoldOutputSerializer
+
+    @extend_schema(responses=HoldOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(HoldOutputSerializer(selectors.hold_get(request=request, pk=pk)).data)
+
+    @extend_schema(request=HoldLiftSerializer, responses=HoldOutputSerializer, summary="Lift a hold")
+    def patch(self, request, pk: int):
+        hold = selectors.hold_get(request=request, pk=pk)
+        serializer = HoldLiftSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        hold = services.hold_lift(hold=hold, ends_at=serializer.validated_data.get("ends_at"))
+        return Response(HoldOutputSerializer(selectors.hold_get(request=request, pk=hold.pk)).data)
+
+
+class BorrowerOptOutListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = OptOutOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OptOut.objects.none()
+        borrower = selectors.borrower_get(request=self.request, external_id=self.kwargs["external_id"])
+        return selectors.opt_out_list(borrower=borrower)
+
+    @extend_schema(responses=OptOutOutputSerializer(many=True))
+    def get(self, request, external_id: str):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OptOutOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=OptOutInputSerializer, responses={201: OptOutOutputSerializer})
+    def post(self, request, external_id: str):
+        borrower = selectors.borrower_get(request=request, external_id=external_id)
+        serializer = OptOutInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        opt_out = services.opt_out_create(
+            borrower=borrower,
+            channel=serializer.validated_data["channel"],
+            to=serializer.validated_data.get("to") or "",
+            created_by=_acting_user(request),
+        )
+        return Response(OptOutOutputSerializer(opt_out).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import django_filters
+
+from .models import Borrower
+
+
+class BorrowerFilterSet(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="region", lookup_expr="iexact")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    lost_contact = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Borrower
+        fields = ["region", "updated_since", "lost_contact"]

@@ -1,0 +1,218 @@
+"""Input validators shared by the platform API serializers (regions, time zones, phones, currencies)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .regions import ISO_3166_2, KNOWN_REGIONS, normalize_region
+
+# ISO 4217 active codes (2024 list, plus the precious-metal/fund codes lenders never send left out).
+ISO_4217_CODES: frozenset[str] = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CRC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SLL",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "UYU",
+        "UZS",
+        "VED",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XCD",
+        "XCG",
+        "XOF",
+        "XPF",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+        "ZWL",
+    ]
+)
+
+
+def validate_region(value: str) -> str:
+    region = normalize_region(value)
+    if not ISO_3166_2.match(region):
+        raise ValidationError(_("Enter an ISO 3166-2 region code such as CN-31, US-NY or GB-ENG."))
+    if region not in KNOWN_REGIONS:
+        raise ValidationError(_("Unknown region %(region)s.") % {"region": region})
+    return region
+
+
+def validate_timezone(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(_("Unknown IANA time zone %(tz)s.") % {"tz": value})
+    return value
+
+
+def normalize_e164(value: str) -> str:
+    """A valid phone number in E.164 ("+8613912345678"), or a ValidationError."""
+    raw = (value or "").strip()
+    if not raw.startswith("+"):
+        raise ValidationError(_("Enter the number in E.164 format, e.g. +8613912345678."))
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(_("Enter a valid phone number in E.164 format."))
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(_("Enter a valid phone number in E.164 format."))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_currency(value: str) -> str:
+    if not (len(value) == 3 and value.isascii() and value.isupper() and value.isalpha()):
+        raise ValidationError(_("Enter an ISO 4217 currency code of three capital letters, e.g. CNY."))
+    if value not in ISO_4217_CODES:
+        raise ValidationError(_("Unknown ISO 4217 currency code %(code)s.") % {"code": value})
+    return value

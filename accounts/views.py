@@ -1,0 +1,56 @@
+"""Signing in and out, and the language switch."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .forms import LanguageForm, SignInForm
+
+
+class SignInView(auth_views.LoginView):
+    """The site's front door: the sign-in form for visitors, the work list for everyone signed in."""
+
+    template_name = "accounts/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language and remember it.
+
+    Django's own `set_language` only writes the cookie; a signed-in user's `User.language` wins over
+    the cookie (accounts.middleware.UserLanguageMiddleware), so it has to be saved on the user too.
+    """
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("home") if request.user.is_authenticated else reverse("login")
+    response: HttpResponseRedirect = redirect(next_url)
+    if not form.is_valid():
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    translation.activate(language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Case, CaseEvent, Installment, Loan, Payment, PaymentAllocation
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Inlines for records that only services write (allocations, events): shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class InstallmentInline(admin.TabularInline):
+    model = Installment
+    extra = 0
+    fields = (
+        "seq",
+        "due_date",
+        "principal_due",
+        "interest_due",
+        "fee_due",
+        "principal_paid",
+        "interest_paid",
+        "fee_paid",
+        "waived",
+        "paid_off_at",
+    )
+    # Paid amounts follow from payment allocations; editing them here would desynchronise the two.
+    readonly_fields = ("principal_paid", "interest_paid", "fee_paid", "waived", "paid_off_at")
+
+
+@admin.register(Loan)
+class LoanAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "external_id",
+        "borrower",
+        "platform",
+        "product",
+        "currency",
+        "principal",
+        "outstanding",
+        "overdue_amount",
+        "dpd",
+        "stage",
+    )
+    list_filter = ("platform", "stage", "product", "currency")
+    list_select_related = ("borrower", "platform")
+    search_fields = ("external_id", "borrower__full_name", "borrower__external_id")
+    raw_id_fields = ("borrower",)
+    # Derived by the delinquency refresh: read here, recomputed there.
+    readonly_fields = ("outstanding", "overdue_amount", "dpd", "stage", "created_at", "updated_at")
+    inlines = [InstallmentInline]
+    show_full_result_count = False
+
+
+@admin.register(Installment)
+class InstallmentAdmin(SimpleHistoryAdmin):
+    list_display = ("loan", "seq", "due_date", "principal_due", "interest_due", "fee_due", "waived", "paid_off_at")
+    list_select_related = ("loan",)
+    raw_id_fields = ("loan",)
+    search_fields = ("loan__external_id",)
+    date_hierarchy = "due_date"
+    readonly_fields = ("principal_paid", "interest_paid", "fee_paid", "waived", "paid_off_at")
+    show_full_result_count = False
+
+
+class PaymentAllocationInline(ReadOnlyInline):
+    model = PaymentAllocation
+    fields = ("installment", "fee", "interest", "principal")
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(SimpleHistoryAdmin):
+    list_display = ("external_id", "loan", "platform", "amount", "currency", "paid_at", "method", "unallocated")
+    list_filter = ("platform", "currency", "method")
+    list_select_related = ("loan", "platform")
+    search_fields = ("external_id", "loan__external_id")
+    raw_id_fields = ("loan",)
+    date_hierarchy = "paid_at"
+    inlines = [PaymentAllocationInline]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Payment | None = None) -> tuple[str, ...]:
+        # A recorded payment has been allocated to installments; changing it here would not re-allocate.
+        if obj is not None:
+            return (
+                "platform",
+                "loan",
+                "external_id",
+                "amount",
+                "currency",
+                "paid_at",
+                "method",
+                "unallocated",
+                "created_at",
+            )
+        return ("unallocated", "created_at")
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ("at", "kind", "old_value", "new_value", "reason", "actor")
+    readonly_fields = fields
+    ordering = ("-at", "-id")
+
+
+@admin.register(Case)
+class CaseAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "id",
+        "borrower",
+        "loan",
+        "platform",
+        "status",
+        "stage",
+        "dpd",
+        "overdue_amount",
+        "risk_segment",
+        "assigned_to",
+        "agency",
+    )
+    list_filter = ("status", "stage", "risk_segment", "platform", "agency")
+    list_select_related = ("borrower", "loan", "platform", "assigned_to", "agency")
+    search_fields = ("=id", "loan__external_id", "borrower__full_name", "borrower__external_id")
+    raw_id_fields = ("loan", "borrower", "assigned_to")
+    readonly_fields = ("opened_at", "updated_at")
+    inlines = [CaseEventInline]
+    show_full_result_count = False
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(admin.ModelAdmin):
+    list_display = ("case", "kind", "old_value", "new_value", "actor", "at")
+    list_filter = ("kind",)
+    list_select_related = ("case", "actor")
+    search_fields = ("=case__id",)
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    # Domain events are the audit trail: nobody adds or edits them by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

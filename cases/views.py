@@ -1,0 +1,237 @@
+"""Collector pages: the case list and the (read-only, for now) case page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.views import FilterView
+
+from borrowers.models import Borrower, Hold, Vulnerability
+
+from .filters_web import CaseFilterSet
+from .models import Case, CaseEvent, CaseStatus, Installment, Stage
+
+# Used when a borrower record carries no time zone of its own: the region's main zone. Regions that
+# span several zones (most US states do not, but some do) should have `Borrower.timezone` set.
+REGION_ZONES: dict[str, str] = {
+    "US-NY": "America/New_York",
+    "US-MA": "America/New_York",
+    "US-FL": "America/New_York",
+    "US-TX": "America/Chicago",
+    "US-CA": "America/Los_Angeles",
+    "US-WA": "America/Los_Angeles",
+    "GB-ENG": "Europe/London",
+    "GB-SCT": "Europe/London",
+    "GB-WLS": "Europe/London",
+    "GB-NIR": "Europe/London",
+}
+COUNTRY_ZONES: dict[str, str] = {"CN": "Asia/Shanghai", "GB": "Europe/London", "US": "America/New_York"}
+
+CASE_LIST_PAGE_SIZE = 25
+
+
+def borrower_zone(borrower: Borrower) -> zoneinfo.ZoneInfo | None:
+    name = borrower.timezone or REGION_ZONES.get(borrower.region) or COUNTRY_ZONES.get(borrower.region[:2])
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def borrower_local_time(borrower: Borrower, now: dt.datetime | None = None) -> dt.datetime | None:
+    zone = borrower_zone(borrower)
+    return (now or timezone.now()).astimezone(zone) if zone else None
+
+
+def mask_phone(number: str) -> str:
+    """`+86 139****5678`: enough for a collector to tell numbers apart, not enough to dial."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+        prefix, national = f"+{parsed.country_code} ", phonenumbers.national_significant_number(parsed)
+    except phonenumbers.NumberParseException:
+        prefix, national = "", number
+    if len(national) < 8:
+        return prefix + "*" * max(len(national) - 2, 0) + national[-2:]
+    return prefix + national[:3] + "*" * (len(national) - 7) + national[-4:]
+
+
+def mask_email(address: str) -> str:
+    local, _sep, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+class CaseListView(LoginRequiredMixin, FilterView):
+    """The cases the signed-in user may see, filtered; htmx requests get just the table back."""
+
+    filterset_class = CaseFilterSet
+    paginate_by = CASE_LIST_PAGE_SIZE
+    template_name = "cases/case_list.html"
+    context_object_name = "cases"
+
+    def get_queryset(self) -> QuerySet[Case]:
+        # Everything a row shows is joined here so that the page costs the same few queries for 5 or
+        # 5,000 cases.
+        return (
+            Case.objects.visible_to(self.request.user)
+            .select_related("borrower", "loan", "assigned_to", "agency")
+            .order_by("-priority", "-dpd", "id")
+        )
+
+    def get_filterset_kwargs(self, filterset_class: type[CaseFilterSet]) -> dict[str, Any]:
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        # A work list shows open cases unless the user asks otherwise; "Any status" sends status="".
+        if "status" not in self.request.GET:
+            data = self.request.GET.copy()
+            data["status"] = CaseStatus.OPEN
+            kwargs["data"] = data
+        return kwargs
+
+    def get_template_names(self) -> list[str]:
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+            return ["cases/_case_table.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        for case in context["cases"]:
+            case.borrower_local_time = borrower_local_time(case.borrower, now)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["filter_query"] = query.urlencode()
+        return context
+
+
+@dataclass
+class ContactPoint:
+    value: str
+    kind: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BorrowerSummary:
+    """What the case page may show of a borrower: already masked for the viewer's role."""
+
+    name: str
+    external_id: str
+    region: str
+    language: str
+    local_time: dt.datetime | None
+    national_id: str
+    date_of_birth: dt.date | None
+    vulnerabilities: list[str]
+    lost_contact: bool
+    phones: list[ContactPoint]
+    emails: list[ContactPoint]
+    third_parties: list[ContactPoint]
+    holds: list[Hold]
+    opt_outs: list[str]
+
+
+def _borrower_summary(borrower: Borrower, *, full_pii: bool, now: dt.datetime) -> BorrowerSummary:
+    def phone(number: str) -> str:
+        return number if full_pii else mask_phone(number)
+
+    vulnerability_labels = dict(Vulnerability.choices)
+    return BorrowerSummary(
+        name=borrower.full_name,
+        external_id=borrower.external_id,
+        region=borrower.region,
+        language=borrower.get_language_display(),
+        local_time=borrower_local_time(borrower, now),
+        # Nobody reads a full national id on screen: the last four digits identify the person on a call.
+        national_id=borrower.national_id_masked,
+        date_of_birth=borrower.date_of_birth if full_pii else None,
+        vulnerabilities=[str(vulnerability_labels.get(v, v)) for v in borrower.effective_vulnerabilities(now.date())],
+        lost_contact=borrower.lost_contact,
+        phones=[
+            ContactPoint(
+                phone(p.number),
+                p.get_kind_display(),
+                [
+                    str(flag)
+                    for flag, on in ((_("invalid"), p.invalid), (_("no work contact"), p.work_contact_prohibited))
+                    if on
+                ],
+            )
+            for p in borrower.phones.all()
+        ],
+        emails=[
+            ContactPoint(
+                e.address if full_pii else mask_email(e.address),
+                e.get_kind_display(),
+                [_("invalid")] if e.invalid else [],
+            )
+            for e in borrower.emails.all()
+        ],
+        third_parties=[
+            ContactPoint(f"{t.name} · {phone(t.phone)}" if t.phone else t.name, t.get_relationship_display())
+            for t in borrower.third_parties.all()
+        ],
+        holds=[h for h in borrower.holds.all() if h.is_active(now)],
+        opt_outs=[
+            f"{o.get_channel_display()} {phone(o.to) if o.channel in ('call', 'sms') and o.to else (o.to or '')}".strip()
+            for o in borrower.opt_outs.all()
+        ],
+    )
+
+
+def _get_case_for_user(request: HttpRequest, pk: int) -> Case:
+    """The one access check for case pages: a case the user may not see does not exist (404)."""
+    queryset = Case.objects.visible_to(request.user).select_related(
+        "borrower", "loan", "platform", "assigned_to", "agency"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+STAGE_LABELS = dict(Stage.choices)
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request, pk)
+    now = timezone.now()
+    borrower = (
+        Borrower.objects.filter(pk=case.borrower_id)
+        .prefetch_related("phones", "emails", "third_parties", "holds", "opt_outs")
+        .get()
+    )
+    installments = list(Installment.objects.filter(loan_id=case.loan_id).order_by("seq"))
+    today = timezone.localdate()
+    for installment in installments:
+        installment.is_overdue = installment.remaining > 0 and installment.due_date < today
+    events = list(case.events.select_related("actor").order_by("-at", "-id")[:100])
+    for event in events:
+        # Stage changes store stage codes; show the stage names the collector knows.
+        if event.kind in (CaseEvent.Kind.STAGE_CHANGED, CaseEvent.Kind.OPENED):
+            event.old_display = STAGE_LABELS.get(event.old_value, event.old_value)
+            event.new_display = STAGE_LABELS.get(event.new_value, event.new_value)
+        else:
+            event.old_display, event.new_display = event.old_value, event.new_value
+    context = {
+        "case": case,
+        "loan": case.loan,
+        "borrower": _borrower_summary(borrower, full_pii=request.user.sees_full_pii, now=now),
+        "installments": installments,
+        "payments": list(case.loan.payments.order_by("-paid_at")[:20]),
+        "events": events,
+        "other_open_cases": Case.objects.visible_to(request.user)
+        .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)
+        .exclude(pk=case.pk)
+        .select_related("loan"),
+    }
+    return render(request, "cases/case_detail.html", context)

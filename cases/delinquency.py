@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case as When_
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Round
@@ -93,7 +93,48 @@ def _stage_expr(dpd_field: str = "dpd") -> When_:
     )
 
 
+_PG_UPDATE_LOANS = """
+WITH agg AS (
+    SELECT i.loan_id,
+           ROUND(SUM(GREATEST(i.principal_due + i.interest_due + i.fee_due
+                              - i.principal_paid - i.interest_paid - i.fee_paid - i.waived, 0)), 2) AS outstanding,
+           ROUND(SUM(CASE WHEN i.due_date < %(today)s
+                          THEN GREATEST(i.principal_due + i.interest_due + i.fee_due
+                                        - i.principal_paid - i.interest_paid - i.fee_paid - i.waived, 0)
+                          ELSE 0 END), 2) AS overdue,
+           COALESCE(%(today)s::date - MIN(CASE WHEN i.due_date < %(today)s
+                                                AND i.principal_due + i.interest_due + i.fee_due - i.principal_paid
+                                                    - i.interest_paid - i.fee_paid - i.waived > 0
+                                               THEN i.due_date END), 0) AS dpd
+    FROM cases_installment i
+    {installment_filter}
+    GROUP BY i.loan_id
+), staged AS (
+    SELECT agg.*, CASE WHEN dpd <= 0 THEN 'pre_due' WHEN dpd <= 30 THEN 'm1' WHEN dpd <= 60 THEN 'm2'
+                       WHEN dpd <= 90 THEN 'm3' ELSE 'm3_plus' END AS stage
+    FROM agg
+)
+UPDATE cases_loan l
+SET outstanding = s.outstanding, overdue_amount = s.overdue, dpd = s.dpd, stage = s.stage
+FROM staged s
+WHERE l.id = s.loan_id
+  AND (l.outstanding, l.overdue_amount, l.dpd, l.stage) IS DISTINCT FROM (s.outstanding, s.overdue, s.dpd, s.stage)
+"""
+
+
+def _update_loans_postgresql(loan_ids: list[int] | None, today: dt.date) -> int:
+    """One statement: aggregate the installments once (hash aggregate), write only the loans that changed."""
+    installment_filter = "" if loan_ids is None else "WHERE i.loan_id = ANY(%(loan_ids)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_UPDATE_LOANS.format(installment_filter=installment_filter),
+            {"today": today, "loan_ids": loan_ids},
+        )
+        return cursor.rowcount
+
+
 def _update_loans(loans: models.QuerySet, today: dt.date) -> int:
+    """The portable form (SQLite): correlated subqueries, then the stage from the new DPD."""
     unpaid = Installment.objects.annotate(left=_remaining_expr()).filter(left__gt=0)
     oldest_overdue = Subquery(
         unpaid.filter(loan=OuterRef("pk"), due_date__lt=today).order_by("due_date").values("due_date")[:1]
@@ -266,7 +307,10 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
     result = RefreshResult()
     loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=loan_ids)
     with transaction.atomic():
-        result.loans_updated = _update_loans(loans, today)
+        if connection.vendor == "postgresql":
+            result.loans_updated = _update_loans_postgresql(loan_ids, today)
+        else:
+            result.loans_updated = _update_loans(loans, today)
         _open_cases(loans, today, now, result)
         _restage_open_cases(loans, now, result)
         _close_cured_cases(loans, today, now, result)

@@ -1,1 +1,165 @@
-"""Models of this app."""
+"""Supervision: the tamper-evident evidence chain, agency contracts and quality review."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+GENESIS_HASH = "0" * 64
+
+
+class EvidenceKind(models.TextChoices):
+    DECISION = "decision", _("Compliance decision")
+    CONTACT = "contact", _("Contact")
+    CONTACT_OUTCOME = "contact_outcome", _("Contact outcome")
+
+
+class EvidenceLink(models.Model):
+    """One link of a borrower's hash chain over their decisions and contacts.
+
+    One chain per borrower, not one global chain: the gate already serialises writes per borrower
+    (row lock on the borrower), so appending under that lock needs no global bottleneck.
+    `object_id` is a plain integer, not a foreign key, on purpose: a link must outlive a record that
+    someone deletes behind the application's back, so that verification can say it was removed.
+    """
+
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    object_id = models.BigIntegerField()
+    content_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    chain_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["borrower", "seq"]
+        verbose_name = _("evidence link")
+        verbose_name_plural = _("evidence links")
+        constraints = [models.UniqueConstraint(fields=["borrower", "seq"], name="uniq_evidence_seq")]
+        indexes = [models.Index(fields=["kind", "object_id"], name="evidence_object")]
+
+    def __str__(self) -> str:
+        return f"{self.borrower_id}#{self.seq} {self.kind} {self.object_id}"
+
+
+class EvidenceHead(models.Model):
+    """The last link of each borrower's chain: without it, deleting a record together with the
+    chain's final link would leave a shorter chain that still verifies."""
+
+    borrower = models.OneToOneField(
+        "borrowers.Borrower", on_delete=models.PROTECT, primary_key=True, related_name="evidence_head"
+    )
+    seq = models.PositiveIntegerField(default=0)
+    chain_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("evidence chain head")
+        verbose_name_plural = _("evidence chain heads")
+
+
+class VerificationRun(models.Model):
+    """The result of one run of the verification, kept so the evidence page can show the last state."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scope = models.CharField(_("scope"), max_length=100)
+    borrowers_checked = models.PositiveIntegerField(default=0)
+    links_checked = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=True)
+    failures = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("evidence verification")
+        verbose_name_plural = _("evidence verifications")
+
+
+class AgencyContract(models.Model):
+    """The terms under which the lender works with an outside agency."""
+
+    agency = models.OneToOneField("accounts.Agency", on_delete=models.CASCADE, related_name="contract")
+    commission_percent = models.DecimalField(
+        _("commission %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    evaluation_due_on = models.DateField(_("yearly evaluation due on"))
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agency contract")
+        verbose_name_plural = _("agency contracts")
+
+    def __str__(self) -> str:
+        return f"{self.agency} ({self.commission_percent}%)"
+
+
+class SampleReason(models.TextChoices):
+    OVERRIDE = "override", _("Blocked, then overridden")
+    COLLECTOR_SHARE = "collector_share", _("Share of the collector's calls")
+
+
+class QualitySample(models.Model):
+    """A contact picked for quality review, and why it was picked."""
+
+    contact = models.OneToOneField("contacts.ContactAttempt", on_delete=models.PROTECT, related_name="quality_sample")
+    reason = models.CharField(_("reason"), max_length=20, choices=SampleReason.choices)
+    seed = models.BigIntegerField(_("seed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("quality sample")
+        verbose_name_plural = _("quality samples")
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} ({self.reason})"
+
+
+class QualityReview(models.Model):
+    """The scorecard of one sampled contact."""
+
+    TONE_CHOICES = [(i, str(i)) for i in range(1, 6)]
+
+    sample = models.OneToOneField(QualitySample, on_delete=models.CASCADE, related_name="review")
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    identity_verified = models.BooleanField(_("identity verified"))
+    disclosure_made = models.BooleanField(_("disclosure made"))
+    tone = models.PositiveSmallIntegerField(
+        _("tone (1-5)"), choices=TONE_CHOICES, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    no_prohibited_content = models.BooleanField(_("no prohibited content"))
+    correct_outcome = models.BooleanField(_("correct outcome recorded"))
+    comment = models.TextField(_("comment"), blank=True)
+    score = models.PositiveSmallIntegerField(_("score"))
+    reviewed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        verbose_name = _("quality review")
+        verbose_name_plural = _("quality reviews")
+
+    def __str__(self) -> str:
+        return f"{self.sample_id}: {self.score}"
+
+    def compute_score(self) -> int:
+        """0-100: the four yes/no checks weigh 20 each, tone the last 20 (1 → 0, 5 → 20).
+
+        Prohibited content is a hard fail: a call that threatened or insulted scores 0 whatever else
+        went well, because a regulator reads it that way.
+        """
+        if not self.no_prohibited_content:
+            return 0
+        checks = [self.identity_verified, self.disclosure_made, self.no_prohibited_content, self.correct_outcome]
+        return 20 * sum(checks) + (self.tone - 1) * 5

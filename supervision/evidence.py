@@ -1,0 +1,390 @@
+"""The tamper-evident evidence chain over compliance decisions and contacts.
+
+Each borrower has one chain. A link stores the SHA-256 of a record's canonical content (sorted-key
+JSON of its immutable fields, times in ISO UTC, decimals as strings) and a chain hash over the
+previous link's chain hash and its own content, so editing a record, editing a link or removing
+either breaks the chain at a point `verify_borrower` can name.
+
+A contact gets two kinds of links: `contact` over the fields fixed when it is written, and
+`contact_outcome` over the outcome fields, appended when the outcome is recorded (the one legitimate
+change the append-only log allows). Only the latest outcome link of a contact is compared with the
+live row; earlier ones are checked for chain integrity only.
+
+What this does not give: an attacker with database write access can rewrite a whole chain
+consistently. The per-borrower heads are the anchor to publish elsewhere (`chain_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from borrowers.models import Borrower
+from compliance.models import Decision
+from contacts.models import ContactAttempt
+
+from .models import GENESIS_HASH, EvidenceHead, EvidenceKind, EvidenceLink
+
+DECISION_FIELDS: tuple[str, ...] = (
+    "id",
+    "platform_id",
+    "borrower_id",
+    "loan_id",
+    "case_id",
+    "channel",
+    "party",
+    "third_party_id",
+    "to",
+    "message_digest",
+    "actor_kind",
+    "actor_user_id",
+    "actor_platform_id",
+    "at",
+    "dry_run",
+    "allowed",
+    "results",
+    "reasons",
+    "facts",
+    "rule_pack",
+    "pack_versions",
+    "next_allowed_at",
+    "evaluated_at",
+    "override_of_id",
+    "override_reason",
+)
+CONTACT_FIELDS: tuple[str, ...] = (
+    "id",
+    "platform_id",
+    "borrower_id",
+    "loan_id",
+    "case_id",
+    "channel",
+    "direction",
+    "party",
+    "third_party_id",
+    "to",
+    "at",
+    "message",
+    "autodialed",
+    "consented",
+    "collectors",
+    "actor_kind",
+    "actor_user_id",
+    "actor_platform_id",
+    "decision_id",
+    "created_at",
+)
+# The fields record_outcome() may fill in once, after the contact was written pending.
+OUTCOME_FIELDS: tuple[str, ...] = ("id", "outcome", "outcome_at", "duration_s", "notes")
+
+KIND_FIELDS: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
+    EvidenceKind.DECISION: (Decision, DECISION_FIELDS),
+    EvidenceKind.CONTACT: (ContactAttempt, CONTACT_FIELDS),
+    EvidenceKind.CONTACT_OUTCOME: (ContactAttempt, OUTCOME_FIELDS),
+}
+
+
+# --- hashing ---------------------------------------------------------------------------------------------
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def canonical_json(row: dict[str, Any]) -> str:
+    return json.dumps(
+        {k: _canonical_value(v) for k, v in row.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(row).encode()).hexdigest()
+
+
+def chain_hash(*, prev_hash: str, seq: int, kind: str, object_id: int, content: str) -> str:
+    material = f"{prev_hash}|{seq}|{kind}|{object_id}|{content}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def outcome_is_empty(row: dict[str, Any]) -> bool:
+    return not any(row[f] for f in OUTCOME_FIELDS if f != "id")
+
+
+def _load_row(kind: str, object_id: int) -> dict[str, Any] | None:
+    # Hash what the database holds, not the in-memory instance: verification reads rows back from
+    # the database, and values may round-trip differently (JSON numbers, time zones).
+    model, fields = KIND_FIELDS[kind]
+    return model.objects.filter(pk=object_id).values(*fields).first()
+
+
+# --- appending ------------------------------------------------------------------------------------------
+
+
+def append_link(*, borrower_id: int, kind: str, object_id: int, row: dict[str, Any] | None = None) -> EvidenceLink:
+    """Append a link for one record to its borrower's chain.
+
+    Takes the borrower's row lock, which the gate already holds (then it costs nothing), so that
+    writers outside the gate cannot interleave two appends to one chain. The savepoint makes the
+    lock legal for callers in autocommit mode too.
+    """
+    with transaction.atomic():
+        list(Borrower.objects.select_for_update().filter(pk=borrower_id).values_list("pk", flat=True))
+        if row is None:
+            row = _load_row(kind, object_id)
+            if row is None:
+                raise ValueError(f"{kind} {object_id} does not exist")
+        head = EvidenceHead.objects.filter(borrower_id=borrower_id).first()
+        prev = head.chain_hash if head else GENESIS_HASH
+        seq = (head.seq if head else 0) + 1
+        digest = content_hash(row)
+        link = EvidenceLink.objects.create(
+            borrower_id=borrower_id,
+            seq=seq,
+            kind=kind,
+            object_id=object_id,
+            content_hash=digest,
+            prev_hash=prev,
+            chain_hash=chain_hash(prev_hash=prev, seq=seq, kind=kind, object_id=object_id, content=digest),
+        )
+        if head is None:
+            EvidenceHead.objects.create(borrower_id=borrower_id, seq=seq, chain_hash=link.chain_hash)
+        else:
+            EvidenceHead.objects.filter(borrower_id=borrower_id).update(seq=seq, chain_hash=link.chain_hash)
+        return link
+
+
+def link_decision(decision: Decision) -> EvidenceLink:
+    return append_link(borrower_id=decision.borrower_id, kind=EvidenceKind.DECISION, object_id=decision.pk)
+
+
+def link_contact(contact: ContactAttempt) -> list[EvidenceLink]:
+    """The contact's creation link, plus an outcome link when it was written with an outcome (inbound)."""
+    links = [append_link(borrower_id=contact.borrower_id, kind=EvidenceKind.CONTACT, object_id=contact.pk)]
+    outcome_link = link_contact_outcome(contact)
+    if outcome_link is not None:
+        links.append(outcome_link)
+    return links
+
+
+def link_contact_outcome(contact: ContactAttempt) -> EvidenceLink | None:
+    """Append an outcome link if the outcome fields differ from what the chain last recorded."""
+    row = _load_row(EvidenceKind.CONTACT_OUTCOME, contact.pk)
+    if row is None:
+        return None
+    last = (
+        EvidenceLink.objects.filter(kind=EvidenceKind.CONTACT_OUTCOME, object_id=contact.pk)
+        .order_by("-seq")
+        .values_list("content_hash", flat=True)
+        .first()
+    )
+    if last is None and outcome_is_empty(row):
+        return None
+    if last == content_hash(row):
+        return None
+    return append_link(
+        borrower_id=contact.borrower_id, kind=EvidenceKind.CONTACT_OUTCOME, object_id=contact.pk, row=row
+    )
+
+
+def backfill(*, borrower_ids: Iterable[int] | None = None) -> int:
+    """Link records written before the chain existed (or by bulk_create, which sends no signals).
+
+    Records are linked in the order they were written; returns how many links were appended.
+    """
+    linked_decisions = EvidenceLink.objects.filter(kind=EvidenceKind.DECISION).values("object_id")
+    linked_contacts = EvidenceLink.objects.filter(kind=EvidenceKind.CONTACT).values("object_id")
+    decisions = Decision.objects.exclude(pk__in=linked_decisions)
+    contacts = ContactAttempt.objects.exclude(pk__in=linked_contacts)
+    if borrower_ids is not None:
+        ids = list(borrower_ids)
+        decisions = decisions.filter(borrower_id__in=ids)
+        contacts = contacts.filter(borrower_id__in=ids)
+    # A decision precedes the contact it allowed, as in the gate: order by time, decisions first.
+    pending: list[tuple[dt.datetime, int, int, Decision | ContactAttempt]] = [
+        (d.evaluated_at, 0, d.pk, d) for d in decisions.only("id", "borrower_id", "evaluated_at")
+    ]
+    pending += [(c.created_at, 1, c.pk, c) for c in contacts.only("id", "borrower_id", "created_at")]
+    count = 0
+    for *_key, obj in sorted(pending, key=lambda p: p[:3]):
+        if isinstance(obj, Decision):
+            link_decision(obj)
+            count += 1
+        else:
+            count += len(link_contact(obj))
+    return count
+
+
+# --- verification ----------------------------------------------------------------------------------------
+
+
+class Problem:
+    ALTERED = "altered"  # the record's content no longer matches its link
+    REMOVED = "removed"  # the record a link points at is gone
+    LINK_ALTERED = "link_altered"  # a link's own hashes were edited
+    LINK_MISSING = "link_missing"  # a link was deleted from the middle or the end of the chain
+    UNLINKED = "unlinked"  # a record exists with no link (written around the application)
+
+
+@dataclass
+class Failure:
+    borrower_id: int
+    problem: str
+    kind: str
+    object_id: int | None
+    seq: int | None
+    detail: str
+
+    def describe(self) -> str:
+        what = f"{self.kind} {self.object_id}" if self.object_id is not None else self.kind
+        where = f" (link #{self.seq})" if self.seq is not None else ""
+        return f"borrower {self.borrower_id}: {what}{where} {self.problem}: {self.detail}"
+
+
+@dataclass
+class Report:
+    borrowers_checked: int = 0
+    links_checked: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def failures_as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(f) | {"text": f.describe()} for f in self.failures]
+
+
+def _rows(model: type[models.Model], fields: tuple[str, ...], borrower_id: int) -> dict[int, dict[str, Any]]:
+    return {row["id"]: row for row in model.objects.filter(borrower_id=borrower_id).values(*fields)}
+
+
+def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
+    """Walk one borrower's chain; return the first failure (or None) and the number of links read.
+
+    A constant five queries per borrower whatever the chain's length: the links, the head, and the
+    live rows of both tables.
+    """
+    links = list(EvidenceLink.objects.filter(borrower_id=borrower_id).order_by("seq"))
+    head = EvidenceHead.objects.filter(borrower_id=borrower_id).first()
+    decisions = _rows(Decision, DECISION_FIELDS, borrower_id)
+    contacts = _rows(ContactAttempt, CONTACT_FIELDS, borrower_id)
+    outcomes = {
+        row["id"]: row for row in ContactAttempt.objects.filter(borrower_id=borrower_id).values(*OUTCOME_FIELDS)
+    }
+    live: dict[str, dict[int, dict[str, Any]]] = {
+        EvidenceKind.DECISION: decisions,
+        EvidenceKind.CONTACT: contacts,
+        EvidenceKind.CONTACT_OUTCOME: outcomes,
+    }
+    last_outcome_seq = {link.object_id: link.seq for link in links if link.kind == EvidenceKind.CONTACT_OUTCOME}
+
+    def fail(problem: str, link: EvidenceLink | None, detail: str, kind: str = "", object_id: int | None = None):
+        return Failure(
+            borrower_id=borrower_id,
+            problem=problem,
+            kind=link.kind if link else kind,
+            object_id=link.object_id if link else object_id,
+            seq=link.seq if link else None,
+            detail=detail,
+        )
+
+    prev = GENESIS_HASH
+    for expected_seq, link in enumerate(links, start=1):
+        if link.seq != expected_seq:
+            return fail(Problem.LINK_MISSING, link, f"links #{expected_seq}-#{link.seq - 1} are missing"), len(links)
+        if link.prev_hash != prev:
+            return fail(Problem.LINK_MISSING, link, "the previous link was replaced or removed"), len(links)
+        expected = chain_hash(
+            prev_hash=link.prev_hash, seq=link.seq, kind=link.kind, object_id=link.object_id, content=link.content_hash
+        )
+        if link.chain_hash != expected:
+            return fail(Problem.LINK_ALTERED, link, "the link's hashes were edited"), len(links)
+        prev = link.chain_hash
+        row = live[link.kind].get(link.object_id)
+        if row is None:
+            return fail(Problem.REMOVED, link, "the record no longer exists"), len(links)
+        if link.kind == EvidenceKind.CONTACT_OUTCOME and last_outcome_seq[link.object_id] != link.seq:
+            continue  # superseded by a later outcome link; only the chain is checked
+        if content_hash(row) != link.content_hash:
+            return fail(Problem.ALTERED, link, "the record's content changed after it was written"), len(links)
+
+    if head is None and links or head is not None and (head.seq != len(links) or head.chain_hash != prev):
+        return fail(
+            Problem.LINK_MISSING, None, "the chain ends before its recorded head", kind="chain", object_id=None
+        ), len(links)
+
+    linked = {(link.kind, link.object_id) for link in links}
+    for kind, rows in ((EvidenceKind.DECISION, decisions), (EvidenceKind.CONTACT, contacts)):
+        for object_id in sorted(rows):
+            if (kind, object_id) not in linked:
+                return fail(Problem.UNLINKED, None, "no link: written around the application", kind, object_id), len(
+                    links
+                )
+    # A pending contact with no outcome link must still have empty outcome fields.
+    with_outcome_link = {link.object_id for link in links if link.kind == EvidenceKind.CONTACT_OUTCOME}
+    for object_id, row in sorted(outcomes.items()):
+        if object_id not in with_outcome_link and not outcome_is_empty(row):
+            return fail(
+                Problem.ALTERED, None, "an outcome was written without a link", EvidenceKind.CONTACT_OUTCOME, object_id
+            ), len(links)
+    return None, len(links)
+
+
+def chained_borrower_ids() -> models.QuerySet:
+    """Every borrower with a chain or with records that should be on one."""
+    return (
+        Borrower.objects.filter(
+            models.Q(evidence_head__isnull=False)
+            | models.Exists(Decision.objects.filter(borrower=models.OuterRef("pk")))
+            | models.Exists(ContactAttempt.objects.filter(borrower=models.OuterRef("pk")))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def verify(*, borrower_ids: Iterable[int] | None = None) -> Report:
+    """Verify the chains of the given borrowers (default: all); one failure reported per borrower."""
+    report = Report()
+    ids = chained_borrower_ids() if borrower_ids is None else borrower_ids
+    for borrower_id in ids:
+        failure, count = verify_borrower(borrower_id)
+        report.borrowers_checked += 1
+        report.links_checked += count
+        if failure is not None:
+            report.failures.append(failure)
+    return report
+
+
+def recent_borrower_ids(limit: int) -> list[int]:
+    """The borrowers whose chains grew most recently: what the evidence page checks by default."""
+    return list(EvidenceHead.objects.order_by("-updated_at").values_list("borrower_id", flat=True)[:limit])
+
+
+def chain_fingerprint() -> tuple[int, str]:
+    """One SHA-256 over every borrower's head: publish it (e.g. to the lender daily) to anchor the chains."""
+    digest = hashlib.sha256()
+    count = 0
+    for borrower_id, seq, head in EvidenceHead.objects.order_by("borrower_id").values_list(
+        "borrower_id", "seq", "chain_hash"
+    ):
+        digest.update(f"{borrower_id}:{seq}:{head}\n".encode())
+        count += 1
+    return count, digest.hexdigest()

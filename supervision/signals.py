@@ -1,0 +1,37 @@
+"""Append evidence links as decisions and contacts are written.
+
+The receivers run inside the writer's transaction (the gate's), so a link commits if and only if
+its record does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from compliance.models import Decision
+from contacts.models import ContactAttempt
+
+from . import evidence
+
+
+@receiver(post_save, sender=Decision, dispatch_uid="supervision_link_decision")
+def link_decision(sender: type[Decision], instance: Decision, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    # Fixtures loaded with loaddata (raw) are not new evidence; backfill links them if wanted.
+    if created and not raw:
+        evidence.link_decision(instance)
+
+
+@receiver(post_save, sender=ContactAttempt, dispatch_uid="supervision_link_contact")
+def link_contact(
+    sender: type[ContactAttempt], instance: ContactAttempt, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if raw:
+        return
+    if created:
+        evidence.link_contact(instance)
+    else:
+        # The only save allowed after creation records the outcome.
+        evidence.link_contact_outcome(instance)

@@ -26,6 +26,12 @@ class RulePack(models.Model):
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
 
+    def save(self, *args, **kwargs):
+        # Decisions name the version they used; changing a version in place would falsify them.
+        if self.pk is not None:
+            raise AppendOnlyError("Rule pack versions are immutable; save a new version instead.")
+        super().save(*args, **kwargs)
+
 
 class DecisionQuerySet(models.QuerySet):
     def update(self, **kwargs):

@@ -82,6 +82,8 @@ class ContactAttempt(models.Model):
     autodialed = models.BooleanField(default=False)
     consented = models.BooleanField(default=False)
     collectors = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A visit (or call) made at the borrower's workplace: US-WA counts these separately.
+    at_work = models.BooleanField(default=False)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor_platform = models.ForeignKey(
@@ -101,6 +103,8 @@ class ContactAttempt(models.Model):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["borrower", "channel", "at"], name="contact_borrower_channel_at"),
+            # The gate reads one borrower's recent log on every decision.
+            models.Index(fields=["borrower", "at"], name="contact_borrower_at"),
             models.Index(fields=["to", "at"], name="contact_to_at"),
             models.Index(fields=["loan", "at"], name="contact_loan_at"),
         ]

@@ -1,0 +1,159 @@
+"""Content screening: find prohibited wording in a message or template, in Chinese and English.
+
+Normalisation makes the lexicon hard to dodge: NFKC folds full-width letters and digits (ｋｉｌｌ → kill),
+casefolding removes case, zero-width characters are dropped, letters spelt out with separators
+("k i l l", "k.i.l.l") are joined back, and Chinese terms are matched with every space and punctuation
+mark removed (傻 逼, 傻-逼).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+from . import lexicon
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPELT_OUT = re.compile(r"\b(?:[a-z][\s\.\-_*·]+){2,}[a-z]\b")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    term: str
+    language: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").translate(_ZERO_WIDTH).casefold()
+
+
+def _join_spelt(match: re.Match[str]) -> str:
+    return re.sub(r"[\s\.\-_*·]+", "", match.group(0))
+
+
+def normalise(text: str) -> str:
+    """Full-width → ASCII, casefold, no zero-width characters, whitespace collapsed, spelt-out words joined."""
+    text = _SPELT_OUT.sub(_join_spelt, _fold(text))
+    return " ".join(text.split())
+
+
+def _spelt_segments(text: str) -> list[str]:
+    """Letters spelt out one by one ("k i l l y o u") joined: word breaks are lost there, so English
+    terms are looked for inside these segments without boundaries (and only there, to keep "skill"
+    from matching "kill" in ordinary text)."""
+    return [_join_spelt(m) for m in _SPELT_OUT.finditer(_fold(text))]
+
+
+def _squeezed(normalised: str) -> str:
+    """Everything but letters and digits removed: the form Chinese terms are matched against."""
+    return _NON_WORD.sub("", normalised)
+
+
+def _words(normalised: str) -> str:
+    """Punctuation replaced by single spaces, so that English phrases match across "your,  family"."""
+    return " " + " ".join(_NON_WORD.sub(" ", normalised).split()) + " "
+
+
+_en_pattern_cache: dict[str, re.Pattern[str]] = {}
+
+
+def _en_pattern(term: str) -> re.Pattern[str]:
+    pattern = _en_pattern_cache.get(term)
+    if pattern is None:
+        words = _NON_WORD.sub(" ", normalise(term)).split()
+        pattern = re.compile(r"(?<![a-z0-9])" + r" ".join(map(re.escape, words)) + r"(?![a-z0-9])")
+        _en_pattern_cache[term] = pattern
+    return pattern
+
+
+def find_terms(text: str, terms: dict[str, list[str]], category: str, language: str | None = None) -> list[Finding]:
+    """Findings for one category's terms ({"en": [...], "zh": [...]}) in the text."""
+    norm = normalise(text)
+    if not norm:
+        return []
+    words, squeezed, spelt = _words(norm), _squeezed(norm), _spelt_segments(text)
+    found: list[Finding] = []
+    if language in (None, "en"):
+        for term in terms.get("en", []):
+            if _en_pattern(term).search(words) or any(_squeezed(term) in seg for seg in spelt):
+                found.append(Finding(category, term, "en"))
+    if language in (None, "zh", "zh-hans"):
+        found += [Finding(category, t, "zh") for t in terms.get("zh", []) if _squeezed(normalise(t)) in squeezed]
+    return found
+
+
+def screen_text(text: str, language: str | None = None) -> list[Finding]:
+    """Every prohibited term in the text: threats, insults, obscenity, impersonation of police, courts or
+    government, public exposure, contacting relatives or the address book, pressure to borrow.
+
+    `language` ("en" or "zh"/"zh-hans") restricts the lexicon; None screens with both, which is what the
+    gate does because collectors mix languages.
+    """
+    findings: list[Finding] = []
+    for category, terms in lexicon.PROHIBITED.items():
+        findings += find_terms(text, terms, category, language)
+    return findings
+
+
+def mentions_debt(text: str) -> list[Finding]:
+    return find_terms(text, lexicon.DEBT_DISCLOSURE, "debt_disclosure")
+
+
+def mentions_legal_action(text: str) -> list[Finding]:
+    return find_terms(text, lexicon.LEGAL_ACTION, "legal_action")
+
+
+def mentions_pressure(text: str) -> list[Finding]:
+    return find_terms(text, lexicon.PRESSURE, "pressure")
+
+
+def contains_keyword(text: str, keywords: Iterable[str]) -> bool:
+    """True if any keyword occurs as a whole word (case- and width-insensitive)."""
+    norm = normalise(text)
+    words, squeezed = _words(norm), _squeezed(norm)
+    for keyword in keywords:
+        if keyword.isascii():
+            if _en_pattern(keyword).search(words):
+                return True
+        elif _squeezed(normalise(keyword)) in squeezed:
+            return True
+    return False
+
+
+@deconstructible
+class ProhibitedContentValidator:
+    """A model/form field validator: rejects a template or message containing prohibited wording.
+
+    Attach it to a template's body field: `body = models.TextField(validators=[ProhibitedContentValidator()])`.
+    """
+
+    message = _("This text contains prohibited wording: %(terms)s.")
+    code = "prohibited_content"
+
+    def __init__(self, language: str | None = None) -> None:
+        self.language = language
+
+    def __call__(self, value: str) -> None:
+        findings = screen_text(value, self.language)
+        if findings:
+            terms = ", ".join(sorted({f"{f.term} ({f.category})" for f in findings}))
+            raise ValidationError(self.message, code=self.code, params={"terms": terms})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProhibitedContentValidator) and other.language == self.language
+
+
+def validate_prohibited_content(value: str) -> None:
+    """Function form of ProhibitedContentValidator (both languages)."""
+    ProhibitedContentValidator()(value)

@@ -1,0 +1,99 @@
+"""Write paths of the contact log. Outbound attempts are written by the compliance gate
+(`compliance.services.outreach_authorize`); here: inbound contacts and the one-time outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Platform, User
+from borrowers.models import Borrower, Channel, ThirdParty
+from cases.models import Case, Loan
+
+from .models import ContactAttempt, Direction, Outcome, Party
+
+
+class OutcomeAlreadyRecorded(ValidationError):
+    pass
+
+
+def contact_record_outcome(
+    *, contact: ContactAttempt, outcome: str, duration_s: int | None = None, notes: str = ""
+) -> ContactAttempt:
+    """Record the outcome of a pending outbound attempt, exactly once.
+
+    A compare-and-set on `outcome = ''` makes a second (or concurrent) recording fail instead of
+    overwriting the first; the base manager is used because the default one refuses every update.
+    """
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": [f"Unknown outcome {outcome!r}."]})
+    changes: dict = {"outcome": outcome, "outcome_at": timezone.now()}
+    if duration_s is not None:
+        changes["duration_s"] = duration_s
+    if notes:
+        changes["notes"] = notes
+    updated = ContactAttempt._base_manager.filter(pk=contact.pk, outcome="", direction=Direction.OUTBOUND).update(
+        **changes
+    )
+    if updated != 1:
+        raise OutcomeAlreadyRecorded({"outcome": ["The outcome of this contact has already been recorded."]})
+    contact.refresh_from_db()
+    return contact
+
+
+def contact_record_inbound(
+    *,
+    borrower: Borrower,
+    channel: str,
+    to: str = "",
+    party: str = Party.BORROWER,
+    third_party: ThirdParty | None = None,
+    loan: Loan | None = None,
+    case: Case | None = None,
+    at: dt.datetime | None = None,
+    outcome: str = "",
+    duration_s: int | None = None,
+    notes: str = "",
+    message: str = "",
+    actor_kind: str,
+    actor_user: User | None = None,
+    actor_platform: Platform | None = None,
+) -> ContactAttempt:
+    """Record a contact the borrower (or a third party) started. Never blocked: the rules only count it.
+
+    It takes the same borrower lock as the gate, so an inbound conversation and a concurrent outbound
+    decision see each other in a definite order.
+    """
+    from compliance.facts import normalise_to
+
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [f"Unknown channel {channel!r}."]})
+    if outcome and outcome not in Outcome.values:
+        raise ValidationError({"outcome": [f"Unknown outcome {outcome!r}."]})
+    if case is not None and loan is None:
+        loan = case.loan
+    with transaction.atomic():
+        locked = Borrower.objects.select_for_update().select_related("platform").get(pk=borrower.pk)
+        return ContactAttempt.objects.create(
+            platform=locked.platform,
+            borrower=locked,
+            loan=loan,
+            case=case,
+            channel=channel,
+            direction=Direction.INBOUND,
+            party=party,
+            third_party=third_party,
+            to=normalise_to(to, channel=channel, region=locked.region),
+            outcome=outcome,
+            outcome_at=timezone.now() if outcome else None,
+            at=at or timezone.now(),
+            duration_s=duration_s,
+            notes=notes,
+            message=message,
+            actor_kind=actor_kind,
+            actor_user=actor_user,
+            actor_platform=actor_platform,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -140,6 +141,11 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- REST API ---------------------------------------------------------------------------------
+# Requests per platform key (or staff user) and period, s|min|hour|day; generous by default so that
+# benchmarks and tests never trip it. accounts.throttling answers 429 with Retry-After beyond it.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min") or "6000/min"
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfiguredEnv(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not like 6000/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.PlatformTokenAuthentication",
@@ -153,6 +159,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.PlatformRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"platform": API_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections case management API",
@@ -177,6 +185,17 @@ else:
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+# The cache holds the API throttle counters, which every web process must share: Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -194,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
     "repayment-plans-check-daily": {
         "task": "repayment_plans.promises_and_plans_check",
         "schedule": crontab(minute=20, hour=0),
+    },
+    # Webhook retries and deliveries whose task was lost (webhooks.services).
+    "webhooks-sweep": {
+        "task": "webhooks.sweep",
+        "schedule": 60.0,
     },
 }
 

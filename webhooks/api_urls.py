@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import api
+
+router = SimpleRouter()
+router.register("webhooks/events", api.WebhookEventViewSet, basename="api-webhook-event")
+
+urlpatterns = [*router.urls]

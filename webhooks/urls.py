@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("webhooks/", views.webhook_event_list, name="webhook-event-list"),
+    path("webhooks/<uuid:event_id>/replay/", views.webhook_event_replay, name="webhook-event-replay"),
+]

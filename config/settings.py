@@ -206,8 +206,21 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into django-celery-beat's tables, where an administrator can change them.
 CELERY_BEAT_SCHEDULE = {
     "delinquency-refresh-daily": {
-        "task": "cases.refresh_delinquency",
+        # The refresh, then reminder planning and assignment on the fresh stages (outreach.tasks).
+        "task": "outreach.refresh_and_plan",
         "schedule": crontab(minute=5, hour=0),
+    },
+    "reminders-plan-hourly": {
+        "task": "outreach.reminders_plan",
+        "schedule": crontab(minute=35),
+    },
+    "reminders-dispatch": {
+        "task": "outreach.reminders_dispatch",
+        "schedule": float(env_int("REMINDER_DISPATCH_INTERVAL_S", 30)),
+    },
+    "outreach-escalation": {
+        "task": "outreach.escalate",
+        "schedule": crontab(minute="*/15"),
     },
     # After the delinquency refresh: promises past their grace period, plans with a missed installment.
     "repayment-plans-check-daily": {
@@ -225,6 +238,34 @@ CELERY_BEAT_SCHEDULE = {
 # Days after a promise's date (or a plan installment's due date) before a missing payment counts as broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 2)
 PLAN_GRACE_DAYS = env_int("PLAN_GRACE_DAYS", 5)
+
+# --- Outreach: channel gateways and the reminder pipeline -------------------------------------
+SMS_GATEWAY = env_choice("SMS_GATEWAY", "file", {"file", "http"})
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "") or ""
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "") or ""
+VOICE_GATEWAY = env_choice("VOICE_GATEWAY", "file", {"file", "http"})
+VOICE_GATEWAY_URL = env_str("VOICE_GATEWAY_URL", "") or ""
+VOICE_GATEWAY_TOKEN = env_str("VOICE_GATEWAY_TOKEN", "") or ""
+if SMS_GATEWAY == "http" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfiguredEnv("SMS_GATEWAY=http needs SMS_GATEWAY_URL")
+if VOICE_GATEWAY == "http" and not VOICE_GATEWAY_URL:
+    raise ImproperlyConfiguredEnv("VOICE_GATEWAY=http needs VOICE_GATEWAY_URL")
+GATEWAY_TIMEOUT_S = env_int("GATEWAY_TIMEOUT_S", 10)
+# The file gateway's outbox (development and tests): one JSON line per message.
+OUTBOX_DIR = Path(env_str("OUTBOX_DIR", "") or VAR_DIR / "outbox")
+# Simulated provider latency of the file gateway; only tests set it.
+REMINDER_TEST_SEND_DELAY_MS = env_int("REMINDER_TEST_SEND_DELAY_MS", 0)
+# A claimed reminder whose task has not finished after this long is queued again (its worker died).
+REMINDER_CLAIM_TIMEOUT_S = env_int("REMINDER_CLAIM_TIMEOUT_S", 300)
+# An allowed decision older than this is not used for an interrupted send: the reminder is given up.
+REMINDER_DECISION_TTL_S = env_int("REMINDER_DECISION_TTL_S", 900)
+REMINDER_MAX_SEND_ATTEMPTS = env_int("REMINDER_MAX_SEND_ATTEMPTS", 5)
+# Automated reminders with no answer before a collector call task is created.
+REMINDER_ESCALATE_AFTER = env_int("REMINDER_ESCALATE_AFTER", 3)
+# Refusals within 30 days that flag a borrower lost-contact.
+LOST_CONTACT_REFUSALS = env_int("LOST_CONTACT_REFUSALS", 2)
+# Open cases at or beyond this DPD go to a collector's queue (earlier ones are left to reminders).
+ASSIGN_MIN_DPD = env_int("ASSIGN_MIN_DPD", 1)
 
 # --- Email -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

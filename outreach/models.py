@@ -1,1 +1,375 @@
-"""Models of this app."""
+"""Staged reminders: templates, strategies and their steps, reminder jobs, outbound messages, collector
+tasks, supervisor alerts and collector capacity.
+
+A reminder job is a database row, never a Celery ETA task: beat-driven dispatch claims due rows, the
+compliance gate decides, a channel gateway sends, and the unique key (case, step, due date) makes a
+second send of the same reminder impossible.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class StepChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+    CALL = "call", _("Robot call")
+    LETTER = "letter", _("Letter")
+    TASK = "task", _("Collector call task")
+    PLACEMENT = "placement", _("Legal referral / agency placement")
+
+
+# Channels that reach the borrower and therefore pass the compliance gate; `task` and `placement`
+# put work in front of a person, whose own contact later passes the gate.
+MESSAGE_CHANNELS = frozenset({StepChannel.SMS, StepChannel.EMAIL, StepChannel.CALL, StepChannel.LETTER})
+
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+
+# The placeholders a template may use; rendering fills them from the case (outreach.rendering).
+TEMPLATE_PLACEHOLDERS = frozenset(
+    {"borrower_name", "amount", "currency", "due_date", "dpd", "loan_ref", "platform_name", "opt_out"}
+)
+
+
+class MessageTemplate(models.Model):
+    """The words of one reminder in one language. Screened for prohibited content on save."""
+
+    code = models.SlugField(_("code"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=10, choices=StepChannel.choices)
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(
+        _("body"), help_text=_("Placeholders: {borrower_name} {amount} {currency} {due_date} {dpd} {loan_ref} …")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [models.UniqueConstraint(fields=["code", "language"], name="uniq_template_code_language")]
+
+    def __str__(self) -> str:
+        return f"{self.code} [{self.language}]"
+
+    def placeholders(self) -> set[str]:
+        found: set[str] = set()
+        for text in (self.subject, self.body):
+            found |= {name for _, name, _, _ in string.Formatter().parse(text) if name}
+        return found
+
+    def clean(self) -> None:
+        try:
+            unknown = self.placeholders() - TEMPLATE_PLACEHOLDERS
+        except ValueError as exc:  # an unbalanced brace
+            raise ValidationError({"body": str(exc)}) from exc
+        if unknown:
+            raise ValidationError({"body": _("Unknown placeholders: %s") % ", ".join(sorted(unknown))})
+        from .rendering import screen_template
+
+        findings = screen_template(self)
+        if findings:
+            raise ValidationError({"body": [str(f) for f in findings]})
+
+
+class Strategy(models.Model):
+    """Which reminder steps apply to a case. The most specific active match wins: a platform's own
+    strategy over the default (platform empty), a product match over any, a segment match over any."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    platform = models.ForeignKey(
+        "accounts.Platform",
+        verbose_name=_("platform"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="strategies",
+        help_text=_("Empty: the default for every platform."),
+    )
+    product = models.CharField(_("product"), max_length=20, blank=True, help_text=_("Empty: any product."))
+    risk_segment = models.CharField(
+        _("risk segment"), max_length=10, blank=True, help_text=_("Empty: any risk segment.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    description = models.TextField(_("description"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("strategy")
+        verbose_name_plural = _("strategies")
+        constraints = [
+            # Two active strategies for the same slice would make the choice arbitrary.
+            models.UniqueConstraint(
+                fields=["platform", "product", "risk_segment"],
+                condition=Q(active=True),
+                name="uniq_active_strategy_slice",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def specificity(self) -> int:
+        return (4 if self.platform_id else 0) + (2 if self.product else 0) + (1 if self.risk_segment else 0)
+
+
+class StrategyStep(models.Model):
+    """One reminder: `offset_days` relative to the due date of the oldest unpaid installment."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="steps")
+    offset_days = models.IntegerField(_("offset (days)"), help_text=_("Negative: before the due date (T-3 = -3)."))
+    channel = models.CharField(_("channel"), max_length=10, choices=StepChannel.choices)
+    template_code = models.SlugField(
+        _("template code"), max_length=60, blank=True, help_text=_("Message template, in the borrower's language.")
+    )
+    conditions = models.JSONField(
+        _("conditions"),
+        default=dict,
+        blank=True,
+        help_text='{"no_payment_since_days": 3, "no_response": true, "response_window_days": 7}',
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "offset_days", "id"]
+        verbose_name = _("strategy step")
+        verbose_name_plural = _("strategy steps")
+
+    def __str__(self) -> str:
+        return f"{self.day_label} {self.get_channel_display()}"
+
+    @property
+    def day_label(self) -> str:
+        """T-3, T0, +8: the vocabulary of the strategy tables."""
+        if self.offset_days < 0:
+            return f"T{self.offset_days}"
+        return f"+{self.offset_days}" if self.offset_days else "T0"
+
+    CONDITION_KEYS = frozenset({"no_payment_since_days", "no_response", "response_window_days"})
+
+    def clean(self) -> None:
+        conditions: Any = self.conditions or {}
+        if not isinstance(conditions, dict):
+            raise ValidationError({"conditions": _("Conditions must be a JSON object.")})
+        unknown = set(conditions) - self.CONDITION_KEYS
+        if unknown:
+            raise ValidationError({"conditions": _("Unknown conditions: %s") % ", ".join(sorted(unknown))})
+        for key in ("no_payment_since_days", "response_window_days"):
+            if key in conditions and (not isinstance(conditions[key], int) or conditions[key] < 0):
+                raise ValidationError({"conditions": _("%s must be a whole number of days") % key})
+        if self.channel in MESSAGE_CHANNELS:
+            if not self.template_code:
+                raise ValidationError({"template_code": _("A message step needs a template.")})
+            if not MessageTemplate.objects.filter(code=self.template_code, active=True).exists():
+                raise ValidationError({"template_code": _("No active template with this code.")})
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CLAIMED = "claimed", _("Claimed")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+    DEFERRED = "deferred", _("Deferred")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ReminderJob(models.Model):
+    """One planned reminder step for one installment due date of one case."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="reminder_jobs")
+    step = models.ForeignKey(StrategyStep, on_delete=models.PROTECT, related_name="jobs")
+    due_date = models.DateField(_("installment due date"))
+    scheduled_for = models.DateTimeField(_("scheduled for"))
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    deferrals = models.PositiveIntegerField(_("deferrals"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    decision = models.ForeignKey(
+        "compliance.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="reminder_jobs"
+    )
+    contact = models.ForeignKey(
+        "contacts.ContactAttempt", null=True, blank=True, on_delete=models.PROTECT, related_name="reminder_jobs"
+    )
+    skip_reason = models.CharField(_("skip reason"), max_length=200, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    provider_id = models.CharField(_("provider id"), max_length=200, blank=True)
+    delivery_status = models.CharField(_("delivery status"), max_length=30, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        verbose_name = _("reminder job")
+        verbose_name_plural = _("reminder jobs")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step", "due_date"], name="uniq_reminder_case_step_due"),
+        ]
+        indexes = [
+            # The dispatcher's only query: due pending rows (and stale claimed ones) in time order.
+            models.Index(
+                fields=["scheduled_for"],
+                name="reminder_due_pending",
+                condition=Q(status__in=["pending", "deferred", "claimed"]),
+            ),
+            models.Index(fields=["case", "status"], name="reminder_case_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} case {self.case_id} {self.step} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Passed to the provider: a redelivered send of this job is recognised as the same message."""
+        return f"reminder-{self.pk}"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class OutboundMessage(models.Model):
+    """What went (or was about to go) through a channel gateway. Written in the same transaction as
+    the gate's decision, before the send, so a redelivered task finds it and never re-authorises."""
+
+    job = models.OneToOneField(ReminderJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="message")
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=StepChannel.choices)
+    to = models.CharField(_("to"), max_length=254, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    provider = models.CharField(_("provider"), max_length=30, blank=True)
+    provider_id = models.CharField(_("provider id"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    error = models.TextField(_("error"), blank=True)
+    send_attempts = models.PositiveIntegerField(default=0)
+    contact = models.ForeignKey(
+        "contacts.ContactAttempt", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    decision = models.ForeignKey(
+        "compliance.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to} ({self.status})"
+
+
+class TaskKind(models.TextChoices):
+    CALL = "call", _("Call the borrower")
+    PLACEMENT = "placement", _("Legal referral or agency placement")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(models.Model):
+    """Work for a person: lands in the assignee's queue."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="tasks")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="outreach_tasks"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TaskKind.choices)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    job = models.ForeignKey(ReminderJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            # Escalation runs repeatedly; one open task of a kind per case is enough.
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(status="open"), name="one_open_task_per_kind"),
+        ]
+        indexes = [models.Index(fields=["assigned_to", "status", "due_at"], name="task_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} case {self.case_id}"
+
+
+class AlertKind(models.TextChoices):
+    LOST_CONTACT = "lost_contact", _("Borrower lost contact")
+
+
+class Alert(models.Model):
+    """An early warning for a supervisor."""
+
+    kind = models.CharField(_("kind"), max_length=30, choices=AlertKind.choices)
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.CASCADE, related_name="alerts")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="outreach_alerts"
+    )
+    message = models.TextField(_("message"))
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borrower", "kind"], condition=Q(acknowledged_at__isnull=True), name="one_open_alert_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.borrower_id}"
+
+
+class CollectorProfile(models.Model):
+    """How much new work a collector takes a day, and whether they serve vulnerable borrowers."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector_profile")
+    daily_capacity = models.PositiveIntegerField(_("new cases per day"), default=30)
+    specialist = models.BooleanField(
+        _("specialist"), default=False, help_text=_("Serves vulnerable borrowers (specialist queue).")
+    )
+    active = models.BooleanField(_("takes new cases"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("collector profile")
+        verbose_name_plural = _("collector profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Alert, CollectorProfile, MessageTemplate, OutboundMessage, ReminderJob, Strategy, StrategyStep, Task
+
+
+class StrategyStepInline(admin.TabularInline):
+    model = StrategyStep
+    extra = 1
+    fields = ["offset_days", "channel", "template_code", "conditions", "active"]
+
+
+@admin.register(Strategy)
+class StrategyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "platform", "product", "risk_segment", "active"]
+    list_filter = ["active", "platform", "product", "risk_segment"]
+    inlines = [StrategyStepInline]
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "language", "channel", "active", "updated_at"]
+    list_filter = ["channel", "language", "active"]
+    search_fields = ["code", "subject", "body"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Jobs and messages are written by the pipeline only; the admin shows them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReminderJob)
+class ReminderJobAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "step", "due_date", "scheduled_for", "status", "attempts", "deferrals", "skip_reason"]
+    list_filter = ["status", "step__channel", "step__strategy"]
+    search_fields = ["case__loan__external_id", "case__borrower__external_id"]
+    list_select_related = ["step", "case"]
+    date_hierarchy = "scheduled_for"
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "channel", "to", "status", "provider", "provider_id", "created_at", "sent_at"]
+    list_filter = ["channel", "status", "provider"]
+    search_fields = ["to", "provider_id", "idempotency_key"]
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "case", "kind", "assigned_to", "due_at", "status", "reason"]
+    list_filter = ["status", "kind"]
+    raw_id_fields = ["case", "job"]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "borrower", "case", "supervisor", "created_at", "acknowledged_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["borrower", "case"]
+
+
+@admin.register(CollectorProfile)
+class CollectorProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "daily_capacity", "specialist", "active"]
+    list_filter = ["specialist", "active"]

@@ -1,0 +1,222 @@
+"""Reminder planning: which strategy step falls due for which open case, written as ReminderJob rows.
+
+Set-based: one INSERT per (strategy, step) over every matching case, with `ignore_conflicts` on the
+unique key (case, step, due date) so that running the planner twice, or after a crash, never creates a
+second job for the same reminder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from borrowers.models import Hold, HoldKind
+from cases.models import Case, Installment, Payment
+from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
+
+from .models import JobStatus, ReminderJob, Strategy, StrategyStep
+
+# Reminders go out from this local hour on their day (the gate still has the last word on quiet hours).
+LOCAL_SEND_HOUR = 9
+DEFAULT_RESPONSE_WINDOW_DAYS = 7
+# A no_work_contact hold limits where we call, it does not stop the reminders.
+NON_FREEZING_HOLDS = frozenset({HoldKind.NO_WORK_CONTACT})
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+@dataclass
+class PlanResult:
+    jobs_created: int = 0
+    cases_frozen: int = 0
+    created_by_step: dict[int, int] = field(default_factory=dict)
+
+
+def remaining_expr() -> ExpressionWrapper:
+    """What is left to pay on an installment (due - paid - waived, never negative)."""
+    return ExpressionWrapper(
+        Greatest(
+            F("principal_due")
+            + F("interest_due")
+            + F("fee_due")
+            - F("principal_paid")
+            - F("interest_paid")
+            - F("fee_paid")
+            - F("waived"),
+            models.Value(0),
+            output_field=MONEY,
+        ),
+        output_field=MONEY,
+    )
+
+
+def unpaid_installments() -> models.QuerySet[Installment]:
+    return Installment.objects.annotate(left=remaining_expr()).filter(left__gt=0)
+
+
+def oldest_unpaid_due_date() -> Subquery:
+    return Subquery(
+        unpaid_installments().filter(loan_id=OuterRef("loan_id")).order_by("due_date").values("due_date")[:1],
+        output_field=models.DateField(),
+    )
+
+
+def frozen_q(now: dt.datetime, today: dt.date) -> Q:
+    """Cases whose staging is frozen: an active hold, an active repayment plan, a promise in force."""
+    holds = (
+        Hold.objects.active_at(now)
+        .exclude(kind__in=NON_FREEZING_HOLDS)
+        .filter(borrower_id=OuterRef("borrower_id"))
+        .filter(Q(loan__isnull=True) | Q(loan_id=OuterRef("loan_id")))
+    )
+    frozen = Q(Exists(holds))
+    # While a repayment plan is active, the plan's own schedule drives reminders (repayment_plans),
+    # not the delinquency strategy. Lazy: the plan model is being built in parallel.
+    try:
+        plan_model = apps.get_model("repayment_plans", "Plan")
+    except LookupError:
+        plan_model = None
+    if plan_model is not None:
+        frozen |= Q(Exists(plan_model.objects.filter(case_id=OuterRef("pk"), status="active")))
+    # A pending promise pauses the strategy; once it is broken the case is back on its stage's steps.
+    promise_model = apps.get_model("repayment_plans", "Promise")
+    frozen |= Q(Exists(promise_model.objects.filter(case_id=OuterRef("pk"), status="pending", due_date__gte=today)))
+    return frozen
+
+
+def _strategy_q(strategy: Strategy) -> Q:
+    q = Q()
+    if strategy.platform_id:
+        q &= Q(platform_id=strategy.platform_id)
+    if strategy.product:
+        q &= Q(loan__product=strategy.product)
+    if strategy.risk_segment:
+        q &= Q(risk_segment=strategy.risk_segment)
+    return q
+
+
+def strategies_by_specificity() -> list[Strategy]:
+    found = Strategy.objects.filter(active=True).prefetch_related(
+        models.Prefetch("steps", queryset=StrategyStep.objects.filter(active=True).order_by("offset_days", "id"))
+    )
+    return sorted(found, key=lambda s: (-s.specificity, s.pk))
+
+
+def cases_by_strategy(cases: models.QuerySet[Case]) -> list[tuple[Strategy, models.QuerySet[Case]]]:
+    """Each active strategy with the cases it governs: the most specific match wins, once per case."""
+    taken = Q(pk__in=[])
+    result = []
+    for strategy in strategies_by_specificity():
+        match = _strategy_q(strategy)
+        result.append((strategy, cases.filter(match).exclude(taken)))
+        taken |= match
+    return result
+
+
+def strategy_for_case(case: Case) -> Strategy | None:
+    for strategy, cases in cases_by_strategy(Case.objects.filter(pk=case.pk)):
+        if cases.exists():
+            return strategy
+    return None
+
+
+def _conditions_q(step: StrategyStep, now: dt.datetime) -> Q:
+    """Cases for which the step's conditions do NOT hold (to exclude)."""
+    conditions = step.conditions or {}
+    excluded = Q(pk__in=[])
+    days = conditions.get("no_payment_since_days")
+    if days is not None:
+        paid = Payment.objects.filter(loan_id=OuterRef("loan_id"), paid_at__gte=now - dt.timedelta(days=days))
+        excluded |= Q(Exists(paid))
+    if conditions.get("no_response"):
+        window = conditions.get("response_window_days", DEFAULT_RESPONSE_WINDOW_DAYS)
+        answered = ContactAttempt.objects.filter(
+            borrower_id=OuterRef("borrower_id"), at__gte=now - dt.timedelta(days=window)
+        ).filter(Q(direction=Direction.INBOUND) | Q(outcome__in=CONVERSATION_OUTCOMES))
+        excluded |= Q(Exists(answered))
+    return excluded
+
+
+def _primary_zone(borrower_tz: str, region: str) -> zoneinfo.ZoneInfo:
+    try:
+        from compliance.zones import primary_zone
+
+        name = primary_zone(borrower_tz=borrower_tz, region=region)
+    except ImportError:
+        name = borrower_tz or None
+    try:
+        return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo("UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def scheduled_time(*, target: dt.date, now: dt.datetime, borrower_tz: str, region: str) -> dt.datetime:
+    """09:00 local on the step's day, or now when that has passed. Only a hint to spare needless
+    deferrals: the gate decides whether the time is lawful."""
+    zone = _primary_zone(borrower_tz, region)
+    local = dt.datetime.combine(target, dt.time(LOCAL_SEND_HOUR), tzinfo=zone)
+    return max(now, local.astimezone(dt.UTC))
+
+
+def _step_windows(steps: list[StrategyStep]) -> list[tuple[StrategyStep, int | None]]:
+    """Each step with the offset of the next later step: a step is live from its own day until then,
+    so a case that joins late (or a planner that missed a day) gets the current step, not stale ones."""
+    offsets = sorted({s.offset_days for s in steps})
+    windows = []
+    for step in steps:
+        later = [o for o in offsets if o > step.offset_days]
+        windows.append((step, later[0] if later else None))
+    return windows
+
+
+def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None = None) -> PlanResult:
+    """Write the ReminderJob rows of every open case whose strategy steps fall due by `today`."""
+    now = timezone.now()
+    today = today or timezone.localdate()
+    result = PlanResult()
+    cases = Case.objects.open()
+    if case_ids is not None:
+        cases = cases.filter(pk__in=case_ids)
+    frozen = frozen_q(now, today)
+    result.cases_frozen = cases.filter(frozen).count()
+    cases = cases.exclude(frozen).annotate(oldest_due=oldest_unpaid_due_date()).filter(oldest_due__isnull=False)
+    for strategy, strategy_cases in cases_by_strategy(cases):
+        for step, next_offset in _step_windows(list(strategy.steps.all())):
+            in_window = strategy_cases.filter(oldest_due__lte=today - dt.timedelta(days=step.offset_days))
+            if next_offset is not None:
+                in_window = in_window.filter(oldest_due__gt=today - dt.timedelta(days=next_offset))
+            rows = list(
+                in_window.exclude(_conditions_q(step, now))
+                .exclude(
+                    Exists(
+                        ReminderJob.objects.filter(case_id=OuterRef("pk"), step=step, due_date=OuterRef("oldest_due"))
+                    )
+                )
+                .values_list("id", "oldest_due", "borrower__timezone", "borrower__region")
+            )
+            if not rows:
+                continue
+            jobs = [
+                ReminderJob(
+                    case_id=case_id,
+                    step=step,
+                    due_date=due,
+                    status=JobStatus.PENDING,
+                    scheduled_for=scheduled_time(
+                        target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
+                    ),
+                )
+                for case_id, due, tz, region in rows
+            ]
+            # ignore_conflicts: a concurrent planner may have written the same key meanwhile.
+            ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)
+            result.created_by_step[step.pk] = len(jobs)
+            result.jobs_created += len(jobs)
+    return result

@@ -1,0 +1,434 @@
+"""Write paths of the reminder pipeline: dispatch (claim due rows), send one reminder through the gate
+and a gateway, cancel reminders a payment made obsolete.
+
+Exactly-once, in two short transactions per reminder:
+
+A. lock the job row; ask the gate (which writes the decision and the pending contact attempt); write
+   the OutboundMessage; commit. A redelivered task finds the message and never asks the gate twice.
+B. lock the job row again and hold the lock through the provider call; send with the job's idempotency
+   key; mark message and job sent; commit. A second task for the same job waits on the lock and then
+   finds it sent. A worker killed inside B rolls B back; the resend carries the same idempotency key,
+   which the provider (and the file gateway) recognises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from borrowers.models import Borrower, Email, EmailKind, Phone, PhoneKind
+from cases.models import Case, CaseStatus
+
+from .gateways import Message, SendResult, gateway_for
+from .models import (
+    MESSAGE_CHANNELS,
+    JobStatus,
+    MessageStatus,
+    MessageTemplate,
+    OutboundMessage,
+    ReminderJob,
+    StepChannel,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+from .planning import unpaid_installments
+from .rendering import reminder_context, render_template
+
+log = logging.getLogger(__name__)
+
+# Backoff of transient gateway failures, by attempt: short enough to stay inside the decision's TTL.
+RETRY_BACKOFF_S = (20, 40, 80, 160)
+MAX_DEFERRALS = 14
+
+
+@dataclass
+class DispatchResult:
+    claimed: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+
+    @property
+    def job_ids(self) -> list[int]:
+        return self.claimed + self.recovered
+
+
+@dataclass
+class SendOutcome:
+    """What happened to one job; `retry_in` is set when a transient failure wants another try."""
+
+    status: str
+    reason: str = ""
+    retry_in: int | None = None
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+
+def _enqueue_send(job_id: int) -> None:
+    from .tasks import send_reminder
+
+    send_reminder.delay(job_id)
+
+
+def reminders_dispatch(
+    *,
+    batch_size: int = 200,
+    now: dt.datetime | None = None,
+    enqueue: Callable[[int], Any] | None = None,
+) -> DispatchResult:
+    """Claim due reminder rows (and recover stale claims) and queue one send task per row.
+
+    `skip_locked` lets any number of dispatchers run at once: each claims rows no other holds. Rows
+    locked by a send in progress are skipped by the recovery too, so a slow send is never duplicated.
+    """
+    now = now or timezone.now()
+    enqueue = enqueue or _enqueue_send
+    result = DispatchResult()
+    with transaction.atomic():
+        due = ReminderJob.objects.select_for_update(skip_locked=True).filter(
+            status__in=[JobStatus.PENDING, JobStatus.DEFERRED], scheduled_for__lte=now
+        )
+        result.claimed = list(due.order_by("scheduled_for", "id").values_list("id", flat=True)[:batch_size])
+        if result.claimed:
+            ReminderJob.objects.filter(pk__in=result.claimed).update(
+                status=JobStatus.CLAIMED, claimed_at=now, next_attempt_at=None, updated_at=now
+            )
+        # A claim whose task vanished (worker killed before it acked): Redis would redeliver it only
+        # after the visibility timeout, so the dispatcher queues it again itself.
+        stale = ReminderJob.objects.select_for_update(skip_locked=True).filter(
+            status=JobStatus.CLAIMED,
+            claimed_at__lt=now - dt.timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT_S),
+        )
+        result.recovered = list(stale.order_by("claimed_at", "id").values_list("id", flat=True)[:batch_size])
+        if result.recovered:
+            ReminderJob.objects.filter(pk__in=result.recovered).update(claimed_at=now, updated_at=now)
+        ids = result.job_ids
+        transaction.on_commit(lambda: [enqueue(job_id) for job_id in ids])
+    return result
+
+
+# --- sending one reminder --------------------------------------------------------------------------
+
+
+def _lock_job(job_id: int) -> ReminderJob | None:
+    return (
+        ReminderJob.objects.select_for_update(of=("self",))
+        .select_related("step", "case__borrower", "case__loan", "case__platform")
+        .filter(pk=job_id)
+        .first()
+    )
+
+
+def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = "", **fields: Any) -> None:
+    job.status = status
+    job.finished_at = now
+    if reason:
+        job.skip_reason = reason[:200]
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
+
+
+def _obsolete_reason(job: ReminderJob) -> str:
+    """Why a claimed reminder no longer applies, or "" (a late or backdated payment, a closed case)."""
+    if job.case.status != CaseStatus.OPEN:
+        return "case_closed"
+    still_unpaid = unpaid_installments().filter(loan_id=job.case.loan_id, due_date=job.due_date).exists()
+    return "" if still_unpaid else "installment_paid"
+
+
+def _recipient(borrower: Borrower, channel: str) -> str:
+    if channel == StepChannel.SMS:
+        phone = borrower.phones.filter(invalid=False, kind=PhoneKind.MOBILE).first()
+        return phone.number if phone else ""
+    if channel == StepChannel.CALL:
+        phone = borrower.phones.filter(invalid=False, work_contact_prohibited=False).first()
+        return phone.number if phone else ""
+    if channel == StepChannel.EMAIL:
+        # A personal address first: a work address is where others may read it (and US forbids it).
+        emails = sorted(borrower.emails.filter(invalid=False), key=lambda e: e.kind != EmailKind.PERSONAL)
+        return emails[0].address if emails else ""
+    if channel == StepChannel.LETTER:
+        return borrower.address.strip()
+    return ""
+
+
+def _template(code: str, language: str) -> MessageTemplate | None:
+    found = {t.language: t for t in MessageTemplate.objects.filter(code=code, active=True)}
+    return found.get(language) or found.get("en") or next(iter(found.values()), None)
+
+
+def _authorize(**kwargs: Any) -> Any:
+    # Lazy: the gate lives in compliance and is imported at call time so that this module loads
+    # (and its planning/dispatch work) independently of it.
+    from compliance.services import outreach_authorize
+
+    return outreach_authorize(**kwargs)
+
+
+def _record_outcome(contact: Any, outcome: str, notes: str = "") -> None:
+    if contact is None:
+        return
+    from contacts.services import contact_record_outcome
+
+    contact_record_outcome(contact=contact, outcome=outcome, notes=notes)
+
+
+def _create_task(job: ReminderJob, *, now: dt.datetime) -> Task:
+    """A collector call task (or a placement review for the supervisor): one open task per kind."""
+    from .escalation import case_supervisor
+
+    kind = TaskKind.CALL if job.step.channel == StepChannel.TASK else TaskKind.PLACEMENT
+    case = job.case
+    if kind == TaskKind.CALL and case.assigned_to_id is None:
+        from .assignment import cases_assign
+
+        cases_assign(case_ids=[case.pk], include_all_open=True)
+        case.refresh_from_db(fields=["assigned_to"])
+    assignee = case.assigned_to if kind == TaskKind.CALL else case_supervisor(case)
+    task = Task.objects.filter(case=case, kind=kind, status=TaskStatus.OPEN).first()
+    if task is None:
+        task = Task.objects.create(
+            case=case,
+            assigned_to=assignee,
+            kind=kind,
+            due_at=now,
+            reason=f"strategy step {job.step.day_label}",
+            job=job,
+        )
+    if kind == TaskKind.CALL and (case.next_action_at is None or case.next_action_at > now):
+        Case.objects.filter(pk=case.pk).update(next_action_at=now)
+    return task
+
+
+def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome | None:
+    """Phase A for a message channel: gate, then the OutboundMessage. None: ready to send."""
+    case, step = job.case, job.step
+    borrower = case.borrower
+    to = _recipient(borrower, step.channel)
+    if not to:
+        _finish(job, JobStatus.SKIPPED, now=now, reason="no_contact_point")
+        transaction.on_commit(lambda: _after_contact_point_loss(borrower.pk))
+        return SendOutcome("skipped", "no_contact_point")
+    template = _template(step.template_code, borrower.language)
+    if template is None:
+        _finish(job, JobStatus.FAILED, now=now, reason=f"no_template:{step.template_code}")
+        return SendOutcome("failed", "no_template")
+    context = reminder_context(case=case, due_date=job.due_date, channel=step.channel, language=template.language)
+    rendered = render_template(template, context)
+    try:
+        gate = _authorize(
+            borrower=borrower,
+            channel=step.channel,
+            to=to,
+            loan=case.loan,
+            case=case,
+            at=now,
+            message=f"{rendered.subject}\n{rendered.body}".strip(),
+            autodialed=step.channel == StepChannel.CALL,
+            actor_kind="scheduler",
+        )
+    except ValidationError as exc:
+        # The gate refuses input it cannot judge (e.g. a malformed number); retrying will not help.
+        _finish(job, JobStatus.FAILED, now=now, reason=f"gate_rejected:{exc}")
+        return SendOutcome("failed", "gate_rejected")
+    job.decision = gate.decision
+    job.reasons = list(gate.reasons or [])
+    codes = ",".join(r.get("code", "") for r in job.reasons) or "blocked"
+    if not gate.allowed:
+        if gate.next_allowed_at is not None and job.deferrals < MAX_DEFERRALS:
+            job.status = JobStatus.DEFERRED
+            job.scheduled_for = gate.next_allowed_at
+            job.next_attempt_at = gate.next_allowed_at
+            job.deferrals += 1
+            job.skip_reason = f"deferred:{codes}"[:200]
+            job.save()
+            return SendOutcome("deferred", codes)
+        _finish(job, JobStatus.SKIPPED, now=now, reason=codes)
+        return SendOutcome("skipped", codes)
+    job.contact = gate.contact
+    job.save()
+    OutboundMessage.objects.create(
+        job=job,
+        idempotency_key=job.idempotency_key,
+        channel=step.channel,
+        to=to,
+        language=rendered.language,
+        subject=rendered.subject,
+        body=rendered.body,
+        contact=gate.contact,
+        decision=gate.decision,
+    )
+    return None
+
+
+def _mark_contact_point_invalid(borrower_id: int, channel: str, to: str) -> None:
+    # save() rather than update(): contact points keep their simple-history trail.
+    model = Email if channel == StepChannel.EMAIL else Phone
+    lookup = {"address": to} if model is Email else {"number": to}
+    for point in model.objects.filter(borrower_id=borrower_id, invalid=False, **lookup):
+        point.invalid = True
+        point.save(update_fields=["invalid"])
+
+
+def _after_contact_point_loss(borrower_id: int) -> None:
+    from .escalation import borrowers_flag_lost_contact
+
+    borrowers_flag_lost_contact(borrower_ids=[borrower_id])
+
+
+def _apply_send_result(
+    job: ReminderJob, message: OutboundMessage, result: SendResult, *, now: dt.datetime
+) -> SendOutcome:
+    message.send_attempts += 1
+    message.provider = message.provider or ""
+    if result.ok:
+        message.status = MessageStatus.DELIVERED if result.status == "delivered" else MessageStatus.SENT
+        message.provider_id = result.provider_id
+        message.sent_at = now
+        message.error = ""
+        message.save()
+        _finish(job, JobStatus.SENT, now=now, provider_id=result.provider_id, delivery_status=result.status or "sent")
+        if message.status == MessageStatus.DELIVERED:
+            _record_outcome(job.contact, "delivered", notes=f"provider id {result.provider_id}")
+        return SendOutcome("sent")
+    if result.permanent_error:
+        message.status = MessageStatus.FAILED
+        message.error = result.permanent_error
+        message.save()
+        _finish(job, JobStatus.FAILED, now=now, reason="permanent_failure", delivery_status="failed")
+        _record_outcome(job.contact, "failed", notes=result.permanent_error[:500])
+        _mark_contact_point_invalid(job.case.borrower_id, message.channel, message.to)
+        borrower_id = job.case.borrower_id
+        transaction.on_commit(lambda: _after_contact_point_loss(borrower_id))
+        return SendOutcome("failed", "permanent_failure")
+    message.error = result.transient_error
+    if message.send_attempts >= settings.REMINDER_MAX_SEND_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+        message.save()
+        _finish(job, JobStatus.FAILED, now=now, reason="transient_failures_exhausted", delivery_status="failed")
+        _record_outcome(job.contact, "failed", notes=result.transient_error[:500])
+        return SendOutcome("failed", "transient_failures_exhausted")
+    message.save()
+    delay = RETRY_BACKOFF_S[min(message.send_attempts - 1, len(RETRY_BACKOFF_S) - 1)]
+    # Keep the recovery away from a row that is only waiting for its retry.
+    job.claimed_at = now + dt.timedelta(seconds=delay)
+    job.delivery_status = "retrying"
+    job.save(update_fields=["claimed_at", "delivery_status", "updated_at"])
+    return SendOutcome("retry", result.transient_error, retry_in=delay)
+
+
+def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome:
+    """Send one claimed reminder exactly once. Safe to run any number of times for the same job."""
+    now = now or timezone.now()
+    # Phase A: authorise and record what is going to be sent.
+    with transaction.atomic():
+        job = _lock_job(job_id)
+        if job is None or job.status != JobStatus.CLAIMED:
+            return SendOutcome("noop", job.status if job else "missing")
+        message = OutboundMessage.objects.filter(job=job).first()
+        if message is None:
+            reason = _obsolete_reason(job)
+            if reason:
+                _finish(job, JobStatus.CANCELLED, now=now, reason=reason)
+                return SendOutcome("cancelled", reason)
+            if job.step.channel not in MESSAGE_CHANNELS:
+                task = _create_task(job, now=now)
+                _finish(job, JobStatus.SENT, now=now, delivery_status=f"task:{task.pk}")
+                return SendOutcome("sent", "task")
+            outcome = _authorize_and_prepare(job, now=now)
+            if outcome is not None:
+                return outcome
+        elif (
+            message.status == MessageStatus.QUEUED
+            and job.decision
+            and (now - job.decision.at > dt.timedelta(seconds=settings.REMINDER_DECISION_TTL_S))
+        ):
+            # The send was interrupted long ago: the permission given then may not hold now (quiet
+            # hours may have started). Missing one reminder is better than an unlawful one.
+            message.status = MessageStatus.ABANDONED
+            message.error = "decision expired before the send was confirmed"
+            message.save()
+            _finish(job, JobStatus.FAILED, now=now, reason="decision_expired")
+            _record_outcome(job.contact, "failed", notes="send not confirmed; decision expired")
+            return SendOutcome("failed", "decision_expired")
+    # Phase B: the provider call, under the row lock, with the job's idempotency key.
+    with transaction.atomic():
+        job = _lock_job(job_id)
+        if job is None or job.status != JobStatus.CLAIMED:
+            return SendOutcome("noop", job.status if job else "missing")
+        message = OutboundMessage.objects.get(job=job)
+        if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
+            _finish(job, JobStatus.SENT, now=now, provider_id=message.provider_id, delivery_status=message.status)
+            return SendOutcome("sent", "already_sent")
+        gateway = gateway_for(message.channel)
+        message.provider = gateway.name
+        result = gateway.send(
+            Message(
+                channel=message.channel,
+                to=message.to,
+                body=message.body,
+                subject=message.subject,
+                language=message.language,
+                idempotency_key=message.idempotency_key,
+            )
+        )
+        return _apply_send_result(job, message, result, now=timezone.now())
+
+
+def reminder_give_up(*, job_id: int, reason: str) -> None:
+    """Called when the task runner itself gives up on a job (retries exhausted)."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = _lock_job(job_id)
+        if job is not None and job.status == JobStatus.CLAIMED:
+            _finish(job, JobStatus.FAILED, now=now, reason=reason)
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+
+def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
+    """Cancel waiting reminders whose installment is now paid (or whose case closed). Returns the count.
+
+    Claimed rows are left alone: their send task checks the same thing under the row lock.
+    """
+    still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).values_list("loan_id", "due_date")
+    unpaid_keys = set(still_unpaid)
+    waiting = ReminderJob.objects.filter(
+        case__loan_id__in=loan_ids, status__in=[JobStatus.PENDING, JobStatus.DEFERRED]
+    ).values_list("id", "case__loan_id", "due_date", "case__status")
+    obsolete = [
+        job_id
+        for job_id, loan_id, due, case_status in waiting
+        if case_status != CaseStatus.OPEN or (loan_id, due) not in unpaid_keys
+    ]
+    if not obsolete:
+        return 0
+    now = timezone.now()
+    return ReminderJob.objects.filter(Q(pk__in=obsolete), status__in=[JobStatus.PENDING, JobStatus.DEFERRED]).update(
+        status=JobStatus.CANCELLED, skip_reason="installment_paid", finished_at=now, updated_at=now
+    )
+
+
+def on_payment(*, loan_id: int) -> dict[str, int]:
+    """After a payment (also a late or backdated one): re-stage the loan's case, cancel reminders that
+    no longer apply, and plan what the new stage calls for."""
+    from cases.delinquency import refresh_delinquency
+
+    from .planning import reminders_plan
+
+    refresh = refresh_delinquency(loan_ids=[loan_id])
+    cancelled = reminders_cancel_obsolete(loan_ids=[loan_id])
+    case_ids = list(Case.objects.open().filter(loan_id=loan_id).values_list("id", flat=True))
+    planned = reminders_plan(case_ids=case_ids).jobs_created if case_ids else 0
+    return {"cancelled": cancelled, "planned": planned, "cases_closed": refresh.cases_closed}

@@ -1,0 +1,120 @@
+"""The demo strategy and its templates (zh-hans and en), installed by `manage.py seed_strategies`.
+
+The steps follow the staged practice of the reference articles: gentle reminders before and on the due
+day (温和提醒, 还款提醒), SMS plus a reminder robot (智能语音机器人) in the first week, a collector's call
+from day 8, a lawyer letter (律师函) with an offer to agree a repayment plan (协商还款计划) from day 31, a
+final notice from day 61 and a referral (legal or agency placement) from day 91.
+"""
+
+from __future__ import annotations
+
+DEMO_STRATEGY_NAME = "Default staged reminders"
+
+TEMPLATES: list[dict[str, str]] = [
+    # code, channel, language, subject, body
+    {
+        "code": "pre-due-sms",
+        "channel": "sms",
+        "language": "zh-hans",
+        "body": "【{platform_name}】温馨提示：{borrower_name}您好，您的借款{loan_ref}本期应还{amount}{currency}，"
+        "还款日为{due_date}，请按时还款，保持良好信用记录。{opt_out}",
+    },
+    {
+        "code": "pre-due-sms",
+        "channel": "sms",
+        "language": "en",
+        "body": "{platform_name}: Hi {borrower_name}, a friendly reminder that {amount} {currency} on loan "
+        "{loan_ref} is due on {due_date}. {opt_out}",
+    },
+    {
+        "code": "due-day-sms",
+        "channel": "sms",
+        "language": "zh-hans",
+        "body": "【{platform_name}】还款提醒：{borrower_name}您好，今天({due_date})是您借款{loan_ref}的还款日，"
+        "应还{amount}{currency}。如已还款请忽略本短信。{opt_out}",
+    },
+    {
+        "code": "due-day-sms",
+        "channel": "sms",
+        "language": "en",
+        "body": "{platform_name}: {borrower_name}, today ({due_date}) {amount} {currency} is due on loan {loan_ref}. "
+        "If you have already paid, please ignore this message. {opt_out}",
+    },
+    {
+        "code": "overdue-sms",
+        "channel": "sms",
+        "language": "zh-hans",
+        "body": "【{platform_name}】逾期提醒：{borrower_name}您好，您的借款{loan_ref}已逾期{dpd}天，"
+        "待还{amount}{currency}。如遇还款困难，欢迎联系我们协商还款计划。{opt_out}",
+    },
+    {
+        "code": "overdue-sms",
+        "channel": "sms",
+        "language": "en",
+        "body": "{platform_name}: {borrower_name}, loan {loan_ref} is {dpd} days past due ({amount} {currency}). "
+        "If paying is difficult, contact us to agree a repayment plan. {opt_out}",
+    },
+    {
+        "code": "robot-call",
+        "channel": "call",
+        "language": "zh-hans",
+        "body": "您好，这里是{platform_name}的智能语音还款提醒。您的借款已逾期{dpd}天，待还{amount}{currency}。"
+        "如需协商还款，请回电或在应用内联系我们。",
+    },
+    {
+        "code": "robot-call",
+        "channel": "call",
+        "language": "en",
+        "body": "Hello, this is an automated payment reminder from {platform_name}. Your loan is {dpd} days past "
+        "due with {amount} {currency} outstanding. Please call us back or contact us in the app to arrange payment.",
+    },
+    {
+        "code": "lawyer-letter",
+        "channel": "letter",
+        "language": "zh-hans",
+        "subject": "律师函：关于借款{loan_ref}的还款事宜",
+        "body": "{borrower_name}：\n受{platform_name}委托，现就您的借款{loan_ref}致函。截至本函发出之日，"
+        "该笔借款已逾期{dpd}天，待还金额{amount}{currency}。请您尽快还款；如确有困难，"
+        "可与我们联系，协商分期、延期等还款计划。",
+    },
+    {
+        "code": "lawyer-letter",
+        "channel": "letter",
+        "language": "en",
+        "subject": "Letter from our solicitors about loan {loan_ref}",
+        "body": "Dear {borrower_name},\nWe write on behalf of {platform_name} about loan {loan_ref}, which is "
+        "{dpd} days past due with {amount} {currency} outstanding. Please pay as soon as you can; if you are in "
+        "difficulty, contact us to agree an installment plan or a deferral.",
+    },
+    {
+        "code": "final-notice",
+        "channel": "letter",
+        "language": "zh-hans",
+        "subject": "最后还款通知：借款{loan_ref}",
+        "body": "{borrower_name}：\n您的借款{loan_ref}已逾期{dpd}天，待还{amount}{currency}。"
+        "这是我们在将账户转交专门团队处理前的最后通知。请尽快还款或联系我们商定还款计划。",
+    },
+    {
+        "code": "final-notice",
+        "channel": "letter",
+        "language": "en",
+        "subject": "Final notice: loan {loan_ref}",
+        "body": "Dear {borrower_name},\nLoan {loan_ref} is {dpd} days past due with {amount} {currency} "
+        "outstanding. This is our final notice before the account is referred to a specialist team. "
+        "Please pay or contact us to agree a repayment plan.",
+    },
+]
+
+# offset_days, channel, template code, conditions
+STEPS: list[tuple[int, str, str, dict]] = [
+    (-3, "sms", "pre-due-sms", {}),
+    (-1, "sms", "pre-due-sms", {}),
+    (0, "sms", "due-day-sms", {}),
+    (1, "sms", "overdue-sms", {"no_payment_since_days": 1}),
+    (1, "call", "robot-call", {"no_payment_since_days": 1}),
+    (4, "sms", "overdue-sms", {"no_payment_since_days": 3, "no_response": True}),
+    (8, "task", "", {"no_response": True, "response_window_days": 7}),
+    (31, "letter", "lawyer-letter", {"no_payment_since_days": 14}),
+    (61, "letter", "final-notice", {"no_payment_since_days": 14}),
+    (91, "placement", "", {}),
+]

@@ -25,23 +25,27 @@ def contact_record_outcome(
 ) -> ContactAttempt:
     """Record the outcome of a pending outbound attempt, exactly once.
 
-    A compare-and-set on `outcome = ''` makes a second (or concurrent) recording fail instead of
-    overwriting the first; the base manager is used because the default one refuses every update.
+    The row is locked and re-read, so a second (or concurrent) recording fails instead of overwriting
+    the first. It is written with save(_outcome_write=True), the model's one escape hatch, so that
+    post_save listeners (the evidence chain) see the outcome.
     """
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": [f"Unknown outcome {outcome!r}."]})
-    changes: dict = {"outcome": outcome, "outcome_at": timezone.now()}
-    if duration_s is not None:
-        changes["duration_s"] = duration_s
-    if notes:
-        changes["notes"] = notes
-    updated = ContactAttempt._base_manager.filter(pk=contact.pk, outcome="", direction=Direction.OUTBOUND).update(
-        **changes
-    )
-    if updated != 1:
-        raise OutcomeAlreadyRecorded({"outcome": ["The outcome of this contact has already been recorded."]})
-    contact.refresh_from_db()
-    return contact
+    with transaction.atomic():
+        row = ContactAttempt.objects.select_for_update().get(pk=contact.pk)
+        if row.direction != Direction.OUTBOUND or row.outcome:
+            raise OutcomeAlreadyRecorded({"outcome": ["The outcome of this contact has already been recorded."]})
+        row.outcome = outcome
+        row.outcome_at = timezone.now()
+        fields = ["outcome", "outcome_at"]
+        if duration_s is not None:
+            row.duration_s = duration_s
+            fields.append("duration_s")
+        if notes:
+            row.notes = notes
+            fields.append("notes")
+        row.save(_outcome_write=True, update_fields=fields)
+    return row
 
 
 def contact_record_inbound(

@@ -1,0 +1,84 @@
+"""Reads about plans and promises that other apps (escalation, reminders, pages) rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case
+
+from .models import Plan, PlanInstallment, PlanStatus
+
+
+def needs_plan_offer_before_escalation(case: Case) -> bool:
+    """A vulnerable borrower is offered a plan before any escalation: True while none was ever proposed.
+
+    Called by the escalation pipeline before it moves a case to a harsher step; any plan proposed on
+    any of the borrower's cases counts as the offer, whatever became of it.
+    """
+    if not case.borrower.effective_vulnerabilities():
+        return False
+    return not Plan.objects.filter(case__borrower_id=case.borrower_id).exists()
+
+
+def active_plan(case: Case) -> Plan | None:
+    return Plan.objects.filter(case=case, status=PlanStatus.ACTIVE).prefetch_related("installments").first()
+
+
+def case_ids_with_active_plan() -> QuerySet:
+    """Case ids whose automated reminders follow a plan's dates instead of the strategy's (for set-based exclusion)."""
+    return Plan.objects.filter(status=PlanStatus.ACTIVE).values("case_id")
+
+
+@dataclass(frozen=True)
+class PlanReminder:
+    plan_id: int
+    seq: int
+    due_date: dt.date
+    amount_due: Decimal
+    overdue: bool
+
+
+def plan_reminder(case: Case, today: dt.date | None = None) -> PlanReminder | None:
+    """What an automated reminder for this case should be about while a plan is active: the plan's next
+    unpaid installment (already late ones first). None when the case has no active plan, so the
+    strategy's own steps apply."""
+    today = today or timezone.localdate()
+    nxt = (
+        PlanInstallment.objects.filter(plan__case=case, plan__status=PlanStatus.ACTIVE, paid_at__isnull=True)
+        .order_by("due_date", "seq")
+        .first()
+    )
+    if nxt is None:
+        return None
+    return PlanReminder(
+        plan_id=nxt.plan_id, seq=nxt.seq, due_date=nxt.due_date, amount_due=nxt.remaining, overdue=nxt.due_date < today
+    )
+
+
+def plans_visible_to(user: User) -> QuerySet[Plan]:
+    return Plan.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
+        "case__loan", "case__borrower", "case__platform", "proposed_by"
+    )
+
+
+def plan_get_for_user(user: User, pk: int) -> Plan | None:
+    return (
+        plans_visible_to(user).prefetch_related("installments", "approvals__user", "dispatches").filter(pk=pk).first()
+    )
+
+
+def plans_awaiting_approval(user: User) -> QuerySet[Plan]:
+    """The supervisor's approval queue: pending plans on cases they see, not proposed or already decided by them."""
+    return (
+        plans_visible_to(user)
+        .filter(status=PlanStatus.PENDING_APPROVAL)
+        .exclude(proposed_by=user)
+        .exclude(approvals__user=user)
+        .order_by("created_at")
+    )

@@ -1,0 +1,211 @@
+"""Plan pages: propose (with the schedule shown first), the plan, approvals, and the written agreement.
+
+Thin on purpose: parse, one access helper, one service, render. Every page only reaches plans of the
+cases `Case.objects.visible_to(user)` allows; anything else is a 404.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.models import Case
+
+from . import plan_services, selectors
+from .agreement import LANGUAGES, GateUnavailable, agreement_context, agreement_pdf_bytes, agreement_send
+from .models import Frequency, Plan, PlanKind, PlanStatus
+
+
+def _get_plan_for_user(request: HttpRequest, pk: int) -> Plan:
+    plan = selectors.plan_get_for_user(request.user, pk)
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def _get_case_for_user(request: HttpRequest, pk: int) -> Case:
+    case = Case.objects.visible_to(request.user).select_related("loan", "borrower").filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+class PlanProposeForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=PlanKind.choices)
+    first_due_date = forms.DateField(
+        label=gettext_lazy("First due date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    installment_count = forms.IntegerField(label=gettext_lazy("Installments"), min_value=1, max_value=120, initial=3)
+    frequency = forms.ChoiceField(label=gettext_lazy("Frequency"), choices=Frequency.choices, initial="monthly")
+    amounts = forms.CharField(
+        label=gettext_lazy("Amounts (optional)"),
+        required=False,
+        help_text=gettext_lazy("Comma-separated, adding up to the plan total; empty for equal installments."),
+    )
+    total_amount = forms.DecimalField(
+        label=gettext_lazy("Plan total (installment plan)"), required=False, max_digits=14, decimal_places=2
+    )
+    settlement_amount = forms.DecimalField(
+        label=gettext_lazy("Settlement amount"), required=False, max_digits=14, decimal_places=2
+    )
+    waive_interest = forms.BooleanField(label=gettext_lazy("Waive interest"), required=False)
+    waive_fees = forms.BooleanField(label=gettext_lazy("Waive fees"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_amounts(self) -> list[Decimal] | None:
+        raw = (self.cleaned_data.get("amounts") or "").strip()
+        if not raw:
+            return None
+        try:
+            return [Decimal(part.strip()) for part in raw.split(",") if part.strip()]
+        except InvalidOperation:
+            raise forms.ValidationError(_("Enter amounts such as 300.00, 300.00, 400.00."))
+
+    def terms(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+        for optional in ("amounts", "total_amount", "settlement_amount"):
+            if data.get(optional) in (None, ""):
+                data.pop(optional, None)
+        return data
+
+
+def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@login_required
+def plan_new(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """Propose a plan: the first POST (action=preview) shows the schedule; the second proposes it."""
+    case = _get_case_for_user(request, case_pk)
+    preview = None
+    form = PlanProposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("action") == "propose":
+                plan = plan_services.plan_propose(
+                    case=case, user=request.user, reason=form.cleaned_data["reason"], **form.terms()
+                )
+                if plan.status == PlanStatus.PENDING_APPROVAL:
+                    messages.info(request, _("The plan is beyond your limits and waits for a supervisor."))
+                else:
+                    messages.success(request, _("The plan is active; its agreement is ready to print or send."))
+                return redirect("plan-detail", pk=plan.pk)
+            preview = plan_services.plan_preview(case=case, user=request.user, **form.terms())
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+    return render(
+        request,
+        "repayment_plans/plan_new.html",
+        {"case": case, "form": form, "preview": preview, "balance": plan_services.loan_balance(case.loan_id)},
+    )
+
+
+@login_required
+@require_GET
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _get_plan_for_user(request, pk)
+    can_decide = (
+        request.user.is_supervisor
+        and plan.status == PlanStatus.PENDING_APPROVAL
+        and plan.proposed_by_id != request.user.pk
+        and not any(a.user_id == request.user.pk for a in plan.approvals.all())
+    )
+    return render(
+        request, "repayment_plans/plan_detail.html", {"plan": plan, "case": plan.case, "can_decide": can_decide}
+    )
+
+
+@login_required
+@require_GET
+def plan_approvals(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_supervisor:
+        raise PermissionDenied
+    return render(
+        request, "repayment_plans/plan_approvals.html", {"plans": selectors.plans_awaiting_approval(request.user)}
+    )
+
+
+def _decide(request: HttpRequest, pk: int, action) -> HttpResponse:
+    plan = _get_plan_for_user(request, pk)
+    try:
+        action(plan, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("plan-detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request, pk, lambda plan, reason: plan_services.plan_approve(plan=plan, user=request.user, reason=reason)
+    )
+
+
+@login_required
+@require_POST
+def plan_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request, pk, lambda plan, reason: plan_services.plan_reject(plan=plan, user=request.user, reason=reason)
+    )
+
+
+@login_required
+@require_POST
+def plan_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request, pk, lambda plan, reason: plan_services.plan_cancel(plan=plan, user=request.user, reason=reason)
+    )
+
+
+@login_required
+@require_POST
+def plan_agreement_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _get_plan_for_user(request, pk)
+    try:
+        dispatch = agreement_send(plan=plan, channel=request.POST.get("channel", ""), user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    except GateUnavailable:
+        messages.error(request, _("The compliance gate is not available; nothing was sent."))
+    else:
+        if dispatch.status == dispatch.Status.BLOCKED:
+            messages.warning(request, _("Blocked by compliance: nothing was sent."))
+        else:
+            messages.success(request, dispatch.get_status_display())
+    return redirect("plan-detail", pk=plan.pk)
+
+
+@login_required
+@require_GET
+def plan_agreement(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable agreement, in the borrower's language (or ?lang=en|zh-hans for a copy)."""
+    plan = _get_plan_for_user(request, pk)
+    if plan.activated_at is None:
+        raise Http404
+    lang = request.GET.get("lang")
+    context = agreement_context(plan, lang if lang in LANGUAGES else None)
+    return render(request, "repayment_plans/agreement_page.html", {**context, "case": plan.case})
+
+
+@login_required
+@require_GET
+def plan_agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _get_plan_for_user(request, pk)
+    if plan.activated_at is None:
+        raise Http404
+    response = HttpResponse(agreement_pdf_bytes(plan), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="RP-{plan.pk:06d}.pdf"'
+    return response

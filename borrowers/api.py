@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,6 +29,16 @@ from .serializers import (
 )
 
 
+class ApiPagination(LimitOffsetPagination):
+    """The project's limit/offset pagination, bounded: an absurd `limit` or `offset` must not reach SQL."""
+
+    max_limit = 1000
+    max_offset = 2**62
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
+
+
 class PlatformApiMixin:
     """Keeps simple-history working under a platform key.
 
@@ -36,6 +47,8 @@ class PlatformApiMixin:
     platform key the Django-level user is reset to anonymous (history_user stays empty); DRF's
     `request.user` is untouched. (Belongs in accounts once, for every API; see the report.)
     """
+
+    pagination_class = ApiPagination
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

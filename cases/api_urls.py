@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import api
+
+router = SimpleRouter()
+router.register("cases", api.CaseViewSet, basename="api-case")
+
+urlpatterns = [
+    path("loans/", api.LoanListCreateApi.as_view(), name="api-loan-list"),
+    path("loans/bulk/", api.LoanBulkApi.as_view(), name="api-loan-bulk"),
+    path("loans/<str:external_id>/", api.LoanDetailApi.as_view(), name="api-loan-detail"),
+    path("payments/", api.PaymentCreateApi.as_view(), name="api-payment-create"),
+    *router.urls,
+]

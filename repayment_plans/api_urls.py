@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("cases/<int:pk>/promises/", api.CasePromiseListCreateApi.as_view(), name="api-case-promises"),
+]

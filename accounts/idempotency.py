@@ -1,0 +1,122 @@
+"""Idempotency-Key handling for POST endpoints of the platform API.
+
+Usage in a view::
+
+    return idempotent_response(request, scope="payments", handler=lambda: (201, serializer_data))
+
+The record is inserted *first*, inside the same transaction as the write. The unique constraint on
+(platform, scope, key) makes a concurrent second request with the same key wait for the first one's
+transaction (PostgreSQL blocks the conflicting insert until the other commits or rolls back), then find
+the stored response and replay it. So two identical requests can never both write.
+
+Only successful responses are stored: when the handler raises (a 400, a 409, ...), the transaction
+rolls back together with the record and the key is free to be used again with a corrected body.
+The body is stored as its JSON text so that a replay answers byte-for-byte what the first request got
+(PostgreSQL's jsonb would reorder the keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from .models import IdempotencyRecord, Platform
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "A unique key per logical request. Retrying with the same key and body answers the first response "
+        "again and records nothing new; the same key with another body answers 409."
+    ),
+)
+
+
+def request_fingerprint(data: Any) -> str:
+    """A stable hash of the parsed request body (key order and whitespace do not matter)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def idempotency_key(request, *, required: bool = True) -> str | None:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        if required:
+            raise ValidationError({HEADER: [_("This header is required.")]})
+        return None
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError({HEADER: [_("Use at most 255 printable characters.")]})
+    return key
+
+
+def _conflict() -> Response:
+    return Response(
+        {HEADER: [_("This key was already used with a different request body.")]}, status=status.HTTP_409_CONFLICT
+    )
+
+
+def _render(status_code: int, text: str) -> Response:
+    return Response(json.loads(text), status=status_code)
+
+
+def run_idempotent(
+    *,
+    platform: Platform,
+    scope: str,
+    key: str,
+    payload: Any,
+    handler: Callable[[], tuple[int, Any]],
+) -> Response:
+    """Run `handler` at most once per (platform, scope, key) and answer its stored response after."""
+    fingerprint = request_fingerprint(payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    platform=platform, scope=scope, key=key, request_hash=fingerprint
+                )
+        except IntegrityError:
+            record = IdempotencyRecord.objects.get(platform=platform, scope=scope, key=key)
+            if record.request_hash != fingerprint:
+                return _conflict()
+            if record.response_status is None:  # cannot normally happen: the response is written with it
+                return _conflict()
+            return _render(record.response_status, record.response_body)
+        status_code, body = handler()
+        text = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
+        record.response_status = status_code
+        record.response_body = text
+        record.save(update_fields=["response_status", "response_body"])
+    return _render(status_code, text)
+
+
+def idempotent_response(
+    request, *, scope: str, handler: Callable[[], tuple[int, Any]], required: bool = True
+) -> Response:
+    """The view-level entry: reads the header, fingerprints the body, runs or replays.
+
+    Staff users on a session have no platform; their requests run without a stored record.
+    """
+    from .api import request_platform
+
+    key = idempotency_key(request, required=required)
+    platform = request_platform(request)
+    if key is None or platform is None:
+        status_code, body = handler()
+        return Response(body, status=status_code)
+    return run_idempotent(platform=platform, scope=scope, key=key, payload=request.data, handler=handler)

@@ -1,0 +1,150 @@
+"""Loan, payment and case API."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
+from borrowers.api import PlatformApiMixin
+from borrowers.selectors import write_platform
+
+from . import selectors, services
+from .filters import CaseFilterSet, LoanFilterSet
+from .serializers import (
+    CaseOutputSerializer,
+    LoanBulkInputSerializer,
+    LoanBulkOutputSerializer,
+    LoanInputSerializer,
+    LoanOutputSerializer,
+    PaymentInputSerializer,
+    PaymentOutputSerializer,
+)
+
+MAX_BULK = 10_000
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+class LoanListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = LoanOutputSerializer
+    filterset_class = LoanFilterSet
+
+    def get_queryset(self):
+        return selectors.loan_list(request=self.request)
+
+    @extend_schema(responses=LoanOutputSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(LoanOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=LoanInputSerializer,
+        responses={201: LoanOutputSerializer, 200: OpenApiResponse(LoanOutputSerializer, "An existing loan, updated")},
+        description="Create a loan (201); a known external_id updates that loan and its schedule (200).",
+    )
+    def post(self, request):
+        serializer = LoanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        platform = write_platform(request=request)
+        loan, created = services.loan_upsert(platform=platform, **serializer.validated_data)
+        loan = selectors.loan_list(request=request).get(pk=loan.pk)
+        return Response(
+            LoanOutputSerializer(loan).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class LoanDetailApi(PlatformApiMixin, APIView):
+    serializer_class = LoanOutputSerializer
+
+    @extend_schema(responses=LoanOutputSerializer)
+    def get(self, request, external_id: str):
+        return Response(LoanOutputSerializer(selectors.loan_get(request=request, external_id=external_id)).data)
+
+
+def _row_errors(errors) -> dict[str, dict]:
+    """ListSerializer errors as `{"<row index>": {field: [...]}}` (DRF gives a dict by index or a list)."""
+    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    return {str(i): e for i, e in items if e}
+
+
+class LoanBulkApi(PlatformApiMixin, APIView):
+    @extend_schema(
+        request=LoanBulkInputSerializer,
+        responses={200: LoanBulkOutputSerializer},
+        description=(
+            'Up to 10,000 loans, as a list or as {"loans": [...]}; all or nothing. Errors name the row: '
+            '{"loans": {"12": {"principal": ["..."]}}}.'
+        ),
+    )
+    def post(self, request):
+        rows = request.data.get("loans") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list):
+            raise ValidationError({"loans": ['Send a list of loans, or {"loans": [...]}.']})
+        if not rows:
+            raise ValidationError({"loans": ["Send at least one loan."]})
+        if len(rows) > MAX_BULK:
+            raise ValidationError({"loans": [f"Send at most {MAX_BULK} loans at once."]})
+        serializer = LoanInputSerializer(data=rows, many=True)
+        if not serializer.is_valid():
+            raise ValidationError({"loans": _row_errors(serializer.errors)})
+        platform = write_platform(request=request)
+        try:
+            result = services.loans_bulk_upsert(platform=platform, loans=serializer.validated_data)
+        except services.LoanRowsInvalid as exc:
+            raise ValidationError({"loans": {str(i): e for i, e in sorted(exc.errors.items())}})
+        return Response({"created": result.created, "updated": result.updated})
+
+
+class PaymentCreateApi(PlatformApiMixin, APIView):
+    @extend_schema(
+        request=PaymentInputSerializer,
+        responses={
+            201: PaymentOutputSerializer,
+            409: OpenApiResponse(
+                description="The Idempotency-Key was used with another body, or the external_id is already recorded."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    def post(self, request):
+        idempotency_key(request)  # a missing key is a 400 before anything else
+        serializer = PaymentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def handler():
+            loan = selectors.loan_for_write(request=request, external_id=data["loan"])
+            if loan is None:
+                raise ValidationError({"loan": ["Unknown loan external id."]})
+            try:
+                payment = services.payment_record(
+                    platform=loan.platform,
+                    loan=loan,
+                    external_id=data["external_id"],
+                    amount=data["amount"],
+                    paid_at=data["paid_at"],
+                    method=data.get("method", ""),
+                    currency=data.get("currency"),
+                )
+            except services.PaymentExists:
+                raise Conflict({"external_id": ["A payment with this external id is already recorded."]})
+            return status.HTTP_201_CREATED, PaymentOutputSerializer(selectors.payment_detail(pk=payment.pk)).data
+
+        return idempotent_response(request, scope="payments", handler=handler)
+
+
+class CaseViewSet(PlatformApiMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = CaseOutputSerializer
+    filterset_class = CaseFilterSet
+    lookup_value_converter = "int"
+
+    def get_queryset(self):
+        return selectors.case_list(request=self.request)

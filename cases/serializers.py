@@ -1,0 +1,193 @@
+"""Serializers of the loan, payment and case API. Parsing and rendering only; rules live in services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from borrowers import validators
+from borrowers.serializers import ApiDateField, ApiDateTimeField, MoneyField, StrictCharField
+
+from .models import Case, Installment, Loan, Payment, PaymentAllocation, Product
+
+MAX_INSTALLMENTS = 1200
+
+
+class InstallmentInputSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=1, max_value=10_000)
+    due_date = ApiDateField()
+    principal_due = MoneyField(allow_zero=True)
+    interest_due = MoneyField(allow_zero=True, required=False, default=Decimal("0.00"))
+    fee_due = MoneyField(allow_zero=True, required=False, default=Decimal("0.00"))
+
+    def validate(self, attrs):
+        if attrs["principal_due"] + attrs["interest_due"] + attrs["fee_due"] <= 0:
+            raise serializers.ValidationError({"principal_due": [_("An installment must have something due.")]})
+        return attrs
+
+
+class LoanInputSerializer(serializers.Serializer):
+    external_id = StrictCharField(max_length=100)
+    borrower = StrictCharField(max_length=100, help_text="The borrower's external_id.")
+    product = serializers.ChoiceField(choices=Product.choices, required=False, default=Product.CONSUMER_LOAN)
+    currency = StrictCharField(max_length=3, help_text="ISO 4217, e.g. CNY")
+    principal = MoneyField()
+    annual_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=4, min_value=Decimal("0"), required=False, allow_null=True, coerce_to_string=True
+    )
+    disbursed_on = ApiDateField()
+    statute_limitations_date = ApiDateField(required=False, allow_null=True)
+    installments = InstallmentInputSerializer(many=True, allow_empty=False, max_length=MAX_INSTALLMENTS)
+
+    def validate_currency(self, value: str) -> str:
+        return validators.validate_currency(value)
+
+    def validate_installments(self, value: list[dict]) -> list[dict]:
+        seqs = [i["seq"] for i in value]
+        if len(seqs) != len(set(seqs)):
+            raise serializers.ValidationError(_("Installment numbers (seq) must be unique."))
+        return sorted(value, key=lambda i: i["seq"])
+
+    def validate(self, attrs):
+        errors = {}
+        disbursed = attrs["disbursed_on"]
+        if any(i["due_date"] < disbursed for i in attrs["installments"]):
+            errors["installments"] = [_("An installment falls due before the loan was disbursed.")]
+        sol = attrs.get("statute_limitations_date")
+        if sol and sol < disbursed:
+            errors["statute_limitations_date"] = [_("This date lies before the disbursement.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class LoanBulkInputSerializer(serializers.Serializer):
+    loans = LoanInputSerializer(many=True, allow_empty=False, max_length=10_000)
+
+
+class InstallmentOutputSerializer(serializers.ModelSerializer):
+    paid_off_at = ApiDateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Installment
+        fields = [
+            "seq",
+            "due_date",
+            "principal_due",
+            "interest_due",
+            "fee_due",
+            "principal_paid",
+            "interest_paid",
+            "fee_paid",
+            "waived",
+            "paid_off_at",
+        ]
+        read_only_fields = fields
+
+
+class LoanOutputSerializer(serializers.ModelSerializer):
+    borrower = serializers.CharField(source="borrower.external_id", read_only=True)
+    installments = InstallmentOutputSerializer(many=True, read_only=True)
+    case = serializers.IntegerField(
+        source="open_case_id", read_only=True, allow_null=True, help_text="Id of the open case, or null."
+    )
+    created_at = ApiDateTimeField(read_only=True)
+    updated_at = ApiDateTimeField(read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "external_id",
+            "borrower",
+            "product",
+            "currency",
+            "principal",
+            "annual_rate",
+            "disbursed_on",
+            "statute_limitations_date",
+            "installments",
+            "outstanding",
+            "overdue_amount",
+            "dpd",
+            "stage",
+            "case",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LoanBulkOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    external_id = StrictCharField(max_length=100)
+    loan = StrictCharField(max_length=100, help_text="The loan's external_id.")
+    amount = MoneyField()
+    currency = StrictCharField(max_length=3, required=False, help_text="Default: the loan's; must equal it.")
+    paid_at = ApiDateTimeField()
+    method = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+
+    def validate_currency(self, value: str) -> str:
+        return validators.validate_currency(value)
+
+
+class PaymentAllocationOutputSerializer(serializers.ModelSerializer):
+    installment = serializers.IntegerField(source="installment.seq", read_only=True)
+
+    class Meta:
+        model = PaymentAllocation
+        fields = ["installment", "fee", "interest", "principal"]
+        read_only_fields = fields
+
+
+class PaymentOutputSerializer(serializers.ModelSerializer):
+    loan = serializers.CharField(source="loan.external_id", read_only=True)
+    paid_at = ApiDateTimeField(read_only=True)
+    created_at = ApiDateTimeField(read_only=True)
+    allocations = PaymentAllocationOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "external_id",
+            "loan",
+            "amount",
+            "currency",
+            "paid_at",
+            "method",
+            "unallocated",
+            "allocations",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CaseOutputSerializer(serializers.ModelSerializer):
+    loan = serializers.CharField(source="loan.external_id", read_only=True)
+    borrower = serializers.CharField(source="borrower.external_id", read_only=True)
+    assigned_to = serializers.CharField(source="assigned_to.username", read_only=True, allow_null=True, default=None)
+    agency = serializers.CharField(source="agency.name", read_only=True, allow_null=True, default=None)
+    next_action_at = ApiDateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "loan",
+            "borrower",
+            "status",
+            "stage",
+            "dpd",
+            "overdue_amount",
+            "risk_segment",
+            "assigned_to",
+            "agency",
+            "next_action_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,45 @@
+"""Promise API: promises to pay taken on a case."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from accounts.api import request_platform
+from borrowers.api import PlatformApiMixin
+from cases.selectors import case_get
+
+from . import services
+from .models import Promise
+from .serializers import PromiseInputSerializer, PromiseOutputSerializer
+
+
+class CasePromiseListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = PromiseOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Promise.objects.none()
+        case = case_get(request=self.request, pk=self.kwargs["pk"])
+        return case.promises.order_by("-created_at", "-id")
+
+    @extend_schema(responses=PromiseOutputSerializer(many=True))
+    def get(self, request, pk: int):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PromiseOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=PromiseInputSerializer, responses={201: PromiseOutputSerializer})
+    def post(self, request, pk: int):
+        case = case_get(request=request, pk=pk)
+        serializer = PromiseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        platform = request_platform(request)
+        promise = services.promise_create(
+            case=case,
+            amount=serializer.validated_data["amount"],
+            due_date=serializer.validated_data["due_date"],
+            created_by=None if platform else request.user,
+            created_by_platform=platform,
+        )
+        return Response(PromiseOutputSerializer(promise).data, status=status.HTTP_201_CREATED)

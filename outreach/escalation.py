@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from .models import MESSAGE_CHANNELS, Alert, AlertKind, JobStatus, ReminderJob, 
 from .planning import frozen_q
 
 REFUSAL_WINDOW_DAYS = 30
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -71,7 +72,8 @@ def cases_escalate_unanswered(*, now: dt.datetime | None = None, threshold: int 
         Case.objects.open()
         .exclude(frozen_q(now, timezone.localdate(now)))
         .exclude(Exists(open_call_task))
-        .annotate(since=Coalesce(_last_response_at(), "opened_at"))
+        # The case's own jobs all follow its opening, so with no answer ever every sent one counts.
+        .annotate(since=Coalesce(_last_response_at(), Value(EPOCH, output_field=DateTimeField())))
         .annotate(unanswered=Coalesce(Subquery(sent_since), 0))
         .filter(unanswered__gte=threshold)
     )

@@ -89,9 +89,13 @@ def _case_items(case_ids: list[int], type: str) -> Iterator[tuple[int, dict[str,
 def emit_case_events(result: RefreshResult) -> list[WebhookEvent]:
     """case.opened / case.stage_changed / case.closed for the cases a delinquency refresh touched."""
     events: list[WebhookEvent] = []
+    # A cured case is first re-staged to pre_due, then closed, in the same refresh; the receiver
+    # only needs to hear that it closed.
+    closed = set(result.closed_case_ids)
+    restaged = [case_id for case_id in result.stage_changed_case_ids if case_id not in closed]
     for type, case_ids in (
         (EventType.CASE_OPENED, result.opened_case_ids),
-        (EventType.CASE_STAGE_CHANGED, result.stage_changed_case_ids),
+        (EventType.CASE_STAGE_CHANGED, restaged),
         (EventType.CASE_CLOSED, result.closed_case_ids),
     ):
         if case_ids:

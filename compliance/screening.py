@@ -97,12 +97,13 @@ def screen_text(text: str, language: str | None = None) -> list[Finding]:
     """Every prohibited term in the text: threats, insults, obscenity, impersonation of police, courts or
     government, public exposure, contacting relatives or the address book, pressure to borrow.
 
-    `language` ("en" or "zh"/"zh-hans") restricts the lexicon; None screens with both, which is what the
-    gate does because collectors mix languages.
+    Both lexicons are always applied, whatever `language` says (the language of a template or of the
+    borrower): messages mix languages, and an English insult in a Chinese template is still an insult.
+    `language` is kept in the signature so callers can pass it and future language-specific entries can use it.
     """
     findings: list[Finding] = []
     for category, terms in lexicon.PROHIBITED.items():
-        findings += find_terms(text, terms, category, language)
+        findings += find_terms(text, terms, category)
     return findings
 
 

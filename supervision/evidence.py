@@ -75,6 +75,7 @@ CONTACT_FIELDS: tuple[str, ...] = (
     "autodialed",
     "consented",
     "collectors",
+    "at_work",
     "actor_kind",
     "actor_user_id",
     "actor_platform_id",

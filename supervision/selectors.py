@@ -1,0 +1,502 @@
+"""Reads of supervision: the dashboard's figures, agency commissions and quality results.
+
+Every figure is an aggregate computed by the database (Count/Sum with filters, grouped by month), so
+the dashboard costs a bounded number of queries whatever the size of the book: one per figure, plus one
+per month for roll rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models import Case as When_
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import Agency, Platform, Team
+from cases.models import ZERO, Case, CaseEvent, CaseStatus, Payment, Stage
+from compliance.models import Decision
+from contacts.models import ContactAttempt
+from repayment_plans.models import Promise, PromiseStatus
+
+from .access import supervised_cases
+from .models import AgencyContract, QualityReview
+
+CENT = Decimal("0.01")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+STAGE_ORDER = [s.value for s in Stage]
+NEXT_STAGE = dict(zip(STAGE_ORDER, STAGE_ORDER[1:], strict=False))
+# A case closed as paid off is as much a cure as one closed as cured: the delinquency is over.
+CURED_REASONS = ("cured", "paid_off")
+RESOLVED_PROMISES = (PromiseStatus.KEPT, PromiseStatus.PARTLY_KEPT, PromiseStatus.BROKEN)
+RPC_OUTCOMES = ("right_party", "promise", "connected")
+# A payment is credited to the last outbound channel that reached the borrower in the 7 days before it.
+ATTRIBUTION_WINDOW = dt.timedelta(days=7)
+NO_CHANNEL = "none"
+
+
+def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
+    return round(float(part) * 100 / float(whole), 1) if whole else None
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _month_key(value: dt.date | dt.datetime | None) -> str:
+    return value.strftime("%Y-%m") if value else ""
+
+
+@dataclass
+class Period:
+    """Whole calendar months (UTC), the current one included."""
+
+    months: list[dt.date]
+
+    @classmethod
+    def last(cls, count: int, today: dt.date | None = None) -> Period:
+        first = _add_months(_month_start(today or timezone.now().date()), -(count - 1))
+        return cls([_add_months(first, i) for i in range(count)])
+
+    @property
+    def start(self) -> dt.datetime:
+        return _midnight(self.months[0])
+
+    @property
+    def end(self) -> dt.datetime:
+        return _midnight(_add_months(self.months[-1], 1))
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.strftime("%Y-%m") for m in self.months]
+
+
+@dataclass
+class Scope:
+    """Which cases the figures cover: the user's, narrowed by platform and team."""
+
+    cases: QuerySet[Case]
+    everything: bool
+
+    def contacts(self) -> QuerySet[ContactAttempt]:
+        return ContactAttempt.objects.all() if self.everything else ContactAttempt.objects.filter(case__in=self.cases)
+
+    def decisions(self) -> QuerySet[Decision]:
+        return Decision.objects.all() if self.everything else Decision.objects.filter(case__in=self.cases)
+
+    def promises(self) -> QuerySet[Promise]:
+        return Promise.objects.filter(case__in=self.cases) if not self.everything else Promise.objects.all()
+
+
+def dashboard_scope(*, user: Any, platform: Platform | None = None, team: Team | None = None) -> Scope:
+    cases = supervised_cases(user)
+    if platform is not None:
+        cases = cases.filter(platform=platform)
+    if team is not None:
+        cases = cases.filter(assigned_to__team=team)
+    return Scope(cases=cases, everything=user.sees_everything and platform is None and team is None)
+
+
+# --- the figures ----------------------------------------------------------------------------------------------
+
+
+def stage_breakdown(scope: Scope) -> list[dict[str, Any]]:
+    """Open cases and overdue amounts by stage, every stage listed (zero when empty)."""
+    rows = {
+        r["stage"]: r
+        for r in scope.cases.filter(status=CaseStatus.OPEN)
+        .order_by()
+        .values("stage")
+        .annotate(cases=Count("id"), amount=Coalesce(Sum("overdue_amount"), ZERO, output_field=MONEY))
+    }
+    labels = dict(Stage.choices)
+    return [
+        {
+            "stage": stage,
+            "label": str(labels[stage]),
+            "cases": rows.get(stage, {}).get("cases", 0),
+            "amount": rows.get(stage, {}).get("amount", ZERO),
+        }
+        for stage in STAGE_ORDER
+    ]
+
+
+def _stage_at(moment: dt.datetime) -> When_:
+    """A case's stage at `moment`: its last opened/stage-changed event by then, or "closed"."""
+    last_stage = Subquery(
+        CaseEvent.objects.filter(
+            case=OuterRef("pk"), kind__in=[CaseEvent.Kind.OPENED, CaseEvent.Kind.STAGE_CHANGED], at__lte=moment
+        )
+        .order_by("-at", "-id")
+        .values("new_value")[:1],
+        output_field=CharField(),
+    )
+    return When_(
+        When(closed_at__lte=moment, then=Value("closed")),
+        default=last_stage,
+        output_field=CharField(),
+    )
+
+
+def roll_rates(scope: Scope, period: Period) -> dict[str, list[float | None]]:
+    """Month-on-month roll (flow) rates: of the cases in stage S at the end of the previous month, the
+    share in the next stage at the end of this month. One grouped query per month."""
+    rates: dict[str, list[float | None]] = {f"{s}>{n}": [] for s, n in NEXT_STAGE.items()}
+    for month in period.months:
+        before, after = _midnight(month), _midnight(_add_months(month, 1))
+        counts = {
+            (r["s_from"], r["s_to"]): r["n"]
+            for r in scope.cases.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=before))
+            .annotate(s_from=_stage_at(before), s_to=_stage_at(after))
+            .filter(s_from__isnull=False)
+            .order_by()
+            .values("s_from", "s_to")
+            .annotate(n=Count("id"))
+        }
+        for stage, nxt in NEXT_STAGE.items():
+            base = sum(n for (s_from, _to), n in counts.items() if s_from == stage)
+            rates[f"{stage}>{nxt}"].append(_rate(counts.get((stage, nxt), 0), base))
+    return rates
+
+
+def cure_rate(scope: Scope, period: Period) -> dict[str, Any]:
+    """Cases closed as cured (or paid off) in each month, over cases opened in that month."""
+    opened = dict(
+        scope.cases.filter(opened_at__gte=period.start, opened_at__lt=period.end)
+        .annotate(month=TruncMonth("opened_at", tzinfo=dt.UTC))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("id"))
+    )
+    cured = dict(
+        scope.cases.filter(closed_at__gte=period.start, closed_at__lt=period.end, close_reason__in=CURED_REASONS)
+        .annotate(month=TruncMonth("closed_at", tzinfo=dt.UTC))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("id"))
+    )
+    opened_by = {_month_key(k): v for k, v in opened.items()}
+    cured_by = {_month_key(k): v for k, v in cured.items()}
+    total_opened, total_cured = sum(opened_by.values()), sum(cured_by.values())
+    return {
+        "opened": total_opened,
+        "cured": total_cured,
+        "rate": _rate(total_cured, total_opened),
+        "by_month": [_rate(cured_by.get(m, 0), opened_by.get(m, 0)) for m in period.labels],
+    }
+
+
+def promise_kept_rate(scope: Scope, period: Period) -> dict[str, Any]:
+    """Of the promises due in the period and resolved, the share kept in full (partly kept is not kept)."""
+    rows = (
+        scope.promises()
+        .filter(due_date__gte=period.months[0], due_date__lt=_add_months(period.months[-1], 1))
+        .filter(status__in=RESOLVED_PROMISES)
+        .annotate(month=TruncMonth("due_date"))
+        .order_by()
+        .values("month")
+        .annotate(resolved=Count("id"), kept=Count("id", filter=Q(status=PromiseStatus.KEPT)))
+    )
+    by_month = {_month_key(r["month"]): r for r in rows}
+    resolved = sum(r["resolved"] for r in by_month.values())
+    kept = sum(r["kept"] for r in by_month.values())
+    return {
+        "resolved": resolved,
+        "kept": kept,
+        "rate": _rate(kept, resolved),
+        "by_month": [
+            _rate(by_month[m]["kept"], by_month[m]["resolved"]) if m in by_month else None for m in period.labels
+        ],
+    }
+
+
+def contact_stats(scope: Scope, period: Period) -> dict[str, Any]:
+    """Right-party contact rate: borrower conversations (right party, promise, connected) per outbound
+    call attempt; and contacts per month for the trend."""
+    rpc = Q(channel="call", direction="outbound", party="borrower", outcome__in=RPC_OUTCOMES)
+    rows = (
+        scope.contacts()
+        .filter(at__gte=period.start, at__lt=period.end)
+        .annotate(month=TruncMonth("at", tzinfo=dt.UTC))
+        .order_by()
+        .values("month")
+        .annotate(
+            contacts=Count("id"),
+            calls=Count("id", filter=Q(channel="call", direction="outbound")),
+            rpc=Count("id", filter=rpc),
+        )
+    )
+    by_month = {_month_key(r["month"]): r for r in rows}
+    calls = sum(r["calls"] for r in by_month.values())
+    reached = sum(r["rpc"] for r in by_month.values())
+    return {
+        "calls": calls,
+        "right_party": reached,
+        "rate": _rate(reached, calls),
+        "by_month": [_rate(by_month[m]["rpc"], by_month[m]["calls"]) if m in by_month else None for m in period.labels],
+        "contacts_by_month": [by_month[m]["contacts"] if m in by_month else 0 for m in period.labels],
+    }
+
+
+def _collection_start() -> Coalesce:
+    """When collection on a case began: its `opened` event (kept by imports that backdate it), else opened_at."""
+    opened_event = CaseEvent.objects.filter(case=OuterRef("pk"), kind=CaseEvent.Kind.OPENED).order_by("at")
+    return Coalesce(Subquery(opened_event.values("at")[:1]), F("opened_at"), output_field=DateTimeField())
+
+
+def recovered_payments(scope: Scope, period: Period) -> QuerySet[Payment]:
+    """Payments in the period received while a case (in scope) was open on their loan, each annotated
+    with that case's collector and agency and the channel it is credited to."""
+    collecting = (
+        scope.cases.filter(loan=OuterRef("loan_id"))
+        .annotate(started=_collection_start())
+        .filter(started__lte=OuterRef("paid_at"))
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=OuterRef("paid_at")))
+        .order_by("-id")
+    )
+    last_channel = (
+        ContactAttempt.objects.filter(
+            borrower_id=OuterRef("loan__borrower_id"),
+            direction="outbound",
+            at__lte=OuterRef("paid_at"),
+            at__gte=OuterRef("paid_at") - ATTRIBUTION_WINDOW,
+        )
+        .exclude(outcome__in=["failed", "wrong_number"])
+        .order_by("-at", "-id")
+        .values("channel")[:1]
+    )
+    return (
+        Payment.objects.filter(paid_at__gte=period.start, paid_at__lt=period.end)
+        .annotate(case_id=Subquery(collecting.values("id")[:1]))
+        .filter(case_id__isnull=False)
+        .annotate(
+            collector=Subquery(collecting.values("assigned_to__username")[:1]),
+            agency=Subquery(collecting.values("agency__name")[:1]),
+            channel=Coalesce(Subquery(last_channel), Value(NO_CHANNEL), output_field=CharField()),
+        )
+    )
+
+
+def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
+    payments = recovered_payments(scope, period)
+
+    def grouped(key: str) -> list[dict[str, Any]]:
+        rows = payments.order_by().values(key).annotate(amount=Sum("amount")).order_by("-amount")
+        return [{"key": r[key] or "", "amount": r["amount"] or ZERO} for r in rows]
+
+    by_month = {
+        _month_key(r["month"]): r["amount"]
+        for r in payments.annotate(month=TruncMonth("paid_at", tzinfo=dt.UTC))
+        .order_by()
+        .values("month")
+        .annotate(amount=Sum("amount"))
+    }
+    return {
+        "by_channel": grouped("channel"),
+        "by_collector": grouped("collector"),
+        "by_agency": grouped("agency"),
+        "by_month": [by_month.get(m, ZERO) for m in period.labels],
+        "total": sum(by_month.values(), ZERO),
+    }
+
+
+def compliance_blocks(scope: Scope, period: Period) -> dict[str, Any]:
+    """Blocked decisions by failing rule (a decision failing two rules counts for both) and by month.
+
+    The rule codes sit in a JSON list, so they are counted in Python over one query that reads only
+    that column of the blocked decisions of the period.
+    """
+    blocked = scope.decisions().filter(allowed=False, dry_run=False, at__gte=period.start, at__lt=period.end)
+    by_rule: Counter[str] = Counter()
+    for reasons in blocked.values_list("reasons", flat=True).iterator(chunk_size=5000):
+        by_rule.update({r.get("code", "?") for r in reasons or []})
+    by_month = dict(
+        blocked.annotate(month=TruncMonth("at", tzinfo=dt.UTC)).order_by().values_list("month").annotate(n=Count("id"))
+    )
+    by_month_key = {_month_key(k): v for k, v in by_month.items()}
+    return {
+        "by_rule": by_rule.most_common(),
+        "by_month": [by_month_key.get(m, 0) for m in period.labels],
+        "total": sum(by_month_key.values()),
+    }
+
+
+def dashboard(
+    *, user: Any, platform: Platform | None = None, team: Team | None = None, months: int = 6
+) -> dict[str, Any]:
+    scope = dashboard_scope(user=user, platform=platform, team=team)
+    period = Period.last(months)
+    return {
+        "months": period.labels,
+        "stages": stage_breakdown(scope),
+        "roll_rates": roll_rates(scope, period),
+        "cure": cure_rate(scope, period),
+        "promises": promise_kept_rate(scope, period),
+        "contacts": contact_stats(scope, period),
+        "recovered": recovered_amounts(scope, period),
+        "blocks": compliance_blocks(scope, period),
+    }
+
+
+# --- agencies ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgencySummary:
+    agency: Agency
+    contract: AgencyContract | None
+    placed_open: int = 0
+    recovered: Decimal = ZERO
+    commission: Decimal = ZERO
+    placed_amount: Decimal = ZERO
+    evaluation_overdue: bool = False
+    cases: list[int] = field(default_factory=list)
+
+
+def placement_periods(
+    case_ids: list[int] | None = None,
+) -> dict[int, list[tuple[int, dt.datetime, dt.datetime | None]]]:
+    """Each case's agency placements as (agency id, from, until) from its `placed` events.
+
+    A placement event names the agency in `data.agency_id` (older ones by name only); a recall is a
+    `placed` event with an empty new value.
+    """
+    agency_ids = dict(Agency.objects.values_list("name", "id"))
+    events = CaseEvent.objects.filter(kind=CaseEvent.Kind.PLACED)
+    if case_ids is not None:
+        events = events.filter(case_id__in=case_ids)
+    periods: dict[int, list[tuple[int, dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    current: dict[int, tuple[int, dt.datetime]] = {}
+    for case_id, new_value, data, at in events.order_by("at", "id").values_list("case_id", "new_value", "data", "at"):
+        if case_id in current:
+            agency_id, since = current.pop(case_id)
+            periods[case_id].append((agency_id, since, at))
+        if new_value:
+            agency_id = (data or {}).get("agency_id") or agency_ids.get(new_value)
+            if agency_id:
+                current[case_id] = (agency_id, at)
+    for case_id, (agency_id, since) in current.items():
+        periods[case_id].append((agency_id, since, None))
+    return periods
+
+
+def _commission(amount: Decimal, percent: Decimal) -> Decimal:
+    return (amount * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
+    """Per agency: open cases placed now, amounts recovered on its placements while placed, commission.
+
+    Four queries: agencies with contracts, placement events, the placed cases' loans, their payments.
+    """
+    today = today or timezone.localdate()
+    summaries = {
+        a.pk: AgencySummary(agency=a, contract=getattr(a, "contract", None))
+        for a in Agency.objects.select_related("contract").order_by("name")
+    }
+    for summary in summaries.values():
+        summary.evaluation_overdue = bool(summary.contract and summary.contract.evaluation_due_on < today)
+    periods = placement_periods()
+    cases = {
+        c["id"]: c
+        for c in Case.objects.filter(pk__in=list(periods)).values(
+            "id", "loan_id", "agency_id", "status", "overdue_amount"
+        )
+    }
+    for case in cases.values():
+        if case["agency_id"] in summaries and case["status"] == CaseStatus.OPEN:
+            summaries[case["agency_id"]].placed_open += 1
+            summaries[case["agency_id"]].placed_amount += case["overdue_amount"]
+            summaries[case["agency_id"]].cases.append(case["id"])
+    payments: dict[int, list[tuple[dt.datetime, Decimal]]] = defaultdict(list)
+    for loan_id, paid_at, amount in Payment.objects.filter(
+        loan_id__in={c["loan_id"] for c in cases.values()}
+    ).values_list("loan_id", "paid_at", "amount"):
+        payments[loan_id].append((paid_at, amount))
+    for case_id, spans in periods.items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        for agency_id, since, until in spans:
+            summary = summaries.get(agency_id)
+            if summary is None:
+                continue
+            summary.recovered += sum(
+                (
+                    amount
+                    for paid_at, amount in payments[case["loan_id"]]
+                    if since <= paid_at and (until is None or paid_at < until)
+                ),
+                ZERO,
+            )
+    for summary in summaries.values():
+        percent = summary.contract.commission_percent if summary.contract else ZERO
+        summary.commission = _commission(summary.recovered, percent)
+    return list(summaries.values())
+
+
+# --- quality -----------------------------------------------------------------------------------------------
+
+
+def quality_results(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Per collector and month: reviews, average score and how often each check passed."""
+    reviews = QualityReview.objects.all()
+    if since is not None:
+        reviews = reviews.filter(reviewed_at__gte=since)
+    rows = (
+        reviews.annotate(month=TruncMonth("reviewed_at", tzinfo=dt.UTC))
+        .order_by()
+        .values("sample__contact__actor_user__username", "month")
+        .annotate(
+            reviews=Count("id"),
+            avg_score=Avg("score"),
+            identity=Count("id", filter=Q(identity_verified=True)),
+            disclosure=Count("id", filter=Q(disclosure_made=True)),
+            clean=Count("id", filter=Q(no_prohibited_content=True)),
+            outcome=Count("id", filter=Q(correct_outcome=True)),
+            avg_tone=Avg("tone"),
+        )
+        .order_by("sample__contact__actor_user__username", "month")
+    )
+    return [
+        {
+            "collector": r["sample__contact__actor_user__username"] or "",
+            "month": _month_key(r["month"]),
+            "reviews": r["reviews"],
+            "avg_score": round(float(r["avg_score"]), 1),
+            "avg_tone": round(float(r["avg_tone"]), 1),
+            "identity_rate": _rate(r["identity"], r["reviews"]),
+            "disclosure_rate": _rate(r["disclosure"], r["reviews"]),
+            "clean_rate": _rate(r["clean"], r["reviews"]),
+            "outcome_rate": _rate(r["outcome"], r["reviews"]),
+        }
+        for r in rows
+    ]

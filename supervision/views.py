@@ -1,0 +1,466 @@
+"""Supervisor pages: audit, evidence, quality review, agencies, dashboard, approvals and assignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases.models import Case, CaseStatus, Stage
+from compliance.models import Decision
+from contacts.models import ContactAttempt
+from repayment_plans import plan_services
+from repayment_plans.models import Plan, PlanStatus
+
+from . import evidence, selectors, services
+from .access import auditor_required, supervised_cases, supervisor_required
+from .audit import audit_rows, csv_lines, present
+from .forms import (
+    AgencyContractForm,
+    AuditFilterForm,
+    BulkPlacementForm,
+    DashboardFilterForm,
+    EvidenceRunForm,
+    PlacementForm,
+    QualityReviewForm,
+    ReassignForm,
+    RebalanceForm,
+    RecallForm,
+    SampleForm,
+)
+from .history import record_history
+from .models import EvidenceKind, EvidenceLink, QualitySample, VerificationRun
+
+AUDIT_PAGE_SIZE = 50
+STAGE_LABELS = dict(Stage.choices)
+
+
+def _zone(request: HttpRequest) -> str:
+    """The user's own time zone for date filters and display; UTC when theirs is not a valid zone."""
+    name = getattr(request.user, "timezone", "") or "UTC"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
+
+
+def _error_messages(request: HttpRequest, error: ValidationError) -> None:
+    for text in error.messages:
+        messages.error(request, text)
+
+
+# --- audit -------------------------------------------------------------------------------------------------
+
+
+@auditor_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    rows = audit_rows(form.to_filters(zone=_zone(request)), user=request.user)
+    if request.GET.get("export") == "csv":
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="contact-audit-{stamp}.csv"'
+        return response
+    page = Paginator(rows, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    context = {
+        "form": form,
+        "page_obj": page,
+        "rows": [present(r) for r in page.object_list],
+        "query": query.urlencode(),
+        "zone": _zone(request),
+    }
+    template = (
+        "supervision/_audit_table.html" if request.htmx and not request.htmx.boosted else "supervision/audit.html"
+    )
+    return render(request, template, context)
+
+
+def _audit_scope(request: HttpRequest) -> Q:
+    if request.user.sees_everything:
+        return Q()
+    cases = supervised_cases(request.user)
+    return Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
+
+
+def _evidence_for(kind_ids: list[tuple[str, int]]) -> list[EvidenceLink]:
+    q = Q(pk__in=[])
+    for kind, object_id in kind_ids:
+        q |= Q(kind=kind, object_id=object_id)
+    return list(EvidenceLink.objects.filter(q).order_by("seq"))
+
+
+@auditor_required
+def audit_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(
+        ContactAttempt.objects.filter(_audit_scope(request)).select_related(
+            "borrower", "case", "loan", "actor_user", "actor_user__team", "actor_user__agency", "decision"
+        ),
+        pk=pk,
+    )
+    decision = contact.decision
+    override_of = Decision.objects.filter(pk=decision.override_of_id).first() if decision else None
+    kinds = [(EvidenceKind.CONTACT, contact.pk), (EvidenceKind.CONTACT_OUTCOME, contact.pk)]
+    if decision:
+        kinds.append((EvidenceKind.DECISION, decision.pk))
+    failure, _count = evidence.verify_borrower(contact.borrower_id)
+    context = {
+        "contact": contact,
+        "decision": decision,
+        "override_of": override_of,
+        "links": _evidence_for(kinds),
+        "chain_failure": failure,
+        "history": record_history(case=contact.case, borrower=contact.borrower, around=contact.at),
+        "sample": QualitySample.objects.filter(contact=contact).first(),
+        "zone": _zone(request),
+    }
+    return render(request, "supervision/audit_contact.html", context)
+
+
+@auditor_required
+def audit_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(
+        Decision.objects.filter(_audit_scope(request)).select_related("borrower", "case", "actor_user"), pk=pk
+    )
+    contact = ContactAttempt.objects.filter(decision=decision).first()
+    if contact is not None:
+        return redirect("supervision:audit-contact", pk=contact.pk)
+    failure, _count = evidence.verify_borrower(decision.borrower_id)
+    context = {
+        "decision": decision,
+        "override_of": decision.override_of,
+        "overrides": list(decision.overrides.all()),
+        "links": _evidence_for([(EvidenceKind.DECISION, decision.pk)]),
+        "chain_failure": failure,
+        "history": record_history(case=decision.case, borrower=decision.borrower, around=decision.at),
+        "zone": _zone(request),
+    }
+    return render(request, "supervision/audit_decision.html", context)
+
+
+# --- evidence ------------------------------------------------------------------------------------------------
+
+
+@auditor_required
+@require_http_methods(["GET", "POST"])
+def evidence_page(request: HttpRequest) -> HttpResponse:
+    """The chain's state. Verification runs on demand (a button), never on page load: it reads every link."""
+    form = EvidenceRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["scope"] == EvidenceRunForm.SCOPE_ALL:
+            report, scope = evidence.verify(), "all"
+        else:
+            limit = form.cleaned_data["limit"]
+            report = evidence.verify(borrower_ids=evidence.recent_borrower_ids(limit))
+            scope = _("%(n)s most recent chains") % {"n": limit}
+        VerificationRun.objects.create(
+            started_by=request.user,
+            scope=scope,
+            borrowers_checked=report.borrowers_checked,
+            links_checked=report.links_checked,
+            ok=report.ok,
+            failures=report.failures_as_dicts(),
+        )
+        return redirect("supervision:evidence")
+    chains, fingerprint = evidence.chain_fingerprint()
+    context = {
+        "form": form if request.method == "POST" else EvidenceRunForm(),
+        "runs": list(VerificationRun.objects.select_related("started_by")[:10]),
+        "links_total": EvidenceLink.objects.count(),
+        "chains": chains,
+        "fingerprint": fingerprint,
+    }
+    return render(request, "supervision/evidence.html", context)
+
+
+# --- quality -------------------------------------------------------------------------------------------------
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def quality_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = SampleForm(request.POST or None, initial={"date_from": today - dt.timedelta(days=7), "date_to": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = services.quality_samples_draw(
+            user=request.user,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            share_percent=data["share_percent"],
+            seed=data["seed"],
+            zone=_zone(request),
+        )
+        messages.success(
+            request,
+            _("%(n)s contact(s) sampled (seed %(seed)s).") % {"n": len(result.created), "seed": result.seed},
+        )
+        return redirect("supervision:quality")
+    samples = list(
+        QualitySample.objects.filter(contact__in=ContactAttempt.objects.filter(_audit_scope(request)))
+        .select_related("contact", "contact__actor_user", "contact__borrower", "review", "review__reviewer")
+        .order_by("-created_at", "-id")[:100]
+    )
+    context = {
+        "form": form,
+        "samples": samples,
+        "results": selectors.quality_results(since=timezone.now() - dt.timedelta(days=365)),
+    }
+    return render(request, "supervision/quality.html", context)
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def quality_review(request: HttpRequest, pk: int) -> HttpResponse:
+    sample = get_object_or_404(
+        QualitySample.objects.filter(contact__in=ContactAttempt.objects.filter(_audit_scope(request))).select_related(
+            "contact", "contact__actor_user", "contact__borrower", "contact__decision"
+        ),
+        pk=pk,
+    )
+    review = getattr(sample, "review", None) if hasattr(sample, "review") else None
+    form = QualityReviewForm(request.POST or None)
+    if request.method == "POST" and review is None and form.is_valid():
+        try:
+            services.quality_review_save(sample=sample, reviewer=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            _error_messages(request, error)
+        else:
+            messages.success(request, _("Review saved."))
+            return redirect("supervision:quality")
+    return render(request, "supervision/quality_review.html", {"sample": sample, "review": review, "form": form})
+
+
+# --- agencies ------------------------------------------------------------------------------------------------
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def agencies_page(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action", "")
+    place_form = PlacementForm(request.POST if action == "place" else None)
+    bulk_form = BulkPlacementForm(request.POST if action == "bulk" else None)
+    contract_form = AgencyContractForm(request.POST if action == "contract" else None)
+    recall_form = RecallForm(request.POST if action == "recall" else None)
+    if request.method == "POST":
+        try:
+            done = _agency_action(request, action, place_form, bulk_form, contract_form, recall_form)
+        except ValidationError as error:
+            _error_messages(request, error)
+            done = False
+        if done:
+            return redirect("supervision:agencies")
+    summaries = selectors.agency_summaries()
+    placed = (
+        supervised_cases(request.user)
+        .filter(agency__isnull=False, status=CaseStatus.OPEN)
+        .select_related("agency", "borrower")
+        .order_by("agency__name", "-priority")[:200]
+    )
+    context = {
+        "summaries": summaries,
+        "placed": placed,
+        "place_form": place_form,
+        "bulk_form": bulk_form,
+        "contract_form": contract_form,
+        "recall_form": recall_form,
+    }
+    return render(request, "supervision/agencies.html", context)
+
+
+def _agency_action(
+    request: HttpRequest,
+    action: str,
+    place_form: PlacementForm,
+    bulk_form: BulkPlacementForm,
+    contract_form: AgencyContractForm,
+    recall_form: RecallForm,
+) -> bool:
+    """Run the posted action; True when it succeeded (then the page redirects)."""
+    user = request.user
+    if action == "place" and place_form.is_valid():
+        data = place_form.cleaned_data
+        case = _supervised_case(request, data["case"])
+        services.case_place(case=case, agency=data["agency"], user=user, reason=data["reason"])
+        messages.success(request, _("Case #%(id)s placed with %(agency)s.") % {"id": case.pk, "agency": data["agency"]})
+        return True
+    if action == "bulk" and bulk_form.is_valid():
+        data = bulk_form.cleaned_data
+        placed = services.cases_place_by_stage(
+            stage=data["stage"], agency=data["agency"], max_count=data["max_count"], user=user, reason=data["reason"]
+        )
+        messages.success(
+            request, _("%(n)s case(s) placed with %(agency)s.") % {"n": len(placed), "agency": data["agency"]}
+        )
+        return True
+    if action == "recall" and recall_form.is_valid():
+        case = _supervised_case(request, recall_form.cleaned_data["case"])
+        services.case_recall(case=case, user=user, reason=recall_form.cleaned_data["reason"])
+        messages.success(request, _("Case #%(id)s recalled.") % {"id": case.pk})
+        return True
+    if action == "contract" and contract_form.is_valid():
+        existing = type(contract_form.instance).objects.filter(agency=contract_form.cleaned_data["agency"]).first()
+        form = AgencyContractForm(request.POST, instance=existing) if existing else contract_form
+        if form.is_valid():
+            contract = form.save(commit=False)
+            contract._history_user = user
+            contract.save()
+            messages.success(request, _("Contract terms saved."))
+            return True
+    return False
+
+
+def _supervised_case(request: HttpRequest, pk: int) -> Case:
+    case = supervised_cases(request.user).filter(pk=pk).first()
+    if case is None:
+        raise ValidationError({"case": [_("Case #%(id)s does not exist or is not yours to manage.") % {"id": pk}]})
+    return case
+
+
+# --- dashboard -----------------------------------------------------------------------------------------------
+
+
+@supervisor_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    form = DashboardFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    figures = selectors.dashboard(
+        user=request.user, platform=data.get("platform"), team=data.get("team"), months=data.get("months") or 6
+    )
+    chart_data = _chart_data(figures)
+    return render(request, "supervision/dashboard.html", {"form": form, "f": figures, "chart_data": chart_data})
+
+
+def _chart_data(f: dict[str, Any]) -> dict[str, Any]:
+    """What the charts draw: plain numbers and already translated labels (the JS translates nothing)."""
+    money = float
+    return {
+        "months": f["months"],
+        "stages": {
+            "labels": [s["label"] for s in f["stages"]],
+            "cases": [s["cases"] for s in f["stages"]],
+            "amounts": [money(s["amount"]) for s in f["stages"]],
+            "casesLabel": _("Open cases"),
+            "amountsLabel": _("Overdue amount"),
+        },
+        "rolls": [
+            {"label": " → ".join(str(STAGE_LABELS.get(s, s)) for s in key.split(">")), "data": values}
+            for key, values in f["roll_rates"].items()
+        ],
+        "rates": {
+            "cure": f["cure"]["by_month"],
+            "promise": f["promises"]["by_month"],
+            "rpc": f["contacts"]["by_month"],
+            "cureLabel": _("Cure rate %"),
+            "promiseLabel": _("Promise kept rate %"),
+            "rpcLabel": _("Right-party contact rate %"),
+        },
+        "recovered": {
+            "channel": [[r["key"], money(r["amount"])] for r in f["recovered"]["by_channel"]],
+            "collector": [[r["key"] or _("(unassigned)"), money(r["amount"])] for r in f["recovered"]["by_collector"]],
+            "agency": [[r["key"], money(r["amount"])] for r in f["recovered"]["by_agency"] if r["key"]],
+            "byMonth": [money(v) for v in f["recovered"]["by_month"]],
+            "label": _("Recovered"),
+        },
+        "blocks": {
+            "byRule": f["blocks"]["by_rule"],
+            "byMonth": f["blocks"]["by_month"],
+            "contactsByMonth": f["contacts"]["contacts_by_month"],
+            "label": _("Compliance blocks"),
+            "contactsLabel": _("Contacts"),
+        },
+    }
+
+
+# --- approvals and assignment -------------------------------------------------------------------------------
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def assignment_page(request: HttpRequest) -> HttpResponse:
+    collectors = services.team_collectors(request.user)
+    action = request.POST.get("action", "")
+    reassign_form = ReassignForm(request.POST if action == "reassign" else None, collectors=collectors)
+    rebalance_form = RebalanceForm(request.POST if action == "rebalance" else None, collectors=collectors)
+    if request.method == "POST":
+        try:
+            if action == "reassign" and reassign_form.is_valid():
+                data = reassign_form.cleaned_data
+                case = _supervised_case(request, data["case"])
+                services.case_reassign(case=case, to_user=data["to_user"], user=request.user, reason=data["reason"])
+                messages.success(
+                    request, _("Case #%(id)s assigned to %(user)s.") % {"id": case.pk, "user": data["to_user"]}
+                )
+                return redirect("supervision:assignment")
+            if action == "rebalance" and rebalance_form.is_valid():
+                data = rebalance_form.cleaned_data
+                moved = services.collector_rebalance(
+                    collector=data["collector"], user=request.user, reason=data["reason"]
+                )
+                summary = ", ".join(f"{name}: {n}" for name, n in sorted(moved.items())) or "0"
+                messages.success(request, _("Cases moved: %(summary)s.") % {"summary": summary})
+                return redirect("supervision:assignment")
+        except ValidationError as error:
+            _error_messages(request, error)
+    loads = list(
+        collectors.annotate(
+            open_cases=Count("assigned_cases", filter=Q(assigned_cases__status=CaseStatus.OPEN)),
+        ).values("pk", "username", "first_name", "last_name", "open_cases")
+    )
+    pool = (
+        supervised_cases(request.user)
+        .filter(status=CaseStatus.OPEN, assigned_to__isnull=True, agency__isnull=True)
+        .select_related("borrower")
+        .order_by("-priority", "id")[:50]
+    )
+    context = {"reassign_form": reassign_form, "rebalance_form": rebalance_form, "loads": loads, "pool": pool}
+    return render(request, "supervision/assignment.html", context)
+
+
+@supervisor_required
+def approvals_page(request: HttpRequest) -> HttpResponse:
+    """Plans (installments, deferrals, settlements, waivers) beyond their proposer's limits, oldest first."""
+    plans = (
+        Plan.objects.filter(status=PlanStatus.PENDING_APPROVAL, case__in=supervised_cases(request.user).values("pk"))
+        .select_related("case", "case__borrower", "proposed_by")
+        .prefetch_related("approvals__user")
+        .order_by("created_at", "id")
+    )
+    return render(request, "supervision/approvals.html", {"plans": plans})
+
+
+@require_POST
+@supervisor_required
+def approvals_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.filter(case__in=supervised_cases(request.user).values("pk")), pk=pk)
+    decision = request.POST.get("decision")
+    reason = request.POST.get("reason", "")
+    try:
+        if decision == "approve":
+            plan = plan_services.plan_approve(plan=plan, user=request.user, reason=reason)
+            messages.success(
+                request, _("Plan #%(id)s approved: %(status)s.") % {"id": plan.pk, "status": plan.get_status_display()}
+            )
+        elif decision == "reject":
+            plan_services.plan_reject(plan=plan, user=request.user, reason=reason)
+            messages.success(request, _("Plan #%(id)s refused.") % {"id": plan.pk})
+        else:
+            messages.error(request, _("Choose approve or refuse."))
+    except ValidationError as error:
+        _error_messages(request, error)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("You may not decide on this plan."))
+    return redirect("supervision:approvals")

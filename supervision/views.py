@@ -39,7 +39,7 @@ from .forms import (
     SampleForm,
 )
 from .history import record_history
-from .models import EvidenceKind, EvidenceLink, QualitySample, VerificationRun
+from .models import AgencyContract, EvidenceKind, EvidenceLink, QualitySample, VerificationRun
 
 AUDIT_PAGE_SIZE = 50
 STAGE_LABELS = dict(Stage.choices)
@@ -253,7 +253,9 @@ def agencies_page(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     place_form = PlacementForm(request.POST if action == "place" else None)
     bulk_form = BulkPlacementForm(request.POST if action == "bulk" else None)
-    contract_form = AgencyContractForm(request.POST if action == "contract" else None)
+    contract_form = AgencyContractForm(
+        request.POST if action == "contract" else None, instance=_contract_for(request.POST.get("agency"))
+    )
     recall_form = RecallForm(request.POST if action == "recall" else None)
     if request.method == "POST":
         try:
@@ -312,15 +314,17 @@ def _agency_action(
         messages.success(request, _("Case #%(id)s recalled.") % {"id": case.pk})
         return True
     if action == "contract" and contract_form.is_valid():
-        existing = type(contract_form.instance).objects.filter(agency=contract_form.cleaned_data["agency"]).first()
-        form = AgencyContractForm(request.POST, instance=existing) if existing else contract_form
-        if form.is_valid():
-            contract = form.save(commit=False)
-            contract._history_user = user
-            contract.save()
-            messages.success(request, _("Contract terms saved."))
-            return True
+        contract = contract_form.save(commit=False)
+        contract._history_user = user
+        contract.save()
+        messages.success(request, _("Contract terms saved."))
+        return True
     return False
+
+
+def _contract_for(agency_id: str | None) -> AgencyContract | None:
+    """The agency's current terms, so that saving the form updates them instead of clashing."""
+    return AgencyContract.objects.filter(agency_id=agency_id).first() if agency_id and agency_id.isdigit() else None
 
 
 def _supervised_case(request: HttpRequest, pk: int) -> Case:

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -61,10 +60,13 @@ def _check_type(type: str) -> None:
         raise ValueError(f"unknown webhook event type {type!r}; expected one of {EventType.values}")
 
 
-def _enqueue_delivery(event_pk: int) -> None:
+def _enqueue_delivery_on_commit(event_pk: int) -> None:
     from .tasks import deliver_event
 
-    deliver_event.delay(event_pk)
+    # robust: a broker outage at commit time must not turn the caller's committed change into an
+    # error; the row stays pending and the sweep queues it a minute later. (A lambda, not a
+    # functools.partial: Django's robust on_commit logs the callback's __qualname__.)
+    transaction.on_commit(lambda: deliver_event.delay(event_pk), robust=True)
 
 
 def _enqueue_sweep() -> None:
@@ -86,9 +88,7 @@ def event_emit(*, platform: Platform, type: str, data: dict[str, Any]) -> Webhoo
     event = WebhookEvent.objects.create(
         platform=platform, type=type, payload=data, created_at=now, next_attempt_at=now, enqueued_at=now
     )
-    # robust: a broker outage at commit time must not turn the caller's committed change into an
-    # error; the row stays pending and the sweep queues it a minute later.
-    transaction.on_commit(partial(_enqueue_delivery, event.pk), robust=True)
+    _enqueue_delivery_on_commit(event.pk)
     return event
 
 
@@ -265,6 +265,6 @@ def event_replay(*, event: WebhookEvent) -> WebhookEvent:
             delivered_at=None,
             last_error="",
         )
-        transaction.on_commit(partial(_enqueue_delivery, event.pk), robust=True)
+        _enqueue_delivery_on_commit(event.pk)
     event.refresh_from_db()
     return event

@@ -26,3 +26,19 @@ def receiver(platform) -> Iterator[Receiver]:
         platform.webhook_url = running.url
         platform.save(update_fields=["webhook_url"])
         yield running
+
+
+@pytest.fixture
+def broker_down(tmp_path) -> Iterator[None]:
+    """A broker that refuses every message: the filesystem transport pointed at a folder that does not exist."""
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport_options, conf.task_always_eager)
+    missing = str(tmp_path / "no-such-queue")
+    conf.task_always_eager = False
+    conf.broker_url = "filesystem://"
+    conf.broker_transport_options = {"data_folder_in": missing, "data_folder_out": missing}
+    # Celery's own reset of pooled broker connections (what it does in a forked worker).
+    celery_app._after_fork()
+    yield
+    conf.broker_url, conf.broker_transport_options, conf.task_always_eager = saved
+    celery_app._after_fork()

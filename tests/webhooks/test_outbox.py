@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from webhooks.models import EventStatus, EventType, WebhookEvent
-from webhooks.services import event_emit, events_emit_bulk
+from webhooks.services import LOST_TASK_AFTER, event_emit, events_emit_bulk
 
 DATA = {"case": 1}
 
@@ -106,3 +106,20 @@ def test_bulk_emit_with_nothing_to_send_writes_nothing(other_platform, django_ca
 
     assert callbacks == []
     assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_at_commit_keeps_the_change_and_leaves_the_event_to_the_sweep(platform, broker_down, caplog):
+    platform.webhook_url = "http://127.0.0.1:9/hooks"
+    platform.save(update_fields=["webhook_url"])
+
+    with transaction.atomic():
+        event = event_emit(platform=platform, type=EventType.CASE_OPENED, data=DATA)
+    # No exception reached the caller: its change is committed, and so is the event.
+
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (EventStatus.PENDING, 0)
+    assert "on_commit" in caplog.text
+    # The sweep's condition once LOST_TASK_AFTER has passed (test_sweep shows the sweep delivering it).
+    later = event.enqueued_at + LOST_TASK_AFTER
+    assert WebhookEvent.objects.due_for_enqueue(later, LOST_TASK_AFTER).get() == event

@@ -107,7 +107,10 @@ def test_concurrent_tasks_for_one_event_send_it_once(platform):
     with running_receiver(platform.webhook_secret, delay_s=0.3) as slow:
         platform.webhook_url = slow.url
         platform.save(update_fields=["webhook_url"])
-        event = event_emit(platform=platform, type=EventType.CASE_OPENED, data=DATA)
+        # Written directly: emitting here (autocommit) would queue a real task at once.
+        event = WebhookEvent.objects.create(
+            platform=platform, type=EventType.CASE_OPENED, payload=DATA, next_attempt_at=timezone.now()
+        )
         results: list[str] = []
         start = threading.Barrier(4)
 

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("compliance/check/", api.ComplianceCheckApi.as_view(), name="api-compliance-check"),
+    path("compliance/decisions/<int:pk>/", api.DecisionDetailApi.as_view(), name="api-compliance-decision"),
+]

@@ -23,6 +23,7 @@ from . import lexicon
 from .zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
 
 FACTS_VERSION = 1
+PENDING_SKEW = dt.timedelta(minutes=5)
 _COUNTRY_OF_REGION = {"CN": "CN", "US": "US", "GB": "GB"}
 
 
@@ -138,10 +139,13 @@ def gather_facts(
     elif channel == "email" and to:
         target["kind"] = kinds.get(to, "personal")
 
-    # The log is read from the start of the oldest local day any window can reach, up to (not
-    # including) the action's time: a report after the fact is judged on the history before it.
+    # The log is read from the start of the oldest local day any window can reach, up to the action's
+    # time: a report after the fact is judged on the history before it. Pending reservations a few
+    # minutes later count too: they are concurrent actions whose clocks ran slightly ahead, and
+    # leaving them out would let two callers race past a cap.
     since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
-    log = ContactAttempt.objects.filter(borrower=borrower, at__gte=since, at__lt=at).order_by("at", "id")
+    upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
+    log = ContactAttempt.objects.filter(upto, borrower=borrower, at__gte=since).order_by("at", "id")
     history = [
         {
             "id": c.pk,

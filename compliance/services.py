@@ -265,11 +265,12 @@ def outreach_authorize(
         )
         return GateResult(True, None, contact, [], None)
 
-    at = at or timezone.now()
     with transaction.atomic():
         # The row lock serialises every gate call for this borrower, so that the counts read below
         # include any attempt another collector reserved a moment ago (the cap cannot be raced past).
         locked = Borrower.objects.select_for_update().select_related("platform").get(pk=borrower.pk)
+        # "Now" is read after the lock, so live actions are timed in the order they were serialised.
+        at = at or timezone.now()
         target = (
             to if to is not None else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
         )

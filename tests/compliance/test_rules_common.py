@@ -75,7 +75,9 @@ def test_opt_out_of_one_number_only(cn_borrower, at):
 
 
 def test_work_phone_marked_prohibited(cn_borrower, at):
-    work = factories.PhoneFactory(borrower=cn_borrower, number="+862112345678", kind="work", work_contact_prohibited=True)
+    work = factories.PhoneFactory(
+        borrower=cn_borrower, number="+862112345678", kind="work", work_contact_prohibited=True
+    )
     assert codes(check(cn_borrower, at, to=work.number)) == {"work_contact_prohibited"}
 
 
@@ -111,7 +113,9 @@ def test_prohibited_content_blocks(cn_borrower, at, message):
 
 
 def test_ordinary_reminders_pass_content_screening(cn_borrower, at):
-    assert check(cn_borrower, at, channel="sms", message="您好，您的账单已到期，请及时处理。如有困难请联系我们协商。").allowed
+    assert check(
+        cn_borrower, at, channel="sms", message="您好，您的账单已到期，请及时处理。如有困难请联系我们协商。"
+    ).allowed
 
 
 @pytest.mark.parametrize("vulnerability", ["disability", "unemployed", "illness", "bereavement", "mental_health"])

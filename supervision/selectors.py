@@ -350,10 +350,15 @@ def compliance_blocks(scope: Scope, period: Period) -> dict[str, Any]:
 
 
 def dashboard(
-    *, user: Any, platform: Platform | None = None, team: Team | None = None, months: int = 6
+    *,
+    user: Any,
+    platform: Platform | None = None,
+    team: Team | None = None,
+    months: int = 6,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     scope = dashboard_scope(user=user, platform=platform, team=team)
-    period = Period.last(months)
+    period = Period.last(months, today)
     return {
         "months": period.labels,
         "stages": stage_breakdown(scope),

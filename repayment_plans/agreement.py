@@ -284,9 +284,13 @@ class GateUnavailable(RuntimeError):
     """The compliance gate is not installed: nothing may be sent without its decision."""
 
 
+# The opt-out sentence is there for every borrower: US rules require it in an email, and it costs nothing elsewhere.
 COVER_NOTE = {
-    "en": "Please find attached your repayment agreement {number}. Thank you for working this out with us.",
-    "zh-hans": "附件为您的还款协议书（编号 {number}），感谢您与我们共同协商还款安排。",
+    "en": (
+        "Please find attached your repayment agreement {number}. Thank you for working this out with us. "
+        "To stop receiving emails from us, reply unsubscribe."
+    ),
+    "zh-hans": "附件为您的还款协议书（编号 {number}），感谢您与我们共同协商还款安排。如不希望再收到邮件，请回复 unsubscribe 退订。",
 }
 SUBJECT = {"en": "Your repayment agreement {number}", "zh-hans": "您的还款协议书 {number}"}
 
@@ -301,11 +305,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _contact_value(contact: Any) -> str:
-    for attr in ("address", "number"):
-        if hasattr(contact, attr):
-            return str(getattr(contact, attr))
-    return str(contact or "")
+def _contact_to(result: Any) -> str:
+    """The address the gate evaluated (it picks the borrower's first valid one when none is named)."""
+    return str(getattr(result.contact, "to", "") or "")
 
 
 def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementDispatch:
@@ -318,6 +320,11 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
         raise ValidationError({"channel": [_("The agreement is sent by email or by letter.")]})
     if plan.activated_at is None:
         raise ValidationError({"status": [_("Only an accepted plan has an agreement to send.")]})
+    borrower = plan.case.borrower
+    if channel == "email" and not borrower.emails.filter(invalid=False).exists():
+        raise ValidationError({"channel": [_("The borrower has no valid email address.")]})
+    if channel == "letter" and not borrower.address.strip():
+        raise ValidationError({"channel": [_("The borrower has no postal address.")]})
     try:
         from compliance.services import outreach_authorize
     except ImportError as exc:
@@ -348,8 +355,10 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
             user=user,
         )
     pdf = agreement_pdf_bytes(plan)
+    to = _contact_to(result)
     if channel == "email":
-        to = _contact_value(result.contact)
+        from contacts.services import contact_record_outcome
+
         message = EmailMessage(subject=SUBJECT[language].format(number=number), body=note, to=[to])
         message.attach(f"{number}.pdf", pdf, "application/pdf")
         try:
@@ -359,9 +368,14 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
             status = AgreementDispatch.Status.FAILED
         else:
             status = AgreementDispatch.Status.SENT
+        if result.contact is not None:
+            # The gate reserved a pending attempt; its outcome closes it in the contact log.
+            outcome = "delivered" if status == AgreementDispatch.Status.SENT else "failed"
+            contact_record_outcome(contact=result.contact, outcome=outcome, notes=f"Agreement {number}")
     else:
-        # Letters are printed and posted from the stored PDF; the dispatch row is the print queue.
-        to = case.borrower.address
+        # Letters are printed and posted from the stored PDF; the dispatch row is the print queue, and
+        # the gate's pending contact attempt gets its outcome when the letter is posted.
+        to = to or case.borrower.address
         status = AgreementDispatch.Status.QUEUED_FOR_PRINT
     return AgreementDispatch.objects.create(
         plan=plan, channel=channel, to=to, status=status, decision_id=decision, user=user

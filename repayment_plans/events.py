@@ -1,20 +1,14 @@
-"""Webhook events of this app, through the webhooks outbox when that app provides it.
+"""Webhook events of this app, written to the webhooks outbox in the caller's transaction.
 
-`webhooks.services.event_emit(*, platform, type, data)` writes an outbox row in the caller's
-transaction, so an event exists exactly when the state change it announces was committed. It is
-imported late because the webhooks app is built in parallel; until it exists, events are dropped
-(the state changes themselves are still recorded as CaseEvents).
+`webhooks.services.event_emit` records the event in the same transaction as the state change it
+announces, so that a rollback takes the event with it; delivery (signed, retried) happens after commit.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from typing import Any
 
 from accounts.models import Platform
-
-logger = logging.getLogger(__name__)
 
 PROMISE_KEPT = "promise.kept"
 PROMISE_BROKEN = "promise.broken"
@@ -23,9 +17,7 @@ PLAN_BROKEN = "plan.broken"
 
 
 def emit(platform: Platform, type: str, data: dict[str, Any]) -> None:  # noqa: A002 - the webhook's own word
-    try:
-        services = importlib.import_module("webhooks.services")
-    except ModuleNotFoundError:
-        logger.info("webhooks.services not available; %s for platform %s not queued", type, platform.pk)
-        return
-    services.event_emit(platform=platform, type=type, data=data)
+    # Imported late: webhooks imports cases, which this app's models are imported alongside.
+    from webhooks.services import event_emit
+
+    event_emit(platform=platform, type=type, data=data)

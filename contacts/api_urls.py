@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("contacts/", api.ContactListCreateApi.as_view(), name="api-contacts"),
+    path("contacts/<int:pk>/outcome/", api.ContactOutcomeApi.as_view(), name="api-contact-outcome"),
+]

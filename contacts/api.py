@@ -1,0 +1,132 @@
+"""The contact log over the platform API: perform or record an outreach action through the gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import get_platform_object, restrict_to_platform
+from borrowers.api import PlatformApiMixin
+from compliance.api import resolve_action
+from compliance.serializers import ActionInputSerializer, CheckOutputSerializer, check_body
+from compliance.services import outreach_authorize
+
+from .models import ContactAttempt, Direction, Outcome
+from .serializers import ContactOutputSerializer
+from .services import OutcomeAlreadyRecorded, contact_record_inbound, contact_record_outcome
+
+# Dialers report after the fact; a time in the future is a clock error or an attempt to pre-book.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = ContactOutputSerializer
+
+    class InputSerializer(ActionInputSerializer):
+        direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.OUTBOUND)
+        outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
+        duration_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+        def validate_at(self, value: dt.datetime | None) -> dt.datetime | None:
+            if value is not None and value > timezone.now() + MAX_CLOCK_SKEW:
+                raise serializers.ValidationError("May not lie more than 5 minutes in the future.")
+            return value
+
+    class FilterSerializer(serializers.Serializer):
+        borrower = serializers.CharField(required=False)
+        loan = serializers.CharField(required=False)
+        since = serializers.DateTimeField(required=False)
+
+    def get_queryset(self):
+        queryset = ContactAttempt.objects.select_related("borrower", "loan").order_by("-at", "-id")
+        return restrict_to_platform(queryset, self.request)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("borrower", str, description="borrower external_id"),
+            OpenApiParameter("loan", str, description="loan external_id"),
+            OpenApiParameter("since", dt.datetime, description="contacts at or after this time"),
+        ],
+        responses=ContactOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = self.get_queryset()
+        if "borrower" in filters.validated_data:
+            queryset = queryset.filter(borrower__external_id=filters.validated_data["borrower"])
+        if "loan" in filters.validated_data:
+            queryset = queryset.filter(loan__external_id=filters.validated_data["loan"])
+        if "since" in filters.validated_data:
+            queryset = queryset.filter(at__gte=filters.validated_data["since"])
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ContactOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ContactOutputSerializer, 422: CheckOutputSerializer},
+        description="Outbound actions pass the compliance gate: 201 when allowed, 422 with the check's body "
+        "when blocked (the decision is kept, no contact is written). Inbound contacts are always recorded.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        action = resolve_action(request, data)
+        if data["direction"] == Direction.INBOUND:
+            contact = contact_record_inbound(
+                borrower=action["borrower"],
+                channel=action["channel"],
+                to=action["to"] or "",
+                party=action["party"],
+                third_party=action["third_party"],
+                loan=action["loan"],
+                at=action["at"],
+                outcome=data["outcome"],
+                duration_s=data.get("duration_s"),
+                notes=data["notes"],
+                message=action["message"],
+                actor_kind=action["actor_kind"],
+                actor_user=action["actor_user"],
+                actor_platform=action["actor_platform"],
+            )
+            return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+        result = outreach_authorize(
+            **action, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
+        )
+        if not result.allowed:
+            return Response(check_body(result.decision), status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        body = {**ContactOutputSerializer(result.contact).data, **check_body(result.decision)}
+        body["id"] = result.contact.pk
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ContactOutcomeApi(PlatformApiMixin, generics.GenericAPIView):
+    """Record the outcome of a pending outbound attempt, once."""
+
+    serializer_class = ContactOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(choices=Outcome.choices)
+        duration_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    def get_queryset(self):
+        return ContactAttempt.objects.select_related("borrower", "loan")
+
+    @extend_schema(request=InputSerializer, responses={200: ContactOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        contact = get_platform_object(self.get_queryset(), request, pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contact = contact_record_outcome(contact=contact, **serializer.validated_data)
+        except OutcomeAlreadyRecorded as exc:
+            return Response(exc.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(ContactOutputSerializer(contact).data)

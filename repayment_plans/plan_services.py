@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -111,7 +111,6 @@ class PlanTerms:
     # Filled in by plan_preview: how many approvals beyond the proposer the plan needs (0 or 1).
     needs_approval: bool = False
     limits: Limits | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def loan_installments_open(loan_id: int) -> list[Installment]:
@@ -174,7 +173,6 @@ def plan_terms(
         raise ValidationError({"case": [_("Nothing is owed on this loan.")]})
 
     discount = ZERO
-    extra: dict[str, Any] = {}
     if kind == PlanKind.DEFERRAL:
         if amounts:
             raise ValidationError({"amounts": [_("A deferral keeps the loan's amounts; only the dates move.")]})
@@ -219,7 +217,6 @@ def plan_terms(
             if discount <= ZERO:
                 raise ValidationError({"waive_interest": [_("There is no unpaid interest or fee to waive.")]})
             total = balance - discount
-            extra["waiver_by_installment"] = per_installment
             if total <= ZERO:
                 raise ValidationError({"waive_interest": [_("A waiver leaves some principal to pay.")]})
         if total_amount is not None and kind != PlanKind.INSTALLMENT and total_amount != total:
@@ -261,7 +258,6 @@ def plan_terms(
         lines=lines,
         waive_interest=waive_interest and kind == PlanKind.WAIVER,
         waive_fees=waive_fees and kind == PlanKind.WAIVER,
-        extra=extra,
     )
 
 

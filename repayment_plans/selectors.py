@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -33,6 +33,21 @@ def active_plan(case: Case) -> Plan | None:
 def case_ids_with_active_plan() -> QuerySet:
     """Case ids whose automated reminders follow a plan's dates instead of the strategy's (for set-based exclusion)."""
     return Plan.objects.filter(status=PlanStatus.ACTIVE).values("case_id")
+
+
+def plan_installments_due_between(start: dt.date, end: dt.date) -> QuerySet[PlanInstallment]:
+    """Unpaid installments of active plans due in [start, end], for the reminder planner (set-based).
+
+    While a plan is active its dates replace the strategy's: the planner writes its pre-due and
+    due-day reminders for these (case, due_date) pairs instead of the loan's installment dates.
+    """
+    return (
+        PlanInstallment.objects.filter(
+            plan__status=PlanStatus.ACTIVE, paid_at__isnull=True, due_date__gte=start, due_date__lte=end
+        )
+        .annotate(case_id=F("plan__case_id"))
+        .order_by("due_date", "plan_id", "seq")
+    )
 
 
 @dataclass(frozen=True)

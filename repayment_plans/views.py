@@ -22,7 +22,7 @@ from cases.models import Case
 
 from . import plan_services, selectors
 from .agreement import LANGUAGES, GateUnavailable, agreement_context, agreement_pdf_bytes, agreement_send
-from .models import Frequency, Plan, PlanKind, PlanStatus
+from .models import OPEN_PLAN_STATUSES, Frequency, Plan, PlanKind, PlanStatus
 
 
 def _get_plan_for_user(request: HttpRequest, pk: int) -> Plan:
@@ -120,8 +120,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and plan.proposed_by_id != request.user.pk
         and not any(a.user_id == request.user.pk for a in plan.approvals.all())
     )
+    can_cancel = plan.status in OPEN_PLAN_STATUSES
     return render(
-        request, "repayment_plans/plan_detail.html", {"plan": plan, "case": plan.case, "can_decide": can_decide}
+        request,
+        "repayment_plans/plan_detail.html",
+        {"plan": plan, "case": plan.case, "can_decide": can_decide, "can_cancel": can_cancel},
     )
 
 

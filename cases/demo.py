@@ -65,7 +65,7 @@ class DemoUser:
 
 
 DEMO_USERS: list[DemoUser] = [
-    DemoUser("collector", Role.COLLECTOR, "zh-hans", "丽", "王", in_team=True),
+    DemoUser("collector", Role.COLLECTOR, "zh-hans", "王丽", "", in_team=True),
     DemoUser("collector2", Role.COLLECTOR, "en", "Sam", "Carter", in_team=True),
     DemoUser("supervisor", Role.SUPERVISOR, "en", "Grace", "Liu", in_team=True),
     DemoUser("compliance", Role.COMPLIANCE, "en", "Priya", "Shah"),
@@ -764,6 +764,7 @@ def seed_demo(*, today: dt.date | None = None, log: Callable[[str], None] = lamb
     _refresh(loan_ids, today)
     opened = list(Case.objects.open().filter(loan_id__in=loan_ids).select_related("platform"))
     result.cases_opened = len(opened)
-    _assign(opened, users, agency, random.Random(SEED + 1), now)
+    # Assignment follows the opening the refresh just stamped, so the case history reads in order.
+    _assign(opened, users, agency, random.Random(SEED + 1), timezone.now())
     _close_cured(loans, users, now)
     return result

@@ -222,9 +222,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             event.new_display = STAGE_LABELS.get(event.new_value, event.new_value)
         else:
             event.old_display, event.new_display = event.old_value, event.new_value
+    loan = case.loan
+    # Stored as a fraction (0.1825); collectors read and quote it as a percentage.
+    loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None
     context = {
         "case": case,
-        "loan": case.loan,
+        "loan": loan,
         "borrower": _borrower_summary(borrower, full_pii=request.user.sees_full_pii, now=now),
         "installments": installments,
         "payments": list(case.loan.payments.order_by("-paid_at")[:20]),

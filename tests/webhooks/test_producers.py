@@ -113,3 +113,14 @@ def test_case_data_matches_the_bulk_payload_for_single_case_producers(platform):
     [opened] = _refresh()
 
     assert case_data(Case.objects.get()) == opened.payload
+
+
+def test_with_no_platform_subscribed_a_refresh_costs_one_query(platform, django_assert_num_queries):
+    for n in range(5):
+        _overdue_loan(platform, f"L-{n}", days_overdue=10)
+    with transaction.atomic():
+        result = refresh_delinquency(today=TODAY)
+    assert len(result.opened_case_ids) == 5
+
+    with django_assert_num_queries(1):
+        assert emit_case_events(result) == []

@@ -56,17 +56,22 @@ class RefreshResult:
 
 def _remaining_expr(prefix: str = "") -> ExpressionWrapper:
     p = prefix
+    # Rounded to the cent: SQLite does this arithmetic in floating point, and a paid installment must
+    # come out as exactly 0, not 1e-14 (which would count it as unpaid).
     return ExpressionWrapper(
-        Greatest(
-            F(f"{p}principal_due")
-            + F(f"{p}interest_due")
-            + F(f"{p}fee_due")
-            - F(f"{p}principal_paid")
-            - F(f"{p}interest_paid")
-            - F(f"{p}fee_paid")
-            - F(f"{p}waived"),
-            Value(0),
-            output_field=MONEY,
+        Round(
+            Greatest(
+                F(f"{p}principal_due")
+                + F(f"{p}interest_due")
+                + F(f"{p}fee_due")
+                - F(f"{p}principal_paid")
+                - F(f"{p}interest_paid")
+                - F(f"{p}fee_paid")
+                - F(f"{p}waived"),
+                Value(0),
+                output_field=MONEY,
+            ),
+            2,
         ),
         output_field=MONEY,
     )

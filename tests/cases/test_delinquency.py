@@ -138,3 +138,20 @@ def test_refresh_runs_a_constant_number_of_queries(django_assert_max_num_queries
         _loan_with_schedule((-5, "100.00"), (10, "50.00"))
     with django_assert_max_num_queries(20):
         refresh_delinquency(today=TODAY)
+
+
+@pytest.mark.django_db
+def test_an_installment_paid_in_awkward_parts_counts_as_paid():
+    """Floating-point residue (SQLite) must not leave a paid installment looking unpaid."""
+    loan = _loan_with_schedule((-20, "100.10"))
+    Installment.objects.filter(loan=loan).update(
+        principal_due=Decimal("0.30"),
+        interest_due=Decimal("0.10"),
+        fee_due=Decimal("0.20"),
+        principal_paid=Decimal("0.30"),
+        interest_paid=Decimal("0.10"),
+        fee_paid=Decimal("0.20"),
+    )
+    refresh_delinquency(today=TODAY)
+    loan.refresh_from_db()
+    assert (loan.dpd, loan.stage, loan.overdue_amount) == (0, Stage.PRE_DUE, Decimal("0.00"))

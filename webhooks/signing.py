@@ -1,7 +1,11 @@
 """The wire format of a webhook: the JSON body and its signature.
 
 Receivers verify `X-Signature` against the raw bytes they received, so the body is serialised once,
-deterministically, and the very same bytes are signed and sent.
+deterministically, and the very same bytes are signed and sent. What a receiver does:
+
+    expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers["X-Signature"]): reject (401)
+    if event_id already processed: answer 2xx and stop (deliveries are at least once)
 """
 
 from __future__ import annotations

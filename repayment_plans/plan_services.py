@@ -80,15 +80,25 @@ def platform_limits() -> Limits:
     )
 
 
+def supervisor_limits() -> Limits:
+    """What a supervisor may approve at least (their own limits may be higher); beyond it, a second level."""
+    return Limits(
+        Decimal(str(getattr(settings, "PLAN_SUPERVISOR_MAX_DISCOUNT_PERCENT", "30"))),
+        int(getattr(settings, "PLAN_SUPERVISOR_MAX_MONTHS", 24)),
+    )
+
+
 def user_limits(user: User) -> Limits:
-    """A user's own limits, capped by the absolute ones; administrators reach the absolute ones."""
+    """A user's limits, never beyond the absolute ones: their own (User.max_discount_percent and
+    max_plan_months), raised to the supervisor level for supervisors, the absolute ones for administrators."""
     absolute = absolute_limits()
     if user.is_superuser or user.role == Role.ADMIN:
         return absolute
-    return Limits(
-        min(Decimal(user.max_discount_percent), absolute.max_discount_percent),
-        min(int(user.max_plan_months), absolute.max_months),
-    )
+    discount, months = Decimal(user.max_discount_percent), int(user.max_plan_months)
+    if user.role == Role.SUPERVISOR:
+        level = supervisor_limits()
+        discount, months = max(discount, level.max_discount_percent), max(months, level.max_months)
+    return Limits(min(discount, absolute.max_discount_percent), min(months, absolute.max_months))
 
 
 # --- terms: everything computed before a plan is written --------------------------------------------

@@ -15,7 +15,6 @@ from cases.models import Payment
 from repayment_plans.models import Plan, PlanPayment, PlanStatus, Promise, PromiseStatus
 from repayment_plans.plan_services import plan_propose
 from repayment_plans.tracking import on_payment_recorded, promises_and_plans_check
-from tests.factories import UserFactory
 from webhooks.models import WebhookEvent
 
 from .conftest import TODAY, make_case
@@ -34,12 +33,10 @@ def _pay_through_api(api, case, key: str, amount: str) -> Payment:
 
 
 @pytest.mark.django_db
-def test_beyond_limit_approved_agreement_paid_on_track_then_broken(client, api, platform, collector, team):
+def test_beyond_limit_approved_agreement_paid_on_track_then_broken(client, api, platform, collector, supervisor):
+    """With the demo's limits: collector and supervisor both keep the default 10% / 6 months."""
     platform.webhook_url = "https://platform.example/hooks"
     platform.save()
-    senior = UserFactory(
-        username="senior", role="supervisor", team=team, is_staff=True, max_discount_percent=30, max_plan_months=24
-    )
     case = make_case(platform)
     case.assigned_to = collector
     case.save()
@@ -63,7 +60,7 @@ def test_beyond_limit_approved_agreement_paid_on_track_then_broken(client, api, 
     assert response.status_code == 302 and plan.status == PlanStatus.PENDING_APPROVAL
 
     # The supervisor finds it in the queue and approves it; the plan is active with its agreement PDF.
-    client.force_login(senior)
+    client.force_login(supervisor)
     assert f"#{plan.pk}" in client.get(reverse("plan-approvals")).content.decode()
     client.post(reverse("plan-approve", args=[plan.pk]), {"reason": "Hardship confirmed"})
     plan.refresh_from_db()

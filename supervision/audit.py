@@ -217,7 +217,10 @@ def audit_rows(filters: AuditFilters, *, user: Any) -> QuerySet:
         contacts = _with_rule(contacts, ("decision__", "decision__override_of__"), filters.rule)
         decisions = _with_rule(decisions, ("", "override_of__"), filters.rule)
     combined = _contact_rows(contacts.order_by()).union(_decision_rows(decisions.order_by()), all=True)
-    return combined.order_by("-r_at", "-r_contact", "-r_decision")
+    # NULLs last explicitly: PostgreSQL and SQLite disagree on where NULL sorts in descending order.
+    return combined.order_by(
+        F("r_at").desc(), F("r_contact").desc(nulls_last=True), F("r_decision").desc(nulls_last=True)
+    )
 
 
 # --- presentation ----------------------------------------------------------------------------------------

@@ -107,7 +107,9 @@ def cases_place_by_stage(*, stage: str, agency: Agency, max_count: int, user: Us
         .order_by("-priority", "id")
         .values_list("pk", flat=True)[:max_count]
     )
-    cases = list(Case.objects.select_for_update().select_related("assigned_to").filter(pk__in=list(candidates)))
+    cases = list(
+        Case.objects.select_for_update(of=("self",)).select_related("assigned_to").filter(pk__in=list(candidates))
+    )
     events = [_place_locked(case=c, agency=agency, user=user, reason=reason, now=now) for c in cases]
     CaseEvent.objects.bulk_create(events)
     return [c.pk for c in cases]
@@ -119,7 +121,7 @@ def case_recall(*, case: Case, user: User, reason: str) -> Case:
     _require_supervisor(user)
     if not reason.strip():
         raise ValidationError({"reason": [_("Give a reason.")]})
-    locked = Case.objects.select_for_update().select_related("agency").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("agency").get(pk=case.pk)
     if locked.agency is None:
         raise ValidationError({"case": [_("Case #%(id)s is not placed with an agency.") % {"id": case.pk}]})
     agency = locked.agency
@@ -157,7 +159,7 @@ def case_reassign(*, case: Case, to_user: User, user: User, reason: str = "") ->
     _require_supervisor(user)
     if not team_collectors(user).filter(pk=to_user.pk).exists():
         raise ValidationError({"to_user": [_("%(user)s is not a collector of your team.") % {"user": to_user}]})
-    locked = Case.objects.select_for_update().select_related("assigned_to").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=case.pk)
     if locked.status != CaseStatus.OPEN:
         raise ValidationError({"case": [_("Case #%(id)s is closed.") % {"id": case.pk}]})
     if locked.agency_id is not None:
@@ -310,7 +312,7 @@ def quality_samples_draw(
 def quality_review_save(*, sample: QualitySample, reviewer: User, data: dict[str, Any]) -> QualityReview:
     """Record the scorecard of one sampled contact (once; a reviewer never scores their own call)."""
     _require_supervisor(reviewer)
-    locked = QualitySample.objects.select_for_update().select_related("contact").get(pk=sample.pk)
+    locked = QualitySample.objects.select_for_update(of=("self",)).select_related("contact").get(pk=sample.pk)
     if QualityReview.objects.filter(sample=locked).exists():
         raise ValidationError({"sample": [_("This contact has already been reviewed.")]})
     if locked.contact.actor_user_id == reviewer.pk:

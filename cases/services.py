@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Platform
@@ -29,6 +30,62 @@ def _refresh_delinquency(loan_ids: list[int]) -> None:
     from .delinquency import refresh_delinquency  # owned by the delinquency work; imported late
 
     refresh_delinquency(loan_ids=loan_ids)
+
+
+def _insert_with_history(model, objs: list, *, batch_size: int = 5000) -> None:
+    """Insert new rows and their "+" history rows; sets each object's pk.
+
+    On PostgreSQL the rows go in by COPY with ids drawn from the table's sequence first: the ORM's
+    bulk_create spends most of its time preparing each value in Python, which caps a 10,000-loan
+    upload at a few hundred loans a second. Elsewhere (SQLite) simple-history's bulk_create_with_history.
+    """
+    if not objs:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        bulk_create_with_history(objs, model, batch_size=batch_size)
+        return
+    now = timezone.now()
+    history_model = model.history.model
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    pk = model._meta.pk
+    fields = list(model._meta.concrete_fields)
+    for f in fields:  # auto_now / auto_now_add and other pre-save hooks, as save() would run them
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, f.attname, now)
+    history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
+    history_extra = {
+        "history_date": now,
+        "history_change_reason": None,
+        "history_type": "+",
+        "history_user_id": user_id,
+    }
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(objs)],
+        )
+        for obj, (new_id,) in zip(objs, raw.fetchall(), strict=True):
+            obj.pk = new_id
+            obj._state.adding = False
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with raw.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([getattr(obj, f.attname) for f in fields])
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in history_fields)
+        table = connection.ops.quote_name(history_model._meta.db_table)
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row(
+                    [
+                        history_extra[f.attname] if f.attname in history_extra else getattr(obj, f.attname)
+                        for f in history_fields
+                    ]
+                )
 
 
 # --- loans ---------------------------------------------------------------------------------------------
@@ -175,7 +232,7 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         raise LoanRowsInvalid(dict(errors))
 
     if new_loans:
-        bulk_create_with_history(new_loans, Loan, batch_size=2000)
+        _insert_with_history(Loan, new_loans)
         for loan, row in zip(new_loans, new_rows, strict=True):
             inst_create += [
                 Installment(loan=loan, seq=item["seq"], **{f: item[f] for f in INSTALLMENT_FIELDS})
@@ -188,7 +245,9 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
     if inst_update:
         bulk_update_with_history(inst_update, Installment, list(INSTALLMENT_FIELDS), batch_size=2000)
     if inst_create:
-        bulk_create_with_history(inst_create, Installment, batch_size=5000)
+        for inst in inst_create:
+            inst.loan_id = inst.loan.pk  # set after the loans got their ids
+        _insert_with_history(Installment, inst_create)
 
     _refresh_delinquency([loan.pk for loan in result_loans])
     return LoanUpsertResult(loans=result_loans, created=len(new_loans), updated=len(result_loans) - len(new_loans))

@@ -398,4 +398,9 @@ def payment_record(
             data={"payment": payment.pk, "external_id": external_id, "paid_at": paid_at.isoformat()},
         )
     _refresh_delinquency([loan.pk])
+    # Promises and plans are credited in the same transaction: a payment is never on the ledger
+    # without counting towards the promise it keeps (repayment_plans.tracking is safe to re-run).
+    from repayment_plans.tracking import on_payment_recorded
+
+    on_payment_recorded(payment)
     return payment

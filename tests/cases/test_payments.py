@@ -201,3 +201,15 @@ def test_another_platforms_loan_is_unknown(api, other_platform):
 
 def test_anonymous_is_401(anon_api):
     assert pay(anon_api).status_code == 401
+
+
+def test_a_payment_keeps_the_promise_it_meets(api, loan):
+    from repayment_plans.services import promise_create
+
+    case = loan.cases.get(status="open")
+    promise = promise_create(case=case, amount=Decimal("100.00"), due_date=timezone.now().date() + dt.timedelta(days=2))
+    r = pay(api, amount="100.00")
+    assert r.status_code == 201
+    promise.refresh_from_db()
+    assert promise.paid_amount == Decimal("100.00")
+    assert promise.status == "kept"

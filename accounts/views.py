@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .forms import LanguageForm, SignInForm
+from .models import Role
 
 
 class SignInView(auth_views.LoginView):
@@ -20,6 +21,13 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        # Collectors spend their day in the work queue; everyone else starts from the case list (`home`).
+        user = self.request.user
+        if user.is_authenticated and user.role in (Role.COLLECTOR, Role.AGENCY_COLLECTOR):
+            return reverse("queue")
+        return super().get_default_redirect_url()
 
 
 @require_POST

@@ -1,10 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("cases/", views.CaseListView.as_view(), name="case-list"),
-    # Where signed-in users land (LOGIN_REDIRECT_URL): the case list, until roles get their own start pages.
+    # Where signed-in users land (LOGIN_REDIRECT_URL): the case list; collectors are sent on to their
+    # work queue by the sign-in view (accounts.views.SignInView).
     path("cases/", views.CaseListView.as_view(), name="home"),
-    path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    # The collector's workspace (queue, case page and its actions) serves /cases/<id>/.
+    path("", include("cases.workspace_urls")),
 ]

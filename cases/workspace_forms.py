@@ -1,0 +1,142 @@
+"""Forms of the collector's workspace. Contact points are named by id ("phone:12"), never by value:
+agency collectors see masked numbers and still work the case, and a posted value cannot smuggle in a
+number that is not the borrower's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from borrowers.models import Borrower, Channel, HoldKind
+from contacts.models import Outcome
+from outreach.models import MessageTemplate
+
+# What a collector may record after a call or a visit (delivery outcomes belong to gateways).
+CALL_OUTCOMES = [
+    (o.value, o.label)
+    for o in (
+        Outcome.NO_ANSWER,
+        Outcome.BUSY,
+        Outcome.VOICEMAIL,
+        Outcome.WRONG_NUMBER,
+        Outcome.CONNECTED,
+        Outcome.RIGHT_PARTY,
+        Outcome.PROMISE,
+        Outcome.REFUSED,
+        Outcome.DISPUTE,
+        Outcome.THIRD_PARTY_REACHED,
+    )
+]
+VISIT_OUTCOMES = [
+    (o.value, o.label)
+    for o in (
+        Outcome.NO_ANSWER,
+        Outcome.RIGHT_PARTY,
+        Outcome.PROMISE,
+        Outcome.REFUSED,
+        Outcome.DISPUTE,
+        Outcome.THIRD_PARTY_REACHED,
+    )
+]
+# Holds a borrower can ask for on a call; bankruptcy or death come from documents, through the API.
+BORROWER_HOLDS = [
+    (k.value, k.label)
+    for k in (HoldKind.CEASE, HoldKind.DISPUTE, HoldKind.ATTORNEY, HoldKind.NO_WORK_CONTACT, HoldKind.BREATHING_SPACE)
+]
+
+
+def resolve_point(borrower: Borrower, point: str, channel: str) -> str | None:
+    """The number or address a form's contact point names, or None if it is not this borrower's."""
+    kind, _sep, pk = point.partition(":")
+    if kind == "phone" and channel in (Channel.CALL, Channel.SMS) and pk.isdigit():
+        phone = next((p for p in borrower.phones.all() if p.pk == int(pk)), None)
+        return phone.number if phone else None
+    if kind == "email" and channel == Channel.EMAIL and pk.isdigit():
+        email = next((e for e in borrower.emails.all() if e.pk == int(pk)), None)
+        return email.address if email else None
+    if point == "address" and channel in (Channel.LETTER, Channel.VISIT):
+        return borrower.address.strip() or None
+    return None
+
+
+class PointForm(forms.Form):
+    """Base: a contact point among the ones offered (allowed now, or any for a supervisor)."""
+
+    point = forms.ChoiceField(label=_("Contact point"))
+
+    def __init__(self, *args: Any, points: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["point"].choices = points
+
+
+class CallStartForm(PointForm):
+    pass
+
+
+class CallOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CALL_OUTCOMES)
+    duration_s = forms.IntegerField(label=_("Duration (seconds)"), min_value=0, max_value=36000, required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MessageForm(PointForm):
+    template = forms.ModelChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
+
+    def __init__(self, *args: Any, channel: str, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The borrower's language first; English as a fallback when a template has no translation.
+        self.fields["template"].queryset = MessageTemplate.objects.filter(
+            channel=channel, active=True, language__in={language, "en"}
+        ).order_by("code", "language")
+
+
+class LetterForm(PointForm):
+    notes = forms.CharField(label=_("What was sent"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VisitForm(PointForm):
+    second_collector = forms.ModelChoiceField(label=_("Second collector"), queryset=User.objects.none())
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=VISIT_OUTCOMES)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        colleagues = User.objects.filter(
+            is_active=True, role__in=(Role.COLLECTOR, Role.AGENCY_COLLECTOR, Role.SUPERVISOR)
+        )
+        # The second person of a visit works where the first does: the same agency, or the same team.
+        colleagues = (
+            colleagues.filter(agency_id=user.agency_id) if user.agency_id else colleagues.filter(team_id=user.team_id)
+        )
+        self.fields["second_collector"].queryset = colleagues.exclude(pk=user.pk).order_by("username")
+
+
+class PromiseForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    due_date = forms.DateField(label=_("Pay by"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class HoldForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Hold"), choices=BORROWER_HOLDS)
+    this_loan_only = forms.BooleanField(label=_("This loan only"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OptOutForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in (Channel.CALL, Channel.SMS, Channel.EMAIL, Channel.LETTER)],
+    )
+    point = forms.ChoiceField(label=_("Only this number or address"), required=False)
+
+    def __init__(self, *args: Any, points: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["point"].choices = [("", _("The whole channel")), *points]
+
+
+class OverrideForm(forms.Form):
+    decision = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for the override"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,594 @@
+"""Reads behind the collector's workspace: the work queue, the compliance preview, the case timeline.
+
+The compliance preview answers "what would the gate say right now?" for display only. It feeds the
+gate's own pure rules (`compliance.rules.decide`) with facts gathered *in bulk* (a handful of queries for
+a whole queue page) and writes nothing: the gate's dry run records a decision, and a page view must not
+write one decision per row. The authoritative check is `outreach_authorize` when the collector clicks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as SqlCase
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
+from compliance import lexicon, packs
+from compliance.facts import FACTS_VERSION, PENDING_SKEW, build_action, normalise_to
+from compliance.models import Decision
+from compliance.rules import RuleResult, decide
+from compliance.zones import candidate_zones, local_day, parse_hhmm, primary_zone, start_of_local_day, tz
+from contacts.models import ContactAttempt, Direction, Outcome
+from repayment_plans.models import Plan, PlanStatus, Promise, PromiseStatus
+
+from .models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
+
+# A preview has no message yet; every template carries its opt-out line, so the preview judges SMS and
+# email as carrying one. The gate screens the real text at send time.
+PREVIEW_MESSAGE = {Channel.SMS: "Reply STOP to opt out.", Channel.EMAIL: "Reply 'unsubscribe' to unsubscribe."}
+# Holds that stop a call whatever the loan, the number or the hour (the queue's cheap "callable" hint).
+BLOCKING_HOLD_KINDS = (
+    HoldKind.CEASE,
+    HoldKind.ATTORNEY,
+    HoldKind.BANKRUPTCY,
+    HoldKind.DECEASED,
+    HoldKind.BREATHING_SPACE,
+    HoldKind.MENTAL_HEALTH_CRISIS,
+)
+RISK_RANK = {RiskSegment.HIGH: 3, RiskSegment.MEDIUM: 2, RiskSegment.LOW: 1}
+QUEUE_PAGE_SIZE = 25
+
+
+# --- compliance preview ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BorrowerHistory:
+    """Everything the rules read about one borrower, loaded in bulk for many borrowers at once."""
+
+    borrower: Borrower
+    contacts: list[ContactAttempt] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    has_active_plan: bool = False
+
+
+@dataclass
+class Verdict:
+    """The preview of one action: allowed or not, why (in the active language), and until when."""
+
+    channel: str
+    allowed: bool
+    reasons: list[RuleResult]
+    next_allowed_at: dt.datetime | None
+    to: str = ""
+    label: str = ""
+    point: str = ""  # the form value naming the contact point ("phone:12", "email:3", "address")
+
+    @property
+    def reason_texts(self) -> list[str]:
+        chinese = (translation.get_language() or "en").startswith("zh")
+        return [(r.message_zh if chinese else r.message_en) or r.code for r in self.reasons]
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+
+def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[int, BorrowerHistory]:
+    """Contact log, holds and active plans of many borrowers in three queries.
+
+    The borrowers must come with `phones`, `emails`, `opt_outs` prefetched and `platform` joined.
+    """
+    histories = {b.pk: BorrowerHistory(borrower=b) for b in borrowers}
+    if not histories:
+        return histories
+    history_days = packs.active_params("COMMON")["history_days"]
+    # One window wide enough for every borrower's zone; each borrower's own window is cut in `_facts`.
+    since = at - dt.timedelta(days=history_days + 2)
+    upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
+    log = (
+        ContactAttempt.objects.filter(upto, borrower_id__in=histories, at__gte=since)
+        .only(
+            "id",
+            "borrower_id",
+            "at",
+            "channel",
+            "direction",
+            "party",
+            "third_party_id",
+            "to",
+            "at_work",
+            "loan_id",
+            "outcome",
+            "consented",
+        )
+        .order_by("at", "id")
+    )
+    for contact in log:
+        histories[contact.borrower_id].contacts.append(contact)
+    for hold in Hold.objects.filter(borrower_id__in=histories).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at)):
+        histories[hold.borrower_id].holds.append(hold)
+    active_plans = Plan.objects.filter(
+        case__borrower_id__in=histories, status__in=(PlanStatus.ACTIVE, "approved")
+    ).values_list("case__borrower_id", flat=True)
+    for borrower_id in active_plans:
+        histories[borrower_id].has_active_plan = True
+    return histories
+
+
+def _target(borrower: Borrower, channel: str, to: str) -> dict[str, Any]:
+    """The `target` part of the facts, as compliance.facts.gather_facts builds it."""
+    region = borrower.region
+    target: dict[str, Any] = {"to": to}
+    kinds = {normalise_to(p.number, channel="call", region=region): p for p in borrower.phones.all()}
+    emails = {e.address.lower(): e for e in borrower.emails.all()}
+    target["known"] = to in kinds or to in emails
+    if channel in (Channel.CALL, Channel.SMS) and to:
+        phone = kinds.get(to)
+        kind = phone.kind if phone else "mobile"
+        target.update(
+            kind=kind,
+            is_mobile=kind == "mobile",
+            autodial_consent=bool(phone and phone.autodial_consent),
+            work_contact_prohibited=bool(phone and phone.work_contact_prohibited),
+        )
+    elif channel == Channel.EMAIL and to:
+        email = emails.get(to)
+        target["kind"] = email.kind if email else "personal"
+    return target
+
+
+def _facts(history: BorrowerHistory, action: dict[str, Any], codes: list[str], history_days: int) -> dict[str, Any]:
+    """The facts dict the gate would gather for this action, built from preloaded rows (no queries)."""
+    borrower = history.borrower
+    at = dt.datetime.fromisoformat(action["at"])
+    channel, to = action["channel"], action["to"]
+    zones, sources = candidate_zones(borrower_tz=borrower.timezone, region=borrower.region, channel=channel, to=to)
+    primary = primary_zone(borrower_tz=borrower.timezone, region=borrower.region) or (zones[0] if zones else None)
+    count_zone = primary or "UTC"
+    today = local_day(at, count_zone)
+    since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
+    region = borrower.region
+    kinds: dict[str, str] = {
+        normalise_to(p.number, channel="call", region=region): p.kind for p in borrower.phones.all()
+    }
+    kinds.update({e.address.lower(): e.kind for e in borrower.emails.all()})
+    contacts = [c for c in history.contacts if c.at >= since]
+    last_calls = [
+        c.outcome
+        for c in reversed(contacts)
+        if c.at < at and c.channel == Channel.CALL and c.direction == Direction.OUTBOUND and c.party == "borrower"
+    ]
+    return {
+        "version": FACTS_VERSION,
+        "lexicon_version": lexicon.LEXICON_VERSION,
+        "packs": codes,
+        "borrower": {
+            "id": borrower.pk,
+            "region": region,
+            "timezone": borrower.timezone,
+            "vulnerabilities": borrower.effective_vulnerabilities(on=today),
+            "has_active_plan": history.has_active_plan,
+            "phones": [
+                {
+                    "number": p.number,
+                    "kind": p.kind,
+                    "invalid": p.invalid,
+                    "autodial_consent": p.autodial_consent,
+                    "work_contact_prohibited": p.work_contact_prohibited,
+                }
+                for p in borrower.phones.all()
+            ],
+            "emails": [{"address": e.address, "kind": e.kind, "invalid": e.invalid} for e in borrower.emails.all()],
+        },
+        "zones": {
+            "candidates": zones,
+            "sources": sources,
+            "primary": primary,
+            "local_day": today.isoformat(),
+        },
+        "target": _target(borrower, channel, to),
+        "holds": [
+            {
+                "id": h.pk,
+                "kind": h.kind,
+                "loan_id": h.loan_id,
+                "starts_at": h.starts_at.astimezone(dt.UTC).isoformat(),
+                "ends_at": h.ends_at.astimezone(dt.UTC).isoformat() if h.ends_at else None,
+            }
+            for h in history.holds
+        ],
+        "opt_outs": [
+            {"channel": o.channel, "to": normalise_to(o.to, channel=o.channel, region=region)}
+            for o in borrower.opt_outs.all()
+        ],
+        "loan": None,
+        "borrower_last_calls": last_calls[:6],
+        "history": [
+            {
+                "id": c.pk,
+                "at": c.at.astimezone(dt.UTC).isoformat(),
+                "channel": c.channel,
+                "direction": c.direction,
+                "party": c.party,
+                "third_party_id": c.third_party_id,
+                "to": c.to,
+                "to_kind": kinds.get(c.to, ""),
+                "at_work": c.at_work,
+                "loan_id": c.loan_id,
+                "outcome": c.outcome,
+                "consented": c.consented,
+            }
+            for c in contacts
+        ],
+    }
+
+
+def preview(
+    history: BorrowerHistory,
+    *,
+    channel: str,
+    to: str,
+    at: dt.datetime,
+    loan_id: int | None,
+    case_id: int | None,
+    collectors: int | None = None,
+) -> Verdict:
+    """The gate's verdict on an action about to be offered, without writing a decision."""
+    borrower = history.borrower
+    codes = packs.packs_for_region(borrower.region, borrower.platform.default_jurisdiction)
+    params, _versions = packs.pack_params(codes)
+    action = build_action(
+        channel=channel,
+        party="borrower",
+        to=normalise_to(to, channel=channel, region=borrower.region),
+        third_party=None,
+        loan=None,
+        case_id=case_id,
+        at=at,
+        message=PREVIEW_MESSAGE.get(channel, ""),
+        collectors=collectors,
+        autodialed=False,
+        consented=False,
+        at_work=False,
+    )
+    action["loan_id"] = loan_id
+    facts = _facts(history, action, codes, params["COMMON"]["history_days"])
+    verdict = decide(action, facts, params)
+    return Verdict(
+        channel=channel,
+        allowed=verdict.allowed,
+        reasons=verdict.reasons,
+        next_allowed_at=verdict.next_allowed_at,
+        to=action["to"],
+    )
+
+
+def contact_points(borrower: Borrower, *, full_pii: bool) -> list[tuple[str, str, str, str]]:
+    """(channel, form value, value for the gate, label shown) of every way to reach the borrower.
+
+    Agency collectors see masked numbers; the form names a contact point by id, never by its value, so
+    nobody needs to see a number to dial it through the system.
+    """
+    from .views import mask_email, mask_phone
+
+    points: list[tuple[str, str, str, str]] = []
+    phones = [p for p in borrower.phones.all() if not p.invalid]
+    emails = [e for e in borrower.emails.all() if not e.invalid]
+    for channel in (Channel.CALL, Channel.SMS):
+        for p in phones:
+            label = p.number if full_pii else mask_phone(p.number)
+            points.append((channel, f"phone:{p.pk}", p.number, f"{label} ({p.get_kind_display()})"))
+    for e in emails:
+        label = e.address if full_pii else mask_email(e.address)
+        points.append((Channel.EMAIL, f"email:{e.pk}", e.address, f"{label} ({e.get_kind_display()})"))
+    if borrower.address.strip():
+        for channel in (Channel.LETTER, Channel.VISIT):
+            points.append((channel, "address", borrower.address.strip(), str(Channel(channel).label)))
+    return points
+
+
+def compliance_panel(
+    case: Case, history: BorrowerHistory, *, at: dt.datetime, full_pii: bool
+) -> dict[str, list[Verdict]]:
+    """Channel → one verdict per contact point (a visit is previewed with two collectors, as offered)."""
+    panel: dict[str, list[Verdict]] = {c: [] for c in Channel.values}
+    for channel, point, value, label in contact_points(history.borrower, full_pii=full_pii):
+        verdict = preview(
+            history,
+            channel=channel,
+            to=value,
+            at=at,
+            loan_id=case.loan_id,
+            case_id=case.pk,
+            collectors=2 if channel == Channel.VISIT else None,
+        )
+        verdict.label, verdict.point = label, point
+        panel[channel].append(verdict)
+    return panel
+
+
+def callable_now(history: BorrowerHistory, *, at: dt.datetime, loan_id: int | None) -> Verdict:
+    """Callable if any valid phone may be called now; otherwise the verdict that frees up first."""
+    phones = [p for p in history.borrower.phones.all() if not p.invalid]
+    if not phones:
+        return Verdict(Channel.CALL, False, [], None, label="no_phone")
+    verdicts = [
+        preview(history, channel=Channel.CALL, to=p.number, at=at, loan_id=loan_id, case_id=None) for p in phones
+    ]
+    allowed = [v for v in verdicts if v.allowed]
+    if allowed:
+        return allowed[0]
+    timed = [v for v in verdicts if v.next_allowed_at is not None]
+    return min(timed, key=lambda v: v.next_allowed_at) if timed else verdicts[0]  # type: ignore[arg-type,return-value]
+
+
+# --- the work queue -------------------------------------------------------------------------------------
+
+
+def queue_owner_choices(user: User) -> QuerySet[User]:
+    """Whose queue a supervisor (or compliance, admin) may open: the collectors whose cases they see."""
+    collectors = User.objects.filter(role__in=(Role.COLLECTOR, Role.AGENCY_COLLECTOR), is_active=True)
+    if user.sees_everything:
+        return collectors.order_by("username")
+    if user.role == Role.SUPERVISOR and user.team_id:
+        return collectors.filter(team_id=user.team_id).order_by("username")
+    return collectors.none()
+
+
+def _awake_combos(cases: QuerySet[Case], at: dt.datetime) -> Q | None:
+    """Q of the (region, time zone) pairs whose borrowers are outside quiet hours for calls right now.
+
+    Pure time arithmetic per distinct pair (a few dozen at most), so the filter and the ordering run in
+    SQL over the whole queue instead of evaluating every case in Python.
+    """
+    pairs = cases.values_list("borrower__region", "borrower__timezone", "borrower__platform__default_jurisdiction")
+    awake: Q | None = None
+    for region, zone_name, jurisdiction in set(pairs.order_by()):
+        zones, _sources = candidate_zones(borrower_tz=zone_name, region=region, channel=Channel.CALL, to="")
+        if not zones:
+            continue
+        params, _versions = packs.pack_params(packs.packs_for_region(region, jurisdiction))
+        ok = True
+        for pack_params in params.values():
+            quiet = pack_params.get("quiet_hours")
+            if not quiet or Channel.CALL in quiet["exempt_channels"]:
+                continue
+            start, end = parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])
+            ok = ok and all(start <= at.astimezone(tz(z)).time().replace(tzinfo=None) < end for z in zones)
+        if ok:
+            pair = Q(borrower__region=region, borrower__timezone=zone_name)
+            awake = pair if awake is None else awake | pair
+    return awake
+
+
+def queue_cases(
+    user: User,
+    *,
+    at: dt.datetime,
+    today: dt.date,
+    owner: User | None = None,
+    stage: str = "",
+    segment: str = "",
+    promise_due: bool = False,
+    callable_only: bool = False,
+) -> QuerySet[Case]:
+    """The open cases of a queue in working order: risk, overdue amount, promise due today, callable
+    now, next action due. Every column of a row is joined or annotated here (constant queries per page).
+
+    `callable_hint` is the cheap SQL part of "callable now" (awake hours, no blocking hold, no call
+    opt-out); the row's indicator comes from the full preview (`callable_now`), and the gate decides.
+    """
+    cases = Case.objects.visible_to(user).filter(status=CaseStatus.OPEN)
+    if owner is not None:
+        cases = cases.filter(assigned_to=owner)
+    if stage in Stage.values:
+        cases = cases.filter(stage=stage)
+    if segment in RiskSegment.values:
+        cases = cases.filter(risk_segment=segment)
+
+    promise_today = Promise.objects.filter(case=OuterRef("pk"), due_date=today, status=PromiseStatus.PENDING)
+    blocking_hold = Hold.objects.filter(borrower=OuterRef("borrower_id"), kind__in=BLOCKING_HOLD_KINDS).filter(
+        Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+    call_opt_out = OptOut.objects.filter(borrower=OuterRef("borrower_id"), channel=Channel.CALL, to="")
+    awake = _awake_combos(cases, at)
+    if awake is None:
+        hint: Any = Value(False)
+    else:
+        hint = SqlCase(
+            When(awake & ~Exists(blocking_hold) & ~Exists(call_opt_out), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    last = ContactAttempt.objects.filter(borrower=OuterRef("borrower_id")).order_by("-at", "-id")
+    cases = cases.annotate(
+        risk_rank=SqlCase(
+            *[When(risk_segment=k, then=Value(v)) for k, v in RISK_RANK.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        promise_due_today=Exists(promise_today),
+        callable_hint=ExpressionWrapper(hint, output_field=BooleanField()),
+        last_contact_at=Subquery(last.values("at")[:1]),
+        last_contact_channel=Subquery(last.values("channel")[:1]),
+        last_contact_outcome=Subquery(last.values("outcome")[:1]),
+    )
+    if promise_due:
+        cases = cases.filter(promise_due_today=True)
+    if callable_only:
+        cases = cases.filter(callable_hint=True)
+    return cases.select_related("borrower", "borrower__platform", "loan", "assigned_to").order_by(
+        "-risk_rank",
+        "-overdue_amount",
+        "-promise_due_today",
+        "-callable_hint",
+        F("next_action_at").asc(nulls_last=True),
+        "id",
+    )
+
+
+def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
+    """Attach the borrower's local time and the full "callable now" preview to a page of cases."""
+    from django.db.models import prefetch_related_objects
+
+    rows = list(cases)
+    borrowers = [c.borrower for c in rows]
+    prefetch_related_objects(borrowers, "phones", "emails", "opt_outs")
+    histories = load_histories(list({b.pk: b for b in borrowers}.values()), at=at)
+    for case in rows:
+        zone = primary_zone(borrower_tz=case.borrower.timezone, region=case.borrower.region)
+        case.borrower_local_time = at.astimezone(tz(zone)) if zone else None
+        case.call_verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
+        if case.last_contact_at:
+            outcome = Outcome(case.last_contact_outcome).label if case.last_contact_outcome else _("pending")
+            case.last_contact_label = f"{Channel(case.last_contact_channel).label} · {outcome}"
+    return rows
+
+
+# --- the case timeline ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # contact, payment, promise, plan, hold, opt_out, event, block, override
+    title: str
+    detail: str = ""
+    actor: str = ""
+    obj: Any = None
+
+
+def _actor_name(user: User | None) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[TimelineItem]:
+    """Contacts, payments, promises, plans, holds, opt-outs, stage changes and blocked decisions, newest
+    first, in one list. One query per source, however long the history (each capped at `limit`).
+
+    `borrower` must come with `holds` and `opt_outs` prefetched (the case page loads them anyway).
+    """
+    stage_labels = dict(Stage.choices)
+    items: list[TimelineItem] = []
+    for event in case.events.select_related("actor").order_by("-at", "-id")[:limit]:
+        old, new = event.old_value, event.new_value
+        if event.kind in (CaseEvent.Kind.STAGE_CHANGED, CaseEvent.Kind.OPENED):
+            old, new = str(stage_labels.get(old, old)), str(stage_labels.get(new, new))
+        change = f"{old} → {new}" if old else new
+        items.append(
+            TimelineItem(
+                event.at,
+                "event",
+                str(event.get_kind_display()),
+                " · ".join(x for x in (change, event.reason) if x),
+                _actor_name(event.actor),
+                event,
+            )
+        )
+    contacts = (
+        ContactAttempt.objects.filter(Q(case=case) | Q(case__isnull=True, loan_id=case.loan_id))
+        .select_related("actor_user", "decision")
+        .order_by("-at", "-id")[:limit]
+    )
+    for c in contacts:
+        outcome = c.get_outcome_display() if c.outcome else _("pending")
+        title = f"{c.get_channel_display()} · {c.get_direction_display()} · {outcome}"
+        detail = " · ".join(
+            x
+            for x in (
+                _("%(s)s s") % {"s": c.duration_s} if c.duration_s is not None else "",
+                c.notes,
+                _("overridden by a supervisor") if c.decision_id and c.decision.override_of_id else "",
+            )
+            if x
+        )
+        items.append(TimelineItem(c.at, "contact", title, detail, _actor_name(c.actor_user), c))
+    for p in Payment.objects.filter(loan_id=case.loan_id).order_by("-paid_at")[:limit]:
+        items.append(TimelineItem(p.paid_at, "payment", _("Payment received"), f"{p.amount:,.2f} {p.currency}", "", p))
+    for promise in case.promises.select_related("created_by").order_by("-created_at")[:limit]:
+        items.append(
+            TimelineItem(
+                promise.created_at,
+                "promise",
+                _("Promise to pay") + f" · {promise.get_status_display()}",
+                _("%(amount)s %(currency)s by %(date)s")
+                % {
+                    "amount": f"{promise.amount:,.2f}",
+                    "currency": case.loan.currency,
+                    "date": promise.due_date.isoformat(),
+                },
+                _actor_name(promise.created_by),
+                promise,
+            )
+        )
+    for plan in case.plans.select_related("proposed_by").order_by("-created_at")[:limit]:
+        items.append(
+            TimelineItem(
+                plan.created_at,
+                "plan",
+                _("Repayment plan") + f" · {plan.get_kind_display()} · {plan.get_status_display()}",
+                f"{plan.total_amount:,.2f} {plan.currency}",
+                _actor_name(plan.proposed_by),
+                plan,
+            )
+        )
+    for hold in borrower.holds.all():
+        items.append(
+            TimelineItem(hold.starts_at, "hold", _("Hold added") + f" · {hold.get_kind_display()}", hold.note, "", hold)
+        )
+        if hold.ends_at and hold.ends_at <= timezone.now():
+            items.append(
+                TimelineItem(hold.ends_at, "hold", _("Hold lifted") + f" · {hold.get_kind_display()}", "", "", hold)
+            )
+    for opt in borrower.opt_outs.all():
+        items.append(
+            TimelineItem(opt.created_at, "opt_out", _("Opt-out") + f" · {opt.get_channel_display()}", "", "", opt)
+        )
+    decisions = (
+        Decision.objects.filter(case=case, dry_run=False)
+        .filter(Q(allowed=False) | Q(override_of__isnull=False))
+        .select_related("actor_user")
+        .order_by("-evaluated_at", "-id")[:limit]
+    )
+    chinese = (translation.get_language() or "en").startswith("zh")
+    for d in decisions:
+        if d.override_of_id:
+            items.append(
+                TimelineItem(
+                    d.evaluated_at, "override", _("Block overridden"), d.override_reason, _actor_name(d.actor_user), d
+                )
+            )
+            continue
+        reasons = "; ".join(r.get("message_zh" if chinese else "message_en") or r.get("code", "") for r in d.reasons)
+        items.append(
+            TimelineItem(
+                d.evaluated_at,
+                "block",
+                _("Blocked by compliance") + f" · {d.get_channel_display()}",
+                reasons,
+                _actor_name(d.actor_user),
+                d,
+            )
+        )
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]

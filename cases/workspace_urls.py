@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import workspace_views as views
+
+urlpatterns = [
+    path("queue/", views.work_queue, name="queue"),
+    path("queue/next/", views.queue_next, name="queue-next"),
+    path("cases/<int:pk>/", views.case_workspace, name="case-detail"),
+    path("cases/<int:pk>/call/", views.call_start, name="case-call-start"),
+    path("cases/<int:pk>/contacts/<int:contact_pk>/outcome/", views.contact_outcome, name="case-contact-outcome"),
+    path("cases/<int:pk>/message/<str:channel>/", views.message_send, name="case-message-send"),
+    path("cases/<int:pk>/letter/", views.letter_record, name="case-letter"),
+    path("cases/<int:pk>/visit/", views.visit_record, name="case-visit"),
+    path("cases/<int:pk>/promise/", views.promise_take, name="case-promise"),
+    path("cases/<int:pk>/hold/", views.hold_add, name="case-hold"),
+    path("cases/<int:pk>/opt-out/", views.opt_out_add, name="case-opt-out"),
+    path("cases/<int:pk>/override/", views.block_override, name="case-override"),
+]

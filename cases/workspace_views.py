@@ -1,0 +1,576 @@
+"""The collector's workspace: the work queue and the case page with its actions.
+
+Every action goes through the compliance gate (`outreach_authorize`) when it is posted, whatever the
+page offered: the page hides what the preview says is blocked, and the gate refuses it anyway if posted.
+With htmx an action answers with its result in place (#action-result) and fresh copies of the
+timeline, compliance and actions panels (out-of-band swaps); without JavaScript it redirects back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from borrowers.models import Borrower, Channel
+from borrowers.services import hold_create, opt_out_create
+from compliance.models import Decision
+from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
+from compliance.zones import primary_zone
+from contacts.models import ContactAttempt, Outcome
+from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
+from outreach.gateways import Message, gateway_for
+from outreach.models import MessageStatus, OutboundMessage
+from outreach.rendering import reminder_context, render_template
+from repayment_plans.models import OPEN_PLAN_STATUSES
+from repayment_plans.services import promise_create
+
+from . import workspace_forms as wf
+from .models import Case, CaseStatus, Installment, RiskSegment, Stage
+from .views import _borrower_summary, _get_case_for_user
+from .workspace_selectors import (
+    QUEUE_PAGE_SIZE,
+    Verdict,
+    case_timeline,
+    compliance_panel,
+    contact_points,
+    load_histories,
+    queue_cases,
+    queue_owner_choices,
+    queue_rows,
+)
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def _user_zone(user: User) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(user.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def in_user_zone(view: ViewFunc) -> ViewFunc:
+    """Render times in the signed-in user's own zone (User.timezone), not the server's."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(_user_zone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- the work queue ---------------------------------------------------------------------------------------
+
+
+def _queue_params(request: HttpRequest) -> dict[str, Any]:
+    """The queue's filters from the query string; whose queue only for users who may choose."""
+    owners = queue_owner_choices(request.user)
+    owner = None
+    owner_id = request.GET.get("collector", "")
+    if owner_id.isdigit():
+        owner = owners.filter(pk=int(owner_id)).first()
+    return {
+        "owner": owner,
+        "stage": request.GET.get("stage", ""),
+        "segment": request.GET.get("segment", ""),
+        "promise_due": request.GET.get("promise_due") == "1",
+        "callable_only": request.GET.get("callable") == "1",
+    }
+
+
+def _queue_queryset(request: HttpRequest, now: dt.datetime) -> Any:
+    today = now.astimezone(_user_zone(request.user)).date()
+    return queue_cases(request.user, at=now, today=today, **_queue_params(request))
+
+
+@login_required
+@require_GET
+@in_user_zone
+def work_queue(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    page = Paginator(_queue_queryset(request, now), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    params = _queue_params(request)
+    context = {
+        "page_obj": page,
+        "rows": queue_rows(page.object_list, at=now),
+        "now": now,
+        "filter_query": query.urlencode(),
+        "params": params,
+        "owners": list(queue_owner_choices(request.user)),
+        "stages": Stage.choices,
+        "segments": RiskSegment.choices,
+    }
+    if getattr(request, "htmx", False) and not request.htmx.boosted:
+        return render(request, "cases/workspace/_queue_table.html", context)
+    return render(request, "cases/workspace/queue.html", context)
+
+
+@login_required
+@require_GET
+def queue_next(request: HttpRequest) -> HttpResponse:
+    """The case after `after` in the queue's order (with the same filters), or the first one."""
+    ids = list(_queue_queryset(request, timezone.now()).values_list("pk", flat=True)[:1000])
+    if not ids:
+        messages.info(request, _("Your queue is empty."))
+        return redirect("queue")
+    after = request.GET.get("after", "")
+    target = ids[0]
+    if after.isdigit() and int(after) in ids:
+        position = ids.index(int(after))
+        target = ids[position + 1] if position + 1 < len(ids) else ids[0]
+    query = request.GET.copy()
+    query.pop("after", None)
+    url = reverse("case-detail", args=[target])
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+# --- the case page ----------------------------------------------------------------------------------------
+
+
+def _load_borrower(case: Case) -> Borrower:
+    return (
+        Borrower.objects.filter(pk=case.borrower_id)
+        .select_related("platform")
+        .prefetch_related("phones", "emails", "third_parties", Prefetch("holds"), "opt_outs")
+        .get()
+    )
+
+
+def _offered(verdicts: list[Verdict], *, supervisor: bool) -> list[tuple[str, str]]:
+    """The contact points a form offers: allowed ones; a supervisor also gets blocked ones, marked, so
+    that the gate records the block and the supervisor can override it with a reason."""
+    offered = []
+    for v in verdicts:
+        if v.allowed:
+            offered.append((v.point, v.label))
+        elif supervisor:
+            offered.append((v.point, _("%(point)s — blocked, supervisor override") % {"point": v.label}))
+    return offered
+
+
+def _message_form(
+    offered: dict[str, list[tuple[str, str]]], panel: dict[str, list[Verdict]], channel: str, language: str
+) -> wf.MessageForm:
+    form = wf.MessageForm(points=offered[channel], channel=channel, language=language, auto_id=f"id_{channel}_%s")
+    form.verdicts = panel[channel]  # why nothing is offered, when nothing is
+    return form
+
+
+def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) -> dict[str, Any]:
+    user = request.user
+    borrower = _load_borrower(case)
+    history = load_histories([borrower], at=now)[borrower.pk]
+    panel = compliance_panel(case, history, at=now, full_pii=user.sees_full_pii)
+    supervisor = user.is_supervisor
+    offered = {channel: _offered(verdicts, supervisor=supervisor) for channel, verdicts in panel.items()}
+    all_points = [(point, label) for channel, point, _v, label in contact_points(borrower, full_pii=user.sees_full_pii)]
+    language = borrower.language or "en"
+    installments = list(Installment.objects.filter(loan_id=case.loan_id).order_by("seq"))
+    today = now.astimezone(_user_zone(user)).date()
+    for installment in installments:
+        installment.is_overdue = installment.remaining > 0 and installment.due_date < today
+    loan = case.loan
+    loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None
+    zone_name = primary_zone(borrower_tz=borrower.timezone, region=borrower.region)
+    open_case = case.status == CaseStatus.OPEN
+    return {
+        "case": case,
+        "loan": loan,
+        "borrower": _borrower_summary(borrower, full_pii=user.sees_full_pii, now=now),
+        "installments": installments,
+        "payments": list(loan.payments.order_by("-paid_at")[:20]),
+        "events": [],
+        "timeline": case_timeline(case, borrower),
+        "panel": [(Channel(c).label, c, verdicts) for c, verdicts in panel.items() if verdicts],
+        "offered": offered,
+        "borrower_zone": zoneinfo.ZoneInfo(zone_name) if zone_name else None,
+        "user_zone": _user_zone(user),
+        "open_case": open_case,
+        "plans": list(case.plans.order_by("-created_at")),
+        "has_open_plan": any(p.status in OPEN_PLAN_STATUSES for p in case.plans.all()),
+        "verdicts": panel,
+        "call_form": wf.CallStartForm(points=offered[Channel.CALL], auto_id="id_call_%s"),
+        "message_forms": [
+            (channel, _message_form(offered, panel, channel, language), Channel(channel).label)
+            for channel in (Channel.SMS, Channel.EMAIL)
+        ],
+        "letter_form": wf.LetterForm(points=offered[Channel.LETTER], auto_id="id_letter_%s"),
+        "visit_form": wf.VisitForm(points=offered[Channel.VISIT], user=user, auto_id="id_visit_%s"),
+        "promise_form": wf.PromiseForm(auto_id="id_promise_%s"),
+        "hold_form": wf.HoldForm(auto_id="id_hold_%s"),
+        "opt_out_form": wf.OptOutForm(points=all_points, auto_id="id_optout_%s"),
+        "other_open_cases": Case.objects.visible_to(user)
+        .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)
+        .exclude(pk=case.pk)
+        .select_related("loan"),
+        "next_query": request.GET.urlencode(),
+    }
+
+
+@login_required
+@require_GET
+@in_user_zone
+def case_workspace(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request, pk)
+    return render(request, "cases/workspace/case.html", _workspace_context(request, case, now=timezone.now()))
+
+
+# --- answering an action ----------------------------------------------------------------------------------
+
+
+def _respond(
+    request: HttpRequest, case: Case, template: str, context: dict[str, Any], *, flash: str = ""
+) -> HttpResponse:
+    """htmx: the result fragment plus refreshed panels (out of band); otherwise back to the case page."""
+    if getattr(request, "htmx", False):
+        full = _workspace_context(request, case, now=timezone.now())
+        full.update(context)
+        full["result_template"] = template
+        return render(request, "cases/workspace/_action_response.html", full)
+    if flash:
+        messages.info(request, flash)
+    return redirect("case-detail", pk=case.pk)
+
+
+def _invalid(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
+    errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    return _respond(request, case, "cases/workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
+
+
+def _validation_error(request: HttpRequest, case: Case, exc: ValidationError) -> HttpResponse:
+    errors = [m for ms in exc.message_dict.values() for m in ms] if hasattr(exc, "message_dict") else exc.messages
+    return _respond(request, case, "cases/workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
+
+
+def _blocked(request: HttpRequest, case: Case, gate: GateResult) -> HttpResponse:
+    """The block in place: reasons, until when (borrower's and collector's time), and for a supervisor
+    the override form unless a hold that can never be overridden is among the reasons."""
+    chinese = (request.LANGUAGE_CODE or "en").startswith("zh")
+    reasons = [(r.get("message_zh") if chinese else r.get("message_en")) or r.get("code") for r in gate.reasons]
+    codes = {r.get("code") for r in gate.reasons}
+    overridable = request.user.is_supervisor and not (codes & non_overridable_codes())
+    context = {
+        "block_reasons": reasons,
+        "block_next": gate.next_allowed_at,
+        "block_decision": gate.decision,
+        "override_form": wf.OverrideForm(initial={"decision": gate.decision.pk}) if overridable else None,
+    }
+    return _respond(
+        request,
+        case,
+        "cases/workspace/_result_blocked.html",
+        context,
+        flash=_("Blocked by compliance: ") + "; ".join(reasons),
+    )
+
+
+def _post_case(request: HttpRequest, pk: int) -> tuple[Case, Borrower]:
+    case = _get_case_for_user(request, pk)
+    if case.status != CaseStatus.OPEN:
+        raise Http404  # nothing is worked on a closed case
+    return case, _load_borrower(case)
+
+
+def _points_for_post(request: HttpRequest, case: Case, borrower: Borrower, channel: str) -> list[tuple[str, str]]:
+    """The choices a posted form is validated against: every contact point of the channel. Whether it
+    may be used now is the gate's answer, not the form's (a stale page must not decide)."""
+    return [
+        (p, label) for c, p, _v, label in contact_points(borrower, full_pii=request.user.sees_full_pii) if c == channel
+    ]
+
+
+def _authorize(request: HttpRequest, case: Case, borrower: Borrower, **kwargs: Any) -> GateResult:
+    return outreach_authorize(
+        borrower=borrower, case=case, loan=case.loan, actor_kind="user", actor_user=request.user, **kwargs
+    )
+
+
+def _outcome_form_context(contact: ContactAttempt) -> dict[str, Any]:
+    form = wf.CallOutcomeForm(auto_id=f"id_outcome{contact.pk}_%s")
+    if contact.channel == Channel.VISIT:
+        form.fields["outcome"].choices = wf.VISIT_OUTCOMES
+    return {"contact": contact, "outcome_form": form}
+
+
+@login_required
+@require_POST
+@in_user_zone
+def call_start(request: HttpRequest, pk: int) -> HttpResponse:
+    case, borrower = _post_case(request, pk)
+    form = wf.CallStartForm(request.POST, points=_points_for_post(request, case, borrower, Channel.CALL))
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    to = wf.resolve_point(borrower, form.cleaned_data["point"], Channel.CALL)
+    gate = _authorize(request, case, borrower, channel=Channel.CALL, to=to)
+    if not gate.allowed:
+        return _blocked(request, case, gate)
+    # The gate reserved the attempt (pending); the collector dials and then records what happened.
+    return _respond(
+        request,
+        case,
+        "cases/workspace/_result_outcome_form.html",
+        _outcome_form_context(gate.contact),
+        flash=_("Call started."),
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def contact_outcome(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    case = _get_case_for_user(request, pk)
+    contact = get_object_or_404(ContactAttempt, pk=contact_pk, case=case)
+    if contact.actor_user_id != request.user.pk and not request.user.is_supervisor:
+        raise PermissionDenied  # a collector records the outcome of their own attempt
+    form = wf.CallOutcomeForm(request.POST)
+    if contact.channel == Channel.VISIT:
+        form.fields["outcome"].choices = wf.VISIT_OUTCOMES
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    try:
+        contact_record_outcome(
+            contact=contact,
+            outcome=form.cleaned_data["outcome"],
+            duration_s=form.cleaned_data["duration_s"],
+            notes=form.cleaned_data["notes"],
+        )
+    except OutcomeAlreadyRecorded as exc:
+        return _validation_error(request, case, exc)
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Outcome recorded.")}, flash=_("Outcome recorded.")
+    )
+
+
+def _send(gate: GateResult, *, channel: str, to: str, subject: str, body: str, language: str) -> OutboundMessage:
+    """Hand an allowed message to the channel's gateway and record how it went on the contact."""
+    message = OutboundMessage.objects.create(
+        idempotency_key=f"workspace-{gate.decision.pk}",
+        channel=channel,
+        to=to,
+        language=language,
+        subject=subject,
+        body=body,
+        contact=gate.contact,
+        decision=gate.decision,
+    )
+    gateway = gateway_for(channel)
+    result = gateway.send(
+        Message(
+            channel=channel,
+            to=to,
+            body=body,
+            subject=subject,
+            language=language,
+            idempotency_key=message.idempotency_key,
+        )
+    )
+    message.provider = gateway.name
+    message.send_attempts = 1
+    if result.ok:
+        message.status = MessageStatus.DELIVERED if result.status == "delivered" else MessageStatus.SENT
+        message.provider_id = result.provider_id
+        message.sent_at = timezone.now()
+        outcome, notes = Outcome.DELIVERED, f"{result.status or 'sent'} · {result.provider_id}"
+    else:
+        # A manual send is not retried in the background: the collector sees the failure and decides.
+        message.status = MessageStatus.FAILED
+        message.error = result.permanent_error or result.transient_error
+        outcome, notes = Outcome.FAILED, message.error[:500]
+    message.save()
+    if gate.contact is not None:
+        contact_record_outcome(contact=gate.contact, outcome=outcome, notes=notes)
+    return message
+
+
+@login_required
+@require_POST
+@in_user_zone
+def message_send(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
+    if channel not in (Channel.SMS, Channel.EMAIL):
+        raise Http404
+    case, borrower = _post_case(request, pk)
+    form = wf.MessageForm(
+        request.POST,
+        points=_points_for_post(request, case, borrower, channel),
+        channel=channel,
+        language=borrower.language or "en",
+    )
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    to = wf.resolve_point(borrower, form.cleaned_data["point"], channel) or ""
+    template = form.cleaned_data["template"]
+    rendered = render_template(
+        template,
+        reminder_context(case=case, due_date=timezone.localdate(), channel=channel, language=template.language),
+    )
+    text = f"{rendered.subject}\n{rendered.body}".strip()
+    # The gate screens the text (prohibited content, opt-out line, time-barred threats) with the rules.
+    gate = _authorize(request, case, borrower, channel=channel, to=to, message=text)
+    if not gate.allowed:
+        return _blocked(request, case, gate)
+    sent = _send(gate, channel=channel, to=to, subject=rendered.subject, body=rendered.body, language=rendered.language)
+    if sent.status == MessageStatus.FAILED:
+        return _respond(
+            request,
+            case,
+            "cases/workspace/_result_error.html",
+            {"errors": [_("Sending failed: %(e)s") % {"e": sent.error}]},
+        )
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Message sent.")}, flash=_("Message sent.")
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def letter_record(request: HttpRequest, pk: int) -> HttpResponse:
+    case, borrower = _post_case(request, pk)
+    form = wf.LetterForm(request.POST, points=_points_for_post(request, case, borrower, Channel.LETTER))
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    gate = _authorize(request, case, borrower, channel=Channel.LETTER, to=borrower.address.strip())
+    if not gate.allowed:
+        return _blocked(request, case, gate)
+    contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=form.cleaned_data["notes"])
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Letter recorded.")}, flash=_("Letter recorded.")
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
+    case, borrower = _post_case(request, pk)
+    form = wf.VisitForm(
+        request.POST, points=_points_for_post(request, case, borrower, Channel.VISIT), user=request.user
+    )
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    second = form.cleaned_data["second_collector"]
+    names = f"{request.user.get_full_name() or request.user.username} + {second.get_full_name() or second.username}"
+    gate = _authorize(request, case, borrower, channel=Channel.VISIT, to=borrower.address.strip(), collectors=2)
+    if not gate.allowed:
+        return _blocked(request, case, gate)
+    notes = " · ".join(x for x in (names, form.cleaned_data["notes"]) if x)
+    contact_record_outcome(contact=gate.contact, outcome=form.cleaned_data["outcome"], notes=notes)
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Visit recorded.")}, flash=_("Visit recorded.")
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def promise_take(request: HttpRequest, pk: int) -> HttpResponse:
+    case, _borrower = _post_case(request, pk)
+    form = wf.PromiseForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    try:
+        promise_create(case=case, created_by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Promise recorded.")}, flash=_("Promise recorded.")
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def hold_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, borrower = _post_case(request, pk)
+    form = wf.HoldForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    try:
+        hold_create(
+            borrower=borrower,
+            kind=form.cleaned_data["kind"],
+            loan=case.loan if form.cleaned_data["this_loan_only"] else None,
+            note=form.cleaned_data["note"],
+            created_by=request.user,
+        )
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    return _respond(request, case, "cases/workspace/_result_ok.html", {"ok": _("Hold added.")}, flash=_("Hold added."))
+
+
+@login_required
+@require_POST
+@in_user_zone
+def opt_out_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, borrower = _post_case(request, pk)
+    points = [(p, label) for _c, p, _v, label in contact_points(borrower, full_pii=request.user.sees_full_pii)]
+    form = wf.OptOutForm(request.POST, points=points)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    channel, point = form.cleaned_data["channel"], form.cleaned_data["point"]
+    to = ""
+    if point:
+        to = wf.resolve_point(borrower, point, channel) or ""
+        if not to:
+            return _respond(
+                request,
+                case,
+                "cases/workspace/_result_error.html",
+                {"errors": [_("That contact point does not belong to this channel.")]},
+            )
+    try:
+        opt_out_create(borrower=borrower, channel=channel, to=to, created_by=request.user)
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    return _respond(
+        request, case, "cases/workspace/_result_ok.html", {"ok": _("Opt-out recorded.")}, flash=_("Opt-out recorded.")
+    )
+
+
+@login_required
+@require_POST
+@in_user_zone
+def block_override(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervisor lets one blocked action through with a written reason, then finishes the action:
+    the outcome form for a call or visit, the letter recorded, the message sent as it was judged."""
+    case, borrower = _post_case(request, pk)
+    if not request.user.is_supervisor:
+        raise PermissionDenied
+    form = wf.OverrideForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    decision = get_object_or_404(Decision, pk=form.cleaned_data["decision"], case=case)
+    try:
+        gate = decision_override(decision=decision, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    channel = decision.channel
+    if channel in (Channel.CALL, Channel.VISIT):
+        return _respond(request, case, "cases/workspace/_result_outcome_form.html", _outcome_form_context(gate.contact))
+    if channel == Channel.LETTER:
+        contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=_("overridden"))
+    else:
+        # The text the block was judged on is the text that goes out (the gate stored it on the action).
+        text = decision.facts.get("action", {}).get("message", "")
+        subject, _sep, body = text.partition("\n") if channel == Channel.EMAIL else ("", "", text)
+        _send(gate, channel=channel, to=decision.to, subject=subject, body=body or text, language=borrower.language)
+    return _respond(request, case, "cases/workspace/_result_ok.html", {"ok": _("Override recorded; action done.")})

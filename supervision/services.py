@@ -9,7 +9,6 @@ import random
 import secrets
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -322,7 +321,3 @@ def quality_review_save(*, sample: QualitySample, reviewer: User, data: dict[str
     review.full_clean()
     review.save()
     return review
-
-
-def samples_pending(samples: Iterable[QualitySample]) -> list[QualitySample]:
-    return [s for s in samples if not hasattr(s, "review")]

@@ -39,7 +39,7 @@ from .forms import (
     SampleForm,
 )
 from .history import record_history
-from .models import AgencyContract, EvidenceKind, EvidenceLink, QualitySample, VerificationRun
+from .models import AgencyContract, EvidenceKind, EvidenceLink, QualityReview, QualitySample, VerificationRun
 
 AUDIT_PAGE_SIZE = 50
 STAGE_LABELS = dict(Stage.choices)
@@ -231,7 +231,7 @@ def quality_review(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    review = getattr(sample, "review", None) if hasattr(sample, "review") else None
+    review = QualityReview.objects.filter(sample=sample).select_related("reviewer").first()
     form = QualityReviewForm(request.POST or None)
     if request.method == "POST" and review is None and form.is_valid():
         try:

@@ -45,3 +45,23 @@ def test_recent_scope_and_compliance_read_access(client, book, compliance_office
     client.force_login(collector)
     assert client.get(reverse("supervision:evidence")).status_code == 403
     assert client.post(reverse("supervision:evidence"), {"scope": "all", "limit": 1}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "model", ["evidencelink", "verificationrun", "agencycontract", "qualitysample", "qualityreview"]
+)
+def test_admin_lists_supervision_records(client, admin_user, book, model):
+    client.force_login(admin_user)
+    assert client.get(reverse(f"admin:supervision_{model}_changelist")).status_code == 200
+
+
+def test_evidence_links_cannot_be_edited_in_the_admin(client, admin_user, book):
+    from supervision.models import EvidenceLink
+
+    link = EvidenceLink.objects.first()
+    client.force_login(admin_user)
+    url = reverse("admin:supervision_evidencelink_change", args=[link.pk])
+    client.post(url, {"content_hash": "0" * 64})
+    link_after = EvidenceLink.objects.get(pk=link.pk)
+    assert link_after.content_hash == link.content_hash
+    assert client.get(reverse("admin:supervision_evidencelink_add")).status_code == 403

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -40,6 +43,20 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 # Loaded at collection, in-process through the WSGI app: serving the schema needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Iterator[None]:
+    """Serve the WSGI calls on the test's own connection, as django.test.Client does.
+
+    The handler fires request_started/finished, whose close_old_connections would close the
+    connection mid-transaction on PostgreSQL (SQLite's in-memory test database ignores the close).
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

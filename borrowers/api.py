@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -11,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_platform
-from accounts.authentication import PlatformPrincipal
 from cases.models import Loan
 
 from . import selectors, services
@@ -40,20 +38,12 @@ class ApiPagination(LimitOffsetPagination):
 
 
 class PlatformApiMixin:
-    """Keeps simple-history working under a platform key.
+    """Bounded pagination for the platform API's lists.
 
-    DRF copies the authenticated principal onto the Django request, where simple-history's middleware
-    takes it as the history user; a PlatformPrincipal is not a User and every write would fail. For a
-    platform key the Django-level user is reset to anonymous (history_user stays empty); DRF's
-    `request.user` is untouched. (Belongs in accounts once, for every API; see the report.)
+    (History under a platform key is handled once, by accounts.middleware.HistoryRequestMiddleware.)
     """
 
     pagination_class = ApiPagination
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if isinstance(request.user, PlatformPrincipal):
-            request._request.user = AnonymousUser()
 
 
 def _acting_user(request):

@@ -8,7 +8,6 @@ default limits, beyond them the plan waits for a supervisor like a collector's w
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_platform
-from accounts.authentication import PlatformPrincipal
 from cases.models import Case
 
 from . import plan_services
@@ -29,16 +27,6 @@ from .plan_serializers import (
     PlanOutputSerializer,
     PlanPreviewOutputSerializer,
 )
-
-
-class _PlatformHistoryUserMixin:
-    """Under a platform key, the Django-level user is anonymous so that simple-history's middleware
-    does not try to store a PlatformPrincipal as the history user (same fix as borrowers.api)."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if isinstance(request.user, PlatformPrincipal):
-            request._request.user = AnonymousUser()
 
 
 def _cases(request) -> QuerySet[Case]:
@@ -78,7 +66,7 @@ def _staff_user(request):
     return request.user
 
 
-class CasePlanListCreateApi(_PlatformHistoryUserMixin, generics.GenericAPIView):
+class CasePlanListCreateApi(generics.GenericAPIView):
     serializer_class = PlanOutputSerializer
 
     @extend_schema(responses=PlanOutputSerializer(many=True))
@@ -121,13 +109,13 @@ class CasePlanListCreateApi(_PlatformHistoryUserMixin, generics.GenericAPIView):
         return Response(PlanOutputSerializer(plan, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-class PlanDetailApi(_PlatformHistoryUserMixin, APIView):
+class PlanDetailApi(APIView):
     @extend_schema(responses=PlanOutputSerializer)
     def get(self, request, pk: int):
         return Response(PlanOutputSerializer(_plan_for_request(request, pk), context={"request": request}).data)
 
 
-class _PlanDecisionApi(_PlatformHistoryUserMixin, APIView):
+class _PlanDecisionApi(APIView):
     def decide(self, request, plan: Plan, reason: str) -> Plan:
         raise NotImplementedError
 

@@ -317,13 +317,22 @@ def _rescore_open_cases(loans: models.QuerySet, today: dt.date) -> None:
         output_field=models.CharField(),
     )
     # Compute once per case, then write only the cases whose score or segment moved.
-    changed = (
-        open_cases.annotate(new_score=score)
-        .annotate(new_segment=segment)
-        .exclude(risk_score=F("new_score"), risk_segment=F("new_segment"), priority=F("new_score"))
-        .values_list("id", "new_score", "new_segment")
-    )
-    rows = list(changed.iterator(chunk_size=5000))
+    scored = open_cases.annotate(new_score=score).annotate(new_segment=segment)
+    if connection.vendor == "postgresql":
+        sql, params = scored.values("id", "new_score", "new_segment").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE cases_case c SET risk_score = s.new_score, priority = s.new_score, risk_segment = s.new_segment
+                FROM ({sql}) s
+                WHERE c.id = s.id
+                  AND (c.risk_score, c.priority, c.risk_segment) IS DISTINCT FROM (s.new_score, s.new_score, s.new_segment)
+                """,  # noqa: S608 - the inner SQL is Django's own, parameters stay parameters
+                params,
+            )
+        return
+    changed = scored.exclude(risk_score=F("new_score"), risk_segment=F("new_segment"), priority=F("new_score"))
+    rows = list(changed.values_list("id", "new_score", "new_segment").iterator(chunk_size=5000))
     for start in range(0, len(rows), 5000):
         chunk = rows[start : start + 5000]
         Case.objects.bulk_update(
@@ -338,7 +347,7 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
     today = today or timezone.localdate()
     now = timezone.now()
     result = RefreshResult()
-    loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=loan_ids)
+    loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=list(loan_ids))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             result.loans_updated = _update_loans_postgresql(loan_ids, today)

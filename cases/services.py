@@ -400,7 +400,15 @@ def payment_record(
     _refresh_delinquency([loan.pk])
     # Promises and plans are credited in the same transaction: a payment is never on the ledger
     # without counting towards the promise it keeps (repayment_plans.tracking is safe to re-run).
+    from outreach.services import reminders_cancel_obsolete
+    from outreach.tasks import on_payment_task
     from repayment_plans.tracking import on_payment_recorded
 
     on_payment_recorded(payment)
+    # Reminders for installments this payment settled are cancelled in the same transaction, so none
+    # goes out after the money arrived; planning for the new stage runs in the worker once committed
+    # (robust: a broker outage must not fail a recorded payment; the hourly planner catches up).
+    reminders_cancel_obsolete(loan_ids=[loan.pk])
+    loan_pk = loan.pk
+    transaction.on_commit(lambda: on_payment_task.delay(loan_pk), robust=True)
     return payment

@@ -389,13 +389,13 @@ class AgencySummary:
 def placement_periods(
     case_ids: list[int] | None = None,
 ) -> dict[int, list[tuple[int, dt.datetime, dt.datetime | None]]]:
-    """Each case's agency placements as (agency id, from, until) from its `placed` events.
+    """Each case's agency placements as (agency id, from, until) from its `placed` and `recalled` events.
 
-    A placement event names the agency in `data.agency_id` (older ones by name only); a recall is a
-    `placed` event with an empty new value.
+    A placement event names the agency in `data.agency_id` (older ones by name only); a recall has an
+    empty new value.
     """
     agency_ids = dict(Agency.objects.values_list("name", "id"))
-    events = CaseEvent.objects.filter(kind=CaseEvent.Kind.PLACED)
+    events = CaseEvent.objects.filter(kind__in=[CaseEvent.Kind.PLACED, CaseEvent.Kind.RECALLED])
     if case_ids is not None:
         events = events.filter(case_id__in=case_ids)
     periods: dict[int, list[tuple[int, dt.datetime, dt.datetime | None]]] = defaultdict(list)

@@ -128,10 +128,9 @@ def case_recall(*, case: Case, user: User, reason: str) -> Case:
     locked.assigned_to = None
     locked._history_user = user  # type: ignore[attr-defined]
     locked.save(update_fields=["agency", "assigned_to", "updated_at"])
-    # cases.CaseEvent has no "recalled" kind: a recall is the placement changing to no agency.
     CaseEvent.objects.create(
         case=locked,
-        kind=CaseEvent.Kind.PLACED,
+        kind=CaseEvent.Kind.RECALLED,
         old_value=agency.name,
         new_value="",
         reason=reason,

@@ -74,7 +74,7 @@ def test_recall_returns_the_case_to_the_pool(open_case, agency, contract, superv
 
     open_case.refresh_from_db()
     assert open_case.agency is None and open_case.assigned_to is None
-    recall = open_case.events.filter(kind=CaseEvent.Kind.PLACED).order_by("-id").first()
+    recall = open_case.events.filter(kind=CaseEvent.Kind.RECALLED).order_by("-id").first()
     assert (recall.old_value, recall.new_value, recall.data["action"]) == (agency.name, "", "recall")
     with pytest.raises(ValidationError):
         services.case_recall(case=open_case, user=supervisor, reason="again")
@@ -111,7 +111,7 @@ def test_commission_counts_payments_received_while_placed(open_case, agency, con
     for day, value, action in ((0, agency.name, "place"), (10, "", "recall"), (20, agency.name, "place")):
         CaseEventFactory(
             case=open_case,
-            kind=CaseEvent.Kind.PLACED,
+            kind=CaseEvent.Kind.PLACED if value else CaseEvent.Kind.RECALLED,
             new_value=value,
             old_value="" if value else agency.name,
             at=start + dt.timedelta(days=day),

@@ -119,3 +119,23 @@ def test_payments_match_what_the_installments_say_was_paid():
     paid = sum(Payment.objects.values_list("amount", flat=True))
     applied = sum(a.total for a in PaymentAllocation.objects.all())
     assert paid == applied
+
+
+@pytest.mark.django_db
+def test_seed_demo_sets_up_operations_through_the_gate():
+    """Strategies, capacity, the agency contract, gate-checked history and today's reminder jobs."""
+    from compliance.models import Decision
+    from contacts.models import ContactAttempt
+    from outreach.models import CollectorProfile, ReminderJob, Strategy
+    from supervision.models import AgencyContract
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Strategy.objects.filter(active=True).exists()
+    assert CollectorProfile.objects.filter(user__username__in=["collector", "collector2"]).count() == 2
+    assert AgencyContract.objects.exists()
+    contacts = ContactAttempt.objects.all()
+    assert contacts.exists()
+    # Every recorded contact carries the allowed decision that let it happen.
+    assert not contacts.filter(decision__isnull=True).exists()
+    assert Decision.objects.filter(allowed=True).count() >= contacts.count()
+    assert ReminderJob.objects.exists()

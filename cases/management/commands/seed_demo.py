@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.models import Role
-from cases.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from accounts.models import Agency, Role
+from cases.demo import AGENCY_NAME, DEMO_PASSWORD, DEMO_USERS, seed_demo
+from cases.demo_activity import seed_operations
 from cases.models import Case
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         result = seed_demo(log=self.stdout.write)
+        seed_operations(users=result.users, agency=Agency.objects.get(name=AGENCY_NAME), log=self.stdout.write)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Borrowers added: {result.borrowers_created}, loans added: {result.loans_created}, "

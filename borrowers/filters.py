@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import django_filters
 
+from accounts.filters import UtcIsoDateTimeFilter
+
 from .models import Borrower
 
 
 class BorrowerFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region", lookup_expr="iexact")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     lost_contact = django_filters.BooleanFilter()
 
     class Meta:

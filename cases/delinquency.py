@@ -357,4 +357,8 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
         _restage_open_cases(loans, now, result)
         _close_cured_cases(loans, today, now, result)
         _rescore_open_cases(loans, today)
+        # In the same transaction: the platform hears of a change exactly when it committed.
+        from webhooks.producers import emit_case_events
+
+        emit_case_events(result)
     return result

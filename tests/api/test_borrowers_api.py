@@ -253,3 +253,10 @@ def test_payload_is_not_mutated_by_reads(api):
     before = copy.deepcopy(payload)
     api.post(URL, payload, format="json")
     assert payload == before
+
+
+@pytest.mark.django_db
+def test_updated_since_with_an_offset_postgresql_cannot_hold_answers_200(api):
+    """Offsets beyond ±15:59 are valid ISO 8601 and Python; the filter compares in UTC."""
+    response = api.get("/api/v1/borrowers/", {"updated_since": "2026-01-01T00:00:00-18:06"})
+    assert response.status_code == 200

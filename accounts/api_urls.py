@@ -1,6 +1,9 @@
+from django.urls import path
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-urlpatterns: list = []
+from .api_ping import PingApi
+
+urlpatterns = [path("ping/", PingApi.as_view(), name="api-ping")]
 
 
 class PlatformTokenScheme(OpenApiAuthenticationExtension):

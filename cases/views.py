@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
@@ -20,7 +19,7 @@ from django_filters.views import FilterView
 from borrowers.models import Borrower, Hold, Vulnerability
 
 from .filters_web import CaseFilterSet
-from .models import Case, CaseEvent, CaseStatus, Installment, Stage
+from .models import Case, CaseStatus, Stage
 
 # Used when a borrower record carries no time zone of its own: the region's main zone. Regions that
 # span several zones (most US states do not, but some do) should have `Borrower.timezone` set.
@@ -199,42 +198,3 @@ def _get_case_for_user(request: HttpRequest, pk: int) -> Case:
 
 
 STAGE_LABELS = dict(Stage.choices)
-
-
-@login_required
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _get_case_for_user(request, pk)
-    now = timezone.now()
-    borrower = (
-        Borrower.objects.filter(pk=case.borrower_id)
-        .prefetch_related("phones", "emails", "third_parties", "holds", "opt_outs")
-        .get()
-    )
-    installments = list(Installment.objects.filter(loan_id=case.loan_id).order_by("seq"))
-    today = timezone.localdate()
-    for installment in installments:
-        installment.is_overdue = installment.remaining > 0 and installment.due_date < today
-    events = list(case.events.select_related("actor").order_by("-at", "-id")[:100])
-    for event in events:
-        # Stage changes store stage codes; show the stage names the collector knows.
-        if event.kind in (CaseEvent.Kind.STAGE_CHANGED, CaseEvent.Kind.OPENED):
-            event.old_display = STAGE_LABELS.get(event.old_value, event.old_value)
-            event.new_display = STAGE_LABELS.get(event.new_value, event.new_value)
-        else:
-            event.old_display, event.new_display = event.old_value, event.new_value
-    loan = case.loan
-    # Stored as a fraction (0.1825); collectors read and quote it as a percentage.
-    loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None
-    context = {
-        "case": case,
-        "loan": loan,
-        "borrower": _borrower_summary(borrower, full_pii=request.user.sees_full_pii, now=now),
-        "installments": installments,
-        "payments": list(case.loan.payments.order_by("-paid_at")[:20]),
-        "events": events,
-        "other_open_cases": Case.objects.visible_to(request.user)
-        .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)
-        .exclude(pk=case.pk)
-        .select_related("loan"),
-    }
-    return render(request, "cases/case_detail.html", context)

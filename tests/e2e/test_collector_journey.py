@@ -26,7 +26,8 @@ def test_a_collector_signs_in_opens_a_case_and_switches_to_chinese(live_server, 
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    page.wait_for_url(re.compile(r"/cases/$"))
+    page.wait_for_url(re.compile(r"/queue/$"))  # collectors land on their work queue
+    page.goto(live_server.url + "/cases/")
     assert page.get_by_role("heading", level=1).inner_text() == "Cases"
     rows = page.locator("table.table tbody tr")
     assert rows.count() == min(my_cases.count(), 25)

@@ -18,12 +18,20 @@ def test_anonymous_visitors_get_the_sign_in_form_at_the_root(client):
     assert reverse("login") == "/"
 
 
-def test_signing_in_lands_on_the_case_list(client, collector):
+def test_signing_in_lands_a_collector_on_the_work_queue(client, collector):
     response = client.post("/", {"username": "collector", "password": "pass12345!"})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("case-list") == reverse("home") == "/cases/"
-    assert client.get("/cases/").status_code == 200
+    assert response["Location"] == reverse("queue") == "/queue/"
+    assert client.get("/queue/").status_code == 200
+    assert reverse("case-list") == "/cases/" and client.get("/cases/").status_code == 200
+
+
+def test_signing_in_lands_a_supervisor_on_the_case_list(client, supervisor):
+    response = client.post("/", {"username": "supervisor", "password": "pass12345!"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("case-list") == "/cases/"
 
 
 def test_a_wrong_password_shows_the_form_again_with_an_error(client, collector):
@@ -40,7 +48,7 @@ def test_signed_in_users_at_the_root_go_to_their_cases(client, collector):
     response = client.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/cases/"
+    assert response["Location"] == "/queue/"
 
 
 @pytest.mark.parametrize("url", ["/cases/", "/cases/1/"])

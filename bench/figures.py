@@ -47,12 +47,40 @@ def delinquency_refresh(info: PortfolioInfo) -> list[Figure]:
             seconds,
             "s",
             _timed(bare_dpd),
-            budget=60 * info.loans / 1_000_000 if info.loans < 1_000_000 else 60,
+            budget=max(1.0, 60 * info.loans / 1_000_000),
             note="baseline: one SELECT computing the same DPD; budget scaled linearly below 1M loans",
         )
     ]
 
 
+def _gate(info: PortfolioInfo) -> list[Figure]:
+    from . import gate
+
+    return gate.measure(info)
+
+
+def _pages(info: PortfolioInfo) -> list[Figure]:
+    from . import pages
+
+    return pages.measure(info)
+
+
+def _api(info: PortfolioInfo) -> list[Figure]:
+    from . import api
+
+    return api.measure(info)
+
+
+def _dispatch(info: PortfolioInfo) -> list[Figure]:
+    from . import dispatch
+
+    return dispatch.measure(info)
+
+
 ALL: dict[str, Callable[[PortfolioInfo], list[Figure]]] = {
     "refresh": delinquency_refresh,
+    "gate": _gate,
+    "pages": _pages,
+    "dispatch": _dispatch,
+    "api": _api,
 }

@@ -19,6 +19,7 @@ from .result import Figure
 def run(*, scale: int, only: list[str] | None, out_dir: str) -> int:
     console = Console(stderr=True)
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)  # the pages render with production storage
     console.print(f"[bold]Portfolio[/] at {scale:,} loans")
     info = ensure_portfolio(scale)
     console.print(

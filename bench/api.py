@@ -1,0 +1,120 @@
+"""Payments API and bulk loan ingest throughput on loopback, beside a bare DRF endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import threading
+import time
+import uuid
+
+import requests
+
+from .portfolio import PortfolioInfo
+from .result import Figure
+from .server import gunicorn
+
+DURATION_S = 10
+CLIENT_THREADS = 8
+BULK_LOANS = 10_000
+
+
+def _load(url: str, make_request, seconds: float) -> float:
+    """Requests per second of `make_request(session, n)` from a few client threads for `seconds`."""
+    counter = itertools.count()
+    done = [0]
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker() -> None:
+        session = requests.Session()
+        while time.monotonic() < stop_at:
+            response = make_request(session, next(counter))
+            if response.status_code >= 300:
+                errors.append(f"{response.status_code} {response.text[:200]}")
+                return
+            with lock:
+                done[0] += 1
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(CLIENT_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"load generator got an error: {errors[0]}")
+    return done[0] / (time.monotonic() - start)
+
+
+def measure(info: PortfolioInfo) -> list[Figure]:
+    from accounts.models import Platform
+    from cases.models import Loan
+
+    platform = Platform.objects.get(pk=info.platform_id)
+    key = platform.rotate_api_key()
+    platform.save(update_fields=["api_key_hash", "api_key_prefix"])
+    headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+    loans = list(Loan.objects.filter(platform=platform, dpd__gt=0).values_list("external_id", flat=True)[:5000])
+    run = uuid.uuid4().hex[:8]
+    paid_at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+
+    def pay(session: requests.Session, n: int):
+        body = {"external_id": f"PB-{run}-{n}", "loan": loans[n % len(loans)], "amount": "1.00", "paid_at": paid_at}
+        return session.post(
+            f"{base}/api/v1/payments/", data=json.dumps(body), headers={**headers, "Idempotency-Key": f"{run}-{n}"}
+        )
+
+    def ping(session: requests.Session, n: int):
+        return session.get(f"{base}/api/v1/ping/", headers=headers)
+
+    bulk = [
+        {
+            "external_id": f"BLK-{run}-{n}",
+            "borrower": f"BB-{1 + n % info.borrowers}",
+            "currency": "CNY",
+            "principal": "6000.00",
+            "disbursed_on": "2026-01-10",
+            "installments": [
+                {"seq": s, "due_date": f"2026-{s + 1:02d}-10", "principal_due": "1000.00", "interest_due": "20.00"}
+                for s in range(1, 7)
+            ],
+        }
+        for n in range(BULK_LOANS)
+    ]
+    body = json.dumps({"loans": bulk})
+
+    with gunicorn(workers=2) as base:
+        ping_rps = _load(base, ping, DURATION_S)
+        pay_rps = _load(base, pay, DURATION_S)
+        start = time.monotonic()
+        response = requests.post(f"{base}/api/v1/loans/bulk/", data=body, headers=headers, timeout=600)
+        bulk_s = time.monotonic() - start
+        if response.status_code >= 300:
+            raise RuntimeError(f"bulk ingest answered {response.status_code}: {response.text[:300]}")
+        start = time.monotonic()
+        requests.get(f"{base}/api/v1/ping/", data=body, headers=headers, timeout=600)
+        bare_bulk_s = time.monotonic() - start
+
+    return [
+        Figure(
+            "payments API",
+            pay_rps,
+            "req/s",
+            ping_rps,
+            budget=300,
+            direction="min",
+            note=f"gunicorn 2 workers, {CLIENT_THREADS} client threads on loopback; baseline: bare DRF GET /ping/",
+        ),
+        Figure(
+            "bulk loan ingest",
+            BULK_LOANS / bulk_s,
+            "loans/s",
+            BULK_LOANS / bare_bulk_s,
+            budget=5000,
+            direction="min",
+            note="one request of 10,000 loans x 6 installments; baseline: the same body sent to /ping/",
+        ),
+    ]

@@ -41,6 +41,8 @@ test: setup
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/collections_bench
+bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

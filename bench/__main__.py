@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=100_000, help="loans in the portfolio (default 100k)")
     parser.add_argument("--only", nargs="*", default=None, help="measure only these figures")
     parser.add_argument("--out", default="bench/results", help="where to write JSON and Markdown")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its budget")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .runner import run
 
-    return run(scale=args.scale, only=args.only, out_dir=args.out)
+    return run(scale=args.scale, only=args.only, out_dir=args.out, strict=args.strict)
 
 
 def _create_database(url: str) -> None:

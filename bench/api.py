@@ -70,6 +70,7 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     def ping(session: requests.Session, n: int):
         return session.get(f"{base}/api/v1/ping/", headers=headers)
 
+    next_year = dt.date.today().year + 1
     bulk = [
         {
             "external_id": f"BLK-{run}-{n}",
@@ -78,7 +79,14 @@ def measure(info: PortfolioInfo) -> list[Figure]:
             "principal": "6000.00",
             "disbursed_on": "2026-01-10",
             "installments": [
-                {"seq": s, "due_date": f"2026-{s + 1:02d}-10", "principal_due": "1000.00", "interest_due": "20.00"}
+                # Due in the future: ingested loans join the book without opening cases, so reruns
+                # leave the portfolio's delinquency as it was.
+                {
+                    "seq": s,
+                    "due_date": f"{next_year}-{s + 1:02d}-10",
+                    "principal_due": "1000.00",
+                    "interest_due": "20.00",
+                }
                 for s in range(1, 7)
             ],
         }

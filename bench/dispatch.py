@@ -66,10 +66,10 @@ def _due_jobs(info: PortfolioInfo) -> list[int]:
     unpaid = Q(loan__installments__paid_off_at__isnull=True)
     cases = (
         Case.objects.open()
-        .filter(platform_id=info.platform_id, dpd__gt=0)
+        .filter(platform_id=info.platform_id, dpd__gt=0, loan__external_id__startswith="BL-")
         .annotate(oldest_due=Min("loan__installments__due_date", filter=unpaid))
         .order_by("id")
-        .values_list("id", "oldest_due")[:JOBS]
+        .values_list("id", "oldest_due")[: min(JOBS, info.loans // 5)]
     )
     now = timezone.now()
     jobs = ReminderJob.objects.bulk_create(

@@ -182,6 +182,9 @@ else:
     # Embedded broker: kombu's filesystem transport, so a newcomer's worker and beat really run.
     CELERY_BROKER_URL = "filesystem://"
     _queue = VAR_DIR / "celery" / "queue"
+    # The transport lists these folders on every publish; any process may be the first to send.
+    for _folder in (_queue, VAR_DIR / "celery" / "processed"):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),

@@ -472,12 +472,10 @@ def _allocate(installments: list[Installment], payment: Payment) -> list[Payment
 
     Not `cases.services.payment_record`: it refreshes delinquency as of today after every payment,
     which for a back-filled history would open (and close) a case for every loan paying on time. The
-    allocation itself is the service's own pure `allocate` when it is there, so the rule lives in one place.
+    allocation itself is the service's own pure `allocate`, so the rule lives in one place.
     """
-    try:
-        from .services import allocate
-    except ImportError:  # the payments service not there yet: the same rule, inline
-        allocate = _allocate_inline
+    from .services import allocate
+
     allocations, payment.unallocated = allocate(payment.amount, installments)
     rows = []
     for a in allocations:
@@ -491,35 +489,6 @@ def _allocate(installments: list[Installment], payment: Payment) -> list[Payment
             PaymentAllocation(payment=payment, installment=inst, fee=a.fee, interest=a.interest, principal=a.principal)
         )
     return rows
-
-
-@dataclass
-class _Allocation:
-    installment: Installment
-    fee: Decimal
-    interest: Decimal
-    principal: Decimal
-
-
-def _allocate_inline(amount: Decimal, installments: list[Installment]) -> tuple[list[_Allocation], Decimal]:
-    left = amount
-    result = []
-    for inst in sorted(installments, key=lambda i: (i.due_date, i.seq)):
-        room = inst.remaining
-        if left <= 0 or room <= 0:
-            continue
-        parts = []
-        for due, paid in (
-            (inst.fee_due, inst.fee_paid),
-            (inst.interest_due, inst.interest_paid),
-            (inst.principal_due, inst.principal_paid),
-        ):
-            take = min(max(due - paid, ZERO), left, room)
-            parts.append(take)
-            left -= take
-            room -= take
-        result.append(_Allocation(inst, *parts))
-    return result, left
 
 
 def _refresh(loan_ids: list[int], today: dt.date) -> None:

@@ -14,8 +14,8 @@ class StrategyStepInline(admin.TabularInline):
 
 @admin.register(Strategy)
 class StrategyAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "platform", "product", "risk_segment", "active"]
-    list_filter = ["active", "platform", "product", "risk_segment"]
+    list_display = ["name", "kind", "platform", "product", "risk_segment", "active"]
+    list_filter = ["kind", "active", "platform", "product", "risk_segment"]
     inlines = [StrategyStepInline]
 
 

@@ -83,11 +83,20 @@ class MessageTemplate(models.Model):
             raise ValidationError({"body": [str(f) for f in findings]})
 
 
+class StrategyKind(models.TextChoices):
+    DELINQUENCY = "delinquency", _("Delinquency staging")
+    PLAN = "plan", _("Repayment plan reminders")
+
+
 class Strategy(models.Model):
     """Which reminder steps apply to a case. The most specific active match wins: a platform's own
-    strategy over the default (platform empty), a product match over any, a segment match over any."""
+    strategy over the default (platform empty), a product match over any, a segment match over any.
+
+    A `plan` strategy is not matched to cases: its steps are offsets from the due dates of an active
+    repayment plan's own installments, and replace the delinquency strategy while the plan is active."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=StrategyKind.choices, default=StrategyKind.DELINQUENCY)
     platform = models.ForeignKey(
         "accounts.Platform",
         verbose_name=_("platform"),
@@ -112,7 +121,7 @@ class Strategy(models.Model):
         constraints = [
             # Two active strategies for the same slice would make the choice arbitrary.
             models.UniqueConstraint(
-                fields=["platform", "product", "risk_segment"],
+                fields=["kind", "platform", "product", "risk_segment"],
                 condition=Q(active=True),
                 name="uniq_active_strategy_slice",
                 nulls_distinct=False,

@@ -11,7 +11,6 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import models
 from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Greatest
@@ -21,7 +20,7 @@ from borrowers.models import Hold, HoldKind
 from cases.models import Case, Installment, Payment
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
 
-from .models import JobStatus, ReminderJob, Strategy, StrategyStep
+from .models import JobStatus, ReminderJob, Strategy, StrategyKind, StrategyStep
 
 # Reminders go out from this local hour on their day (the gate still has the last word on quiet hours).
 LOCAL_SEND_HOUR = 9
@@ -36,6 +35,8 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 class PlanResult:
     jobs_created: int = 0
     cases_frozen: int = 0
+    # Jobs written for active repayment plans' own installments (also counted in jobs_created).
+    plan_jobs_created: int = 0
     created_by_step: dict[int, int] = field(default_factory=dict)
 
 
@@ -68,27 +69,45 @@ def oldest_unpaid_due_date() -> Subquery:
     )
 
 
-def frozen_q(now: dt.datetime, today: dt.date) -> Q:
-    """Cases whose staging is frozen: an active hold, an active repayment plan, a promise in force."""
+def _held_q(now: dt.datetime) -> Q:
+    """Cases with an active hold that stops reminders (a plan's reminders as well as the strategy's)."""
     holds = (
         Hold.objects.active_at(now)
         .exclude(kind__in=NON_FREEZING_HOLDS)
         .filter(borrower_id=OuterRef("borrower_id"))
         .filter(Q(loan__isnull=True) | Q(loan_id=OuterRef("loan_id")))
     )
-    frozen = Q(Exists(holds))
-    # While a repayment plan is active, the plan's own schedule drives reminders (repayment_plans),
-    # not the delinquency strategy. Lazy: the plan model is being built in parallel.
-    try:
-        plan_model = apps.get_model("repayment_plans", "Plan")
-    except LookupError:
-        plan_model = None
-    if plan_model is not None:
-        frozen |= Q(Exists(plan_model.objects.filter(case_id=OuterRef("pk"), status="active")))
-    # A pending promise pauses the strategy; once it is broken the case is back on its stage's steps.
-    promise_model = apps.get_model("repayment_plans", "Promise")
-    frozen |= Q(Exists(promise_model.objects.filter(case_id=OuterRef("pk"), status="pending", due_date__gte=today)))
-    return frozen
+    return Q(Exists(holds))
+
+
+def promise_in_force_q() -> Q:
+    """Cases with a promise still in force: pending, or partly kept with its window still open."""
+    from repayment_plans.models import Promise, PromiseStatus
+
+    return Q(
+        Exists(
+            Promise.objects.filter(
+                case_id=OuterRef("pk"),
+                status__in=[PromiseStatus.PENDING, PromiseStatus.PARTLY_KEPT],
+                resolved_at__isnull=True,
+            )
+        )
+    )
+
+
+def active_plan_q() -> Q:
+    """Cases with an active repayment plan: its own dates drive their reminders, not the strategy's."""
+    from repayment_plans.selectors import case_ids_with_active_plan
+
+    return Q(pk__in=case_ids_with_active_plan())
+
+
+def frozen_q(now: dt.datetime, today: dt.date) -> Q:
+    """Cases whose staging is frozen: an active hold, an active repayment plan, a promise in force.
+
+    A case with an active plan is off the delinquency strategy but gets the plan's own reminders
+    (see `_plan_jobs`); holds and promises in force stop those too."""
+    return _held_q(now) | active_plan_q() | promise_in_force_q()
 
 
 def _strategy_q(strategy: Strategy) -> Q:
@@ -102,18 +121,20 @@ def _strategy_q(strategy: Strategy) -> Q:
     return q
 
 
-def strategies_by_specificity() -> list[Strategy]:
-    found = Strategy.objects.filter(active=True).prefetch_related(
+def strategies_by_specificity(kind: str = StrategyKind.DELINQUENCY) -> list[Strategy]:
+    found = Strategy.objects.filter(active=True, kind=kind).prefetch_related(
         models.Prefetch("steps", queryset=StrategyStep.objects.filter(active=True).order_by("offset_days", "id"))
     )
     return sorted(found, key=lambda s: (-s.specificity, s.pk))
 
 
-def cases_by_strategy(cases: models.QuerySet[Case]) -> list[tuple[Strategy, models.QuerySet[Case]]]:
-    """Each active strategy with the cases it governs: the most specific match wins, once per case."""
+def cases_by_strategy(
+    cases: models.QuerySet[Case], kind: str = StrategyKind.DELINQUENCY
+) -> list[tuple[Strategy, models.QuerySet[Case]]]:
+    """Each active strategy (of `kind`) with the cases it governs: the most specific match wins, once per case."""
     taken = Q(pk__in=[])
     result = []
-    for strategy in strategies_by_specificity():
+    for strategy in strategies_by_specificity(kind):
         match = _strategy_q(strategy)
         result.append((strategy, cases.filter(match).exclude(taken)))
         taken |= match
@@ -176,8 +197,58 @@ def _step_windows(steps: list[StrategyStep]) -> list[tuple[StrategyStep, int | N
     return windows
 
 
+def _plan_jobs(cases: models.QuerySet[Case], *, now: dt.datetime, today: dt.date, result: PlanResult) -> None:
+    """The reminders of active repayment plans: each plan strategy step, counted from the due date of
+    every unpaid installment of the plan (not the loan's), for the plan's own (case, step, due date).
+
+    A step is live from its own day until the next step's day; the last (T0) only on its day, so a
+    planner that runs late never sends "due today" about a date already past."""
+    from repayment_plans.selectors import plan_installments_due_between
+
+    for strategy, plan_cases in cases_by_strategy(cases, kind=StrategyKind.PLAN):
+        for step, next_offset in _step_windows(list(strategy.steps.all())):
+            until = next_offset if next_offset is not None else step.offset_days + 1
+            rows = list(
+                plan_installments_due_between(
+                    today - dt.timedelta(days=until - 1), today - dt.timedelta(days=step.offset_days)
+                )
+                .filter(plan__case__in=plan_cases, paid_amount__lt=F("amount"))
+                .exclude(
+                    Exists(
+                        ReminderJob.objects.filter(
+                            case_id=OuterRef("plan__case_id"), step=step, due_date=OuterRef("due_date")
+                        )
+                    )
+                )
+                .order_by()
+                .values_list(
+                    "plan__case_id", "due_date", "plan__case__borrower__timezone", "plan__case__borrower__region"
+                )
+                .distinct()
+            )
+            if not rows:
+                continue
+            jobs = [
+                ReminderJob(
+                    case_id=case_id,
+                    step=step,
+                    due_date=due,
+                    status=JobStatus.PENDING,
+                    scheduled_for=scheduled_time(
+                        target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
+                    ),
+                )
+                for case_id, due, tz, region in rows
+            ]
+            ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)
+            result.created_by_step[step.pk] = len(jobs)
+            result.jobs_created += len(jobs)
+            result.plan_jobs_created += len(jobs)
+
+
 def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None = None) -> PlanResult:
-    """Write the ReminderJob rows of every open case whose strategy steps fall due by `today`."""
+    """Write the ReminderJob rows of every open case whose strategy steps fall due by `today`; for a case
+    with an active repayment plan, the plan's own T-1 and T0 reminders instead."""
     now = timezone.now()
     today = today or timezone.localdate()
     result = PlanResult()
@@ -186,6 +257,9 @@ def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None =
         cases = cases.filter(pk__in=case_ids)
     frozen = frozen_q(now, today)
     result.cases_frozen = cases.filter(frozen).count()
+    _plan_jobs(
+        cases.filter(active_plan_q()).exclude(_held_q(now) | promise_in_force_q()), now=now, today=today, result=result
+    )
     cases = cases.exclude(frozen).annotate(oldest_due=oldest_unpaid_due_date()).filter(oldest_due__isnull=False)
     for strategy, strategy_cases in cases_by_strategy(cases):
         for step, next_offset in _step_windows(list(strategy.steps.all())):

@@ -37,10 +37,21 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
-def reminder_context(*, case: Case, due_date: dt.date, channel: str, language: str) -> dict[str, Any]:
+def reminder_context(
+    *,
+    case: Case,
+    due_date: dt.date,
+    channel: str,
+    language: str,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """`amount`/`currency` given (a repayment plan's installment): they are what the reminder is about."""
     from cases.models import Installment
 
-    if case.dpd > 0:
+    if amount is not None:
+        pass
+    elif case.dpd > 0:
         amount = case.overdue_amount
     else:
         # Pre-due: what falls due on that date, not the whole outstanding balance.
@@ -52,7 +63,7 @@ def reminder_context(*, case: Case, due_date: dt.date, channel: str, language: s
     return {
         "borrower_name": case.borrower.full_name,
         "amount": f"{amount:,.2f}",
-        "currency": case.loan.currency,
+        "currency": currency or case.loan.currency,
         "due_date": due_date.isoformat(),
         "dpd": max(case.dpd, 0),
         "loan_ref": case.loan.external_id,

@@ -17,12 +17,13 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from borrowers.models import Borrower, Email, EmailKind, Phone, PhoneKind
@@ -37,6 +38,7 @@ from .models import (
     OutboundMessage,
     ReminderJob,
     StepChannel,
+    StrategyKind,
     Task,
     TaskKind,
     TaskStatus,
@@ -122,7 +124,7 @@ def reminders_dispatch(
 def _lock_job(job_id: int) -> ReminderJob | None:
     return (
         ReminderJob.objects.select_for_update(of=("self",))
-        .select_related("step", "case__borrower", "case__loan", "case__platform")
+        .select_related("step__strategy", "case__borrower", "case__loan", "case__platform")
         .filter(pk=job_id)
         .first()
     )
@@ -138,10 +140,47 @@ def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = ""
     job.save()
 
 
+def _is_plan_job(job: ReminderJob) -> bool:
+    return job.step.strategy.kind == StrategyKind.PLAN
+
+
+def _plan_installment_due(job: ReminderJob) -> tuple[Decimal, str] | None:
+    """What is left to pay on the active plan's installment(s) the job is about, and the plan's
+    currency; None when the plan is no longer active or that installment is paid."""
+    from repayment_plans.models import PlanInstallment, PlanStatus
+
+    unpaid = list(
+        PlanInstallment.objects.filter(
+            plan__case_id=job.case_id,
+            plan__status=PlanStatus.ACTIVE,
+            due_date=job.due_date,
+            paid_amount__lt=F("amount"),
+        ).values_list("amount", "paid_amount", "plan__currency")
+    )
+    if not unpaid:
+        return None
+    return sum((amount - paid for amount, paid, _ in unpaid), Decimal(0)), unpaid[0][2]
+
+
+def _has_active_plan(case_id: int) -> bool:
+    from repayment_plans.models import Plan, PlanStatus
+
+    return Plan.objects.filter(case_id=case_id, status=PlanStatus.ACTIVE).exists()
+
+
 def _obsolete_reason(job: ReminderJob) -> str:
-    """Why a claimed reminder no longer applies, or "" (a late or backdated payment, a closed case)."""
+    """Why a claimed reminder no longer applies, or "" (a late or backdated payment, a closed case).
+
+    A plan reminder is about the plan's installment (paid, or the plan no longer active); a strategy
+    reminder gives way to an active plan, whose own reminders then apply."""
     if job.case.status != CaseStatus.OPEN:
         return "case_closed"
+    if _is_plan_job(job):
+        if not _has_active_plan(job.case_id):
+            return "plan_not_active"
+        return "" if _plan_installment_due(job) is not None else "installment_paid"
+    if _has_active_plan(job.case_id):
+        return "plan_active"
     still_unpaid = unpaid_installments().filter(loan_id=job.case.loan_id, due_date=job.due_date).exists()
     return "" if still_unpaid else "installment_paid"
 
@@ -223,7 +262,18 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
     if template is None:
         _finish(job, JobStatus.FAILED, now=now, reason=f"no_template:{step.template_code}")
         return SendOutcome("failed", "no_template")
-    context = reminder_context(case=case, due_date=job.due_date, channel=step.channel, language=template.language)
+    amount = currency = None
+    if _is_plan_job(job):
+        # The plan installment's own figures (checked unpaid under this lock by _obsolete_reason).
+        amount, currency = _plan_installment_due(job) or (None, None)
+    context = reminder_context(
+        case=case,
+        due_date=job.due_date,
+        channel=step.channel,
+        language=template.language,
+        amount=amount,
+        currency=currency,
+    )
     rendered = render_template(template, context)
     try:
         gate = _authorize(
@@ -402,15 +452,30 @@ def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
 
     Claimed rows are left alone: their send task checks the same thing under the row lock.
     """
-    still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).values_list("loan_id", "due_date")
+    # The loans' cases first (indexed by loan), then their jobs by case: a join filtered on the loan
+    # let PostgreSQL walk every waiting job of the book.
+    cases = {
+        case_id: (loan_id, case_status)
+        for case_id, loan_id, case_status in Case.objects.filter(loan_id__in=loan_ids).values_list(
+            "id", "loan_id", "status"
+        )
+    }
+    if not cases:
+        return 0
+    waiting = (
+        ReminderJob.objects.filter(case_id__in=list(cases), status__in=[JobStatus.PENDING, JobStatus.DEFERRED])
+        .order_by()
+        .values_list("id", "case_id", "due_date")
+    )
+    waiting = list(waiting)
+    if not waiting:
+        return 0
+    still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).order_by().values_list("loan_id", "due_date")
     unpaid_keys = set(still_unpaid)
-    waiting = ReminderJob.objects.filter(
-        case__loan_id__in=loan_ids, status__in=[JobStatus.PENDING, JobStatus.DEFERRED]
-    ).values_list("id", "case__loan_id", "due_date", "case__status")
     obsolete = [
         job_id
-        for job_id, loan_id, due, case_status in waiting
-        if case_status != CaseStatus.OPEN or (loan_id, due) not in unpaid_keys
+        for job_id, case_id, due in waiting
+        if cases[case_id][1] != CaseStatus.OPEN or (cases[case_id][0], due) not in unpaid_keys
     ]
     if not obsolete:
         return 0

@@ -118,3 +118,44 @@ STEPS: list[tuple[int, str, str, dict]] = [
     (61, "letter", "final-notice", {"no_payment_since_days": 14}),
     (91, "placement", "", {}),
 ]
+
+# While a repayment plan is active and on track, reminders follow the plan's own dates: a gentle SMS the
+# day before and on the day each plan installment falls due (amount and date are the plan installment's).
+PLAN_STRATEGY_NAME = "Repayment plan reminders"
+
+PLAN_TEMPLATES: list[dict[str, str]] = [
+    {
+        "code": "plan-pre-due-sms",
+        "channel": "sms",
+        "language": "zh-hans",
+        "body": "【{platform_name}】温馨提示：{borrower_name}您好，您的还款计划本期将于{due_date}到期，"
+        "金额{amount}{currency}。感谢您按计划还款。{opt_out}",
+    },
+    {
+        "code": "plan-pre-due-sms",
+        "channel": "sms",
+        "language": "en",
+        "body": "{platform_name}: Hi {borrower_name}, a friendly reminder that your repayment plan installment of "
+        "{amount} {currency} is due on {due_date}. Thank you for keeping to your plan. {opt_out}",
+    },
+    {
+        "code": "plan-due-day-sms",
+        "channel": "sms",
+        "language": "zh-hans",
+        "body": "【{platform_name}】还款计划提醒：{borrower_name}您好，今天({due_date})是您还款计划本期的还款日，"
+        "金额{amount}{currency}。如已还款请忽略本短信。{opt_out}",
+    },
+    {
+        "code": "plan-due-day-sms",
+        "channel": "sms",
+        "language": "en",
+        "body": "{platform_name}: Hi {borrower_name}, today ({due_date}) your repayment plan installment of "
+        "{amount} {currency} is due. If you have already paid, please ignore this message. {opt_out}",
+    },
+]
+
+# offset_days (from the plan installment's due date), channel, template code
+PLAN_STEPS: list[tuple[int, str, str]] = [
+    (-1, "sms", "plan-pre-due-sms"),
+    (0, "sms", "plan-due-day-sms"),
+]

@@ -146,5 +146,7 @@ def test_seed_strategies_is_idempotent(strategy):
     before = (Strategy.objects.count(), StrategyStep.objects.count())
     seed_strategies()
     assert (Strategy.objects.count(), StrategyStep.objects.count()) == before
-    assert before == (1, 10)
+    # The demo strategy's 10 steps and the repayment plan reminders' 2 (T-1, T0).
+    assert before == (2, 12)
+    assert strategy.steps.count() == 10
     assert step(strategy, -3).template_code == "pre-due-sms"

@@ -13,7 +13,8 @@ from typing import Any
 import phonenumbers
 from django.apps import apps
 from django.core.exceptions import FieldError
-from django.db.models import Q
+from django.db import connections
+from django.db.models import IntegerField, Q, QuerySet, Value
 
 from borrowers.models import Borrower, Hold, ThirdParty
 from cases.models import Loan
@@ -66,6 +67,44 @@ def _has_active_plan(borrower: Borrower) -> bool:
         return plan_model.objects.filter(case__borrower=borrower, status__in=("active", "approved")).exists()
     except FieldError:
         return False
+
+
+_LOG_FIELDS = (
+    "id",
+    "at",
+    "channel",
+    "direction",
+    "party",
+    "third_party_id",
+    "to",
+    "at_work",
+    "loan_id",
+    "outcome",
+    "consented",
+)
+
+
+def _read_log(log: QuerySet, last: QuerySet, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The contact log's rows (ordered by at, id) and the latest `limit` rows of `last` (newest first).
+
+    Where the database can order and limit the parts of a UNION (PostgreSQL), both come back in one
+    round trip, tagged by part and put back in each part's order here; elsewhere, two queries.
+    """
+    if limit <= 0:
+        return list(log.values(*_LOG_FIELDS)), []
+    if not connections[log.db].features.supports_slicing_ordering_in_compound:
+        return list(log.values(*_LOG_FIELDS)), list(last.values(*_LOG_FIELDS)[:limit])
+    part = {"part": Value(0, output_field=IntegerField())}
+    both = log.values(*_LOG_FIELDS, **part).union(
+        last.values(*_LOG_FIELDS, part=Value(1, output_field=IntegerField()))[:limit], all=True
+    )
+    rows: list[dict[str, Any]] = []
+    last_rows: list[dict[str, Any]] = []
+    for row in both:
+        (last_rows if row.pop("part") else rows).append(row)
+    rows.sort(key=lambda r: (r["at"], r["id"]))
+    last_rows.sort(key=lambda r: (r["at"], r["id"]), reverse=True)
+    return rows, last_rows
 
 
 def build_action(
@@ -146,42 +185,27 @@ def gather_facts(
     since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
     upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
     log = ContactAttempt.objects.filter(upto, borrower=borrower, at__gte=since).order_by("at", "id")
+    last = ContactAttempt.objects.filter(
+        borrower=borrower, at__lt=at, channel="call", direction=Direction.OUTBOUND, party="borrower"
+    ).order_by("-at", "-id")
+    rows, last_rows = _read_log(log, last, last_calls)
     history = [
         {
-            "id": c.pk,
-            "at": c.at.astimezone(dt.UTC).isoformat(),
-            "channel": c.channel,
-            "direction": c.direction,
-            "party": c.party,
-            "third_party_id": c.third_party_id,
-            "to": c.to,
-            "to_kind": kinds.get(c.to, ""),
-            "at_work": c.at_work,
-            "loan_id": c.loan_id,
-            "outcome": c.outcome,
-            "consented": c.consented,
+            "id": c["id"],
+            "at": c["at"].astimezone(dt.UTC).isoformat(),
+            "channel": c["channel"],
+            "direction": c["direction"],
+            "party": c["party"],
+            "third_party_id": c["third_party_id"],
+            "to": c["to"],
+            "to_kind": kinds.get(c["to"], ""),
+            "at_work": c["at_work"],
+            "loan_id": c["loan_id"],
+            "outcome": c["outcome"],
+            "consented": c["consented"],
         }
-        for c in log.only(
-            "id",
-            "at",
-            "channel",
-            "direction",
-            "party",
-            "third_party_id",
-            "to",
-            "at_work",
-            "loan_id",
-            "outcome",
-            "consented",
-        )
+        for c in rows
     ]
-    last = (
-        ContactAttempt.objects.filter(
-            borrower=borrower, at__lt=at, channel="call", direction=Direction.OUTBOUND, party="borrower"
-        )
-        .order_by("-at", "-id")
-        .values_list("outcome", flat=True)[:last_calls]
-    )
 
     holds = Hold.objects.filter(borrower=borrower).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
     facts: dict[str, Any] = {
@@ -238,7 +262,7 @@ def gather_facts(
         }
         if loan
         else None,
-        "borrower_last_calls": list(last),
+        "borrower_last_calls": [c["outcome"] for c in last_rows],
         "history": history,
     }
     if third_party is not None:

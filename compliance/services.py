@@ -19,6 +19,7 @@ from accounts.models import Platform, User
 from borrowers.models import Borrower, Channel, ThirdParty
 from cases.models import Case, Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
+from supervision.evidence import borrower_lock_held
 
 from . import packs
 from .facts import build_action, gather_facts, normalise_to
@@ -33,6 +34,17 @@ class GateResult:
     contact: ContactAttempt | None
     reasons: list[dict[str, Any]]
     next_allowed_at: dt.datetime | None
+
+
+def _lock_borrower(borrower_id: int) -> Borrower:
+    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction)
+    and load the phones and e-mail addresses, which default_to() and gather_facts() both read."""
+    return (
+        Borrower.objects.select_for_update(of=("self",))
+        .select_related("platform")
+        .prefetch_related("phones", "emails")
+        .get(pk=borrower_id)
+    )
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -268,58 +280,62 @@ def outreach_authorize(
     with transaction.atomic():
         # The row lock serialises every gate call for this borrower, so that the counts read below
         # include any attempt another collector reserved a moment ago (the cap cannot be raced past).
-        locked = Borrower.objects.select_for_update().select_related("platform").get(pk=borrower.pk)
-        # "Now" is read after the lock, so live actions are timed in the order they were serialised.
-        at = at or timezone.now()
-        target = (
-            to if to is not None else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
-        )
-        action = build_action(
-            channel=channel,
-            party=party,
-            to=normalise_to(target, channel=channel, region=locked.region),
-            third_party=third_party,
-            loan=loan,
-            case_id=case.pk if case else None,
-            at=at,
-            message=message,
-            collectors=collectors,
-            autodialed=autodialed,
-            consented=consented,
-            at_work=at_work,
-        )
-        facts, verdict, codes, versions = _evaluate_locked(
-            borrower=locked, action=action, third_party=third_party, loan=loan
-        )
-        actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
-        decision = _write_decision(
-            borrower=locked,
-            action=action,
-            facts=facts,
-            verdict=verdict,
-            allowed=verdict.allowed,
-            codes=codes,
-            versions=versions,
-            loan=loan,
-            case=case,
-            third_party=third_party,
-            dry_run=dry_run,
-            **actor,
-        )
-        contact = None
-        if verdict.allowed and not dry_run:
-            contact = _write_contact(
+        locked = _lock_borrower(borrower.pk)
+        # The evidence chain's appends (post_save) run under this lock, in this transaction.
+        with borrower_lock_held(locked.pk):
+            # "Now" is read after the lock, so live actions are timed in the order they were serialised.
+            at = at or timezone.now()
+            target = (
+                to
+                if to is not None
+                else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
+            )
+            action = build_action(
+                channel=channel,
+                party=party,
+                to=normalise_to(target, channel=channel, region=locked.region),
+                third_party=third_party,
+                loan=loan,
+                case_id=case.pk if case else None,
+                at=at,
+                message=message,
+                collectors=collectors,
+                autodialed=autodialed,
+                consented=consented,
+                at_work=at_work,
+            )
+            facts, verdict, codes, versions = _evaluate_locked(
+                borrower=locked, action=action, third_party=third_party, loan=loan
+            )
+            actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
+            decision = _write_decision(
                 borrower=locked,
                 action=action,
-                decision=decision,
+                facts=facts,
+                verdict=verdict,
+                allowed=verdict.allowed,
+                codes=codes,
+                versions=versions,
                 loan=loan,
                 case=case,
                 third_party=third_party,
-                outcome=outcome,
-                duration_s=duration_s,
-                notes=notes,
+                dry_run=dry_run,
                 **actor,
             )
+            contact = None
+            if verdict.allowed and not dry_run:
+                contact = _write_contact(
+                    borrower=locked,
+                    action=action,
+                    decision=decision,
+                    loan=loan,
+                    case=case,
+                    third_party=third_party,
+                    outcome=outcome,
+                    duration_s=duration_s,
+                    notes=notes,
+                    **actor,
+                )
     return GateResult(verdict.allowed, decision, contact, _reason_dicts(verdict), decision.next_allowed_at)
 
 
@@ -351,57 +367,58 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
         raise _fail("decision", "Blocked by a hold that cannot be overridden.")
 
     with transaction.atomic():
-        locked = Borrower.objects.select_for_update().select_related("platform").get(pk=decision.borrower_id)
-        if Decision.objects.filter(override_of=decision).exists():
-            raise _fail("decision", "This decision has already been overridden.")
-        original = decision.facts.get("action", {})
-        live = decision.evaluated_at - decision.at < _LIVE_SKEW
-        at = timezone.now() if live else decision.at
-        third_party = decision.third_party
-        loan = decision.loan
-        action = build_action(
-            channel=decision.channel,
-            party=decision.party,
-            to=decision.to,
-            third_party=third_party,
-            loan=loan,
-            case_id=decision.case_id,
-            at=at,
-            message=original.get("message", ""),
-            collectors=original.get("collectors"),
-            autodialed=original.get("autodialed", False),
-            consented=original.get("consented", False),
-            at_work=original.get("at_work", False),
-        )
-        facts, verdict, codes, versions = _evaluate_locked(
-            borrower=locked, action=action, third_party=third_party, loan=loan
-        )
-        if forbidden.intersection(r.code for r in verdict.reasons):
-            raise _fail("decision", "Blocked by a hold that cannot be overridden.")
-        actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
-        new = _write_decision(
-            borrower=locked,
-            action=action,
-            facts=facts,
-            verdict=verdict,
-            allowed=True,
-            codes=codes,
-            versions=versions,
-            loan=loan,
-            case=decision.case,
-            third_party=third_party,
-            dry_run=False,
-            override_of=decision,
-            override_reason=reason,
-            **actor,
-        )
-        contact = _write_contact(
-            borrower=locked,
-            action=action,
-            decision=new,
-            loan=loan,
-            case=decision.case,
-            third_party=third_party,
-            **actor,
-        )
+        locked = _lock_borrower(decision.borrower_id)
+        with borrower_lock_held(locked.pk):
+            if Decision.objects.filter(override_of=decision).exists():
+                raise _fail("decision", "This decision has already been overridden.")
+            original = decision.facts.get("action", {})
+            live = decision.evaluated_at - decision.at < _LIVE_SKEW
+            at = timezone.now() if live else decision.at
+            third_party = decision.third_party
+            loan = decision.loan
+            action = build_action(
+                channel=decision.channel,
+                party=decision.party,
+                to=decision.to,
+                third_party=third_party,
+                loan=loan,
+                case_id=decision.case_id,
+                at=at,
+                message=original.get("message", ""),
+                collectors=original.get("collectors"),
+                autodialed=original.get("autodialed", False),
+                consented=original.get("consented", False),
+                at_work=original.get("at_work", False),
+            )
+            facts, verdict, codes, versions = _evaluate_locked(
+                borrower=locked, action=action, third_party=third_party, loan=loan
+            )
+            if forbidden.intersection(r.code for r in verdict.reasons):
+                raise _fail("decision", "Blocked by a hold that cannot be overridden.")
+            actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
+            new = _write_decision(
+                borrower=locked,
+                action=action,
+                facts=facts,
+                verdict=verdict,
+                allowed=True,
+                codes=codes,
+                versions=versions,
+                loan=loan,
+                case=decision.case,
+                third_party=third_party,
+                dry_run=False,
+                override_of=decision,
+                override_reason=reason,
+                **actor,
+            )
+            contact = _write_contact(
+                borrower=locked,
+                action=action,
+                decision=new,
+                loan=loan,
+                case=decision.case,
+                third_party=third_party,
+                **actor,
+            )
     return GateResult(True, new, contact, _reason_dicts(verdict), None)

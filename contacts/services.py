@@ -72,6 +72,7 @@ def contact_record_inbound(
     decision see each other in a definite order.
     """
     from compliance.facts import normalise_to
+    from supervision.evidence import borrower_lock_held
 
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel {channel!r}."]})
@@ -80,24 +81,25 @@ def contact_record_inbound(
     if case is not None and loan is None:
         loan = case.loan
     with transaction.atomic():
-        locked = Borrower.objects.select_for_update().select_related("platform").get(pk=borrower.pk)
-        return ContactAttempt.objects.create(
-            platform=locked.platform,
-            borrower=locked,
-            loan=loan,
-            case=case,
-            channel=channel,
-            direction=Direction.INBOUND,
-            party=party,
-            third_party=third_party,
-            to=normalise_to(to, channel=channel, region=locked.region),
-            outcome=outcome,
-            outcome_at=timezone.now() if outcome else None,
-            at=at or timezone.now(),
-            duration_s=duration_s,
-            notes=notes,
-            message=message,
-            actor_kind=actor_kind,
-            actor_user=actor_user,
-            actor_platform=actor_platform,
-        )
+        locked = Borrower.objects.select_for_update(of=("self",)).select_related("platform").get(pk=borrower.pk)
+        with borrower_lock_held(locked.pk):
+            return ContactAttempt.objects.create(
+                platform=locked.platform,
+                borrower=locked,
+                loan=loan,
+                case=case,
+                channel=channel,
+                direction=Direction.INBOUND,
+                party=party,
+                third_party=third_party,
+                to=normalise_to(to, channel=channel, region=locked.region),
+                outcome=outcome,
+                outcome_at=timezone.now() if outcome else None,
+                at=at or timezone.now(),
+                duration_s=duration_s,
+                notes=notes,
+                message=message,
+                actor_kind=actor_kind,
+                actor_user=actor_user,
+                actor_platform=actor_platform,
+            )

@@ -16,15 +16,18 @@ consistently. The per-borrower heads are the anchor to publish elsewhere (`chain
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Subquery
 
 from borrowers.models import Borrower
 from compliance.models import Decision
@@ -135,49 +138,117 @@ def _load_row(kind: str, object_id: int) -> dict[str, Any] | None:
     return model.objects.filter(pk=object_id).values(*fields).first()
 
 
+_HEAD_SEQ = "evidence_head_seq_"
+_HEAD_HASH = "evidence_head_hash_"
+
+
+def _load_row_and_head(
+    kind: str, object_id: int, borrower_id: int
+) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
+    """The record's row as the database holds it (see _load_row) and the chain's head, in one query.
+
+    One statement, run while the borrower's lock is held, so the head it reads is the current one.
+    """
+    model, fields = KIND_FIELDS[kind]
+    heads = EvidenceHead.objects.filter(borrower_id=borrower_id)
+    row = (
+        model.objects.filter(pk=object_id)
+        .values(
+            *fields,
+            **{
+                _HEAD_SEQ: Subquery(heads.values("seq")[:1]),
+                _HEAD_HASH: Subquery(heads.values("chain_hash")[:1]),
+            },
+        )
+        .first()
+    )
+    if row is None:
+        return None, None
+    seq, head_hash = row.pop(_HEAD_SEQ), row.pop(_HEAD_HASH)
+    return row, (None if seq is None else (seq, head_hash))
+
+
+def _load_head(borrower_id: int) -> tuple[int, str] | None:
+    return EvidenceHead.objects.filter(borrower_id=borrower_id).values_list("seq", "chain_hash").first()
+
+
 # --- appending ------------------------------------------------------------------------------------------
+
+# The borrower whose row lock the current caller already holds inside its own (still open) transaction,
+# set by the compliance gate and the other writers that take that lock (`borrower_lock_held`).
+_lock_held: contextvars.ContextVar[int | None] = contextvars.ContextVar("evidence_borrower_lock_held", default=None)
+
+
+@contextmanager
+def borrower_lock_held(borrower_id: int) -> Iterator[None]:
+    """Declare that the caller holds `borrower_id`'s row lock (select_for_update) in its open transaction.
+
+    Inside this block append_link neither takes the lock again nor opens a savepoint of its own: the
+    caller's transaction already makes the append atomic with the record it links, and an error still
+    propagates out of the caller's transaction. Use it only between taking the lock and leaving the
+    `transaction.atomic()` block that took it.
+    """
+    token = _lock_held.set(borrower_id)
+    try:
+        yield
+    finally:
+        _lock_held.reset(token)
 
 
 def append_link(*, borrower_id: int, kind: str, object_id: int, row: dict[str, Any] | None = None) -> EvidenceLink:
     """Append a link for one record to its borrower's chain.
 
-    Takes the borrower's row lock, which the gate already holds (then it costs nothing), so that
-    writers outside the gate cannot interleave two appends to one chain. The savepoint makes the
-    lock legal for callers in autocommit mode too.
+    Takes the borrower's row lock so that writers outside the gate cannot interleave two appends to one
+    chain; the savepoint makes the lock legal for callers in autocommit mode too. Callers that already
+    hold the lock in their transaction (the gate, inside `borrower_lock_held`) skip both.
     """
+    if _lock_held.get() == borrower_id and transaction.get_connection().in_atomic_block:
+        return _append_locked(borrower_id=borrower_id, kind=kind, object_id=object_id, row=row)
     with transaction.atomic():
         list(Borrower.objects.select_for_update().filter(pk=borrower_id).values_list("pk", flat=True))
+        return _append_locked(borrower_id=borrower_id, kind=kind, object_id=object_id, row=row)
+
+
+def _append_locked(*, borrower_id: int, kind: str, object_id: int, row: dict[str, Any] | None) -> EvidenceLink:
+    if row is None:
+        row, head = _load_row_and_head(kind, object_id, borrower_id)
         if row is None:
-            row = _load_row(kind, object_id)
-            if row is None:
-                raise ValueError(f"{kind} {object_id} does not exist")
-        head = EvidenceHead.objects.filter(borrower_id=borrower_id).first()
-        prev = head.chain_hash if head else GENESIS_HASH
-        seq = (head.seq if head else 0) + 1
-        digest = content_hash(row)
-        link = EvidenceLink.objects.create(
-            borrower_id=borrower_id,
-            seq=seq,
-            kind=kind,
-            object_id=object_id,
-            content_hash=digest,
-            prev_hash=prev,
-            chain_hash=chain_hash(prev_hash=prev, seq=seq, kind=kind, object_id=object_id, content=digest),
-        )
-        if head is None:
-            EvidenceHead.objects.create(borrower_id=borrower_id, seq=seq, chain_hash=link.chain_hash)
-        else:
-            EvidenceHead.objects.filter(borrower_id=borrower_id).update(seq=seq, chain_hash=link.chain_hash)
-        return link
+            raise ValueError(f"{kind} {object_id} does not exist")
+    else:
+        head = _load_head(borrower_id)
+    prev = head[1] if head else GENESIS_HASH
+    seq = (head[0] if head else 0) + 1
+    digest = content_hash(row)
+    link = EvidenceLink.objects.create(
+        borrower_id=borrower_id,
+        seq=seq,
+        kind=kind,
+        object_id=object_id,
+        content_hash=digest,
+        prev_hash=prev,
+        chain_hash=chain_hash(prev_hash=prev, seq=seq, kind=kind, object_id=object_id, content=digest),
+    )
+    if head is None:
+        EvidenceHead.objects.create(borrower_id=borrower_id, seq=seq, chain_hash=link.chain_hash)
+    else:
+        EvidenceHead.objects.filter(borrower_id=borrower_id).update(seq=seq, chain_hash=link.chain_hash)
+    return link
 
 
 def link_decision(decision: Decision) -> EvidenceLink:
     return append_link(borrower_id=decision.borrower_id, kind=EvidenceKind.DECISION, object_id=decision.pk)
 
 
-def link_contact(contact: ContactAttempt) -> list[EvidenceLink]:
-    """The contact's creation link, plus an outcome link when it was written with an outcome (inbound)."""
+def link_contact(contact: ContactAttempt, *, just_created: bool = False) -> list[EvidenceLink]:
+    """The contact's creation link, plus an outcome link when it was written with an outcome (inbound).
+
+    `just_created`: the instance is the one create() has just saved (the post_save signal), so its
+    fields are exactly what was written; a brand-new contact with empty outcome fields has nothing
+    to link (no earlier outcome link can exist for it), and the outcome look-up is skipped.
+    """
     links = [append_link(borrower_id=contact.borrower_id, kind=EvidenceKind.CONTACT, object_id=contact.pk)]
+    if just_created and not any(getattr(contact, f) for f in OUTCOME_FIELDS if f != "id"):
+        return links
     outcome_link = link_contact_outcome(contact)
     if outcome_link is not None:
         links.append(outcome_link)

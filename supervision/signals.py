@@ -31,7 +31,7 @@ def link_contact(
     if raw:
         return
     if created:
-        evidence.link_contact(instance)
+        evidence.link_contact(instance, just_created=True)
     else:
         # The only save allowed after creation records the outcome.
         evidence.link_contact_outcome(instance)

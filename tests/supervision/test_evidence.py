@@ -172,3 +172,34 @@ def test_the_command_checks_one_borrower_when_asked(history):
     call_command("verify_evidence", "--borrower", str(history["borrower"].pk))
     with pytest.raises(CommandError):
         call_command("verify_evidence", "--borrower", str(history["other"].pk))
+
+
+def test_appending_outside_a_lock_holder_takes_the_lock_itself():
+    """A writer that declared another borrower's lock held gets no shortcut for this one."""
+    borrower, other = BorrowerFactory(), BorrowerFactory()
+    decision = DecisionFactory(borrower=borrower)
+    with evidence.borrower_lock_held(other.pk):
+        contact = ContactFactory(borrower=borrower, decision=decision)
+    links = list(EvidenceLink.objects.filter(borrower_id=borrower.pk).order_by("seq"))
+    assert [(link.kind, link.object_id) for link in links] == [("decision", decision.pk), ("contact", contact.pk)]
+    head = EvidenceHead.objects.get(borrower_id=borrower.pk)
+    assert (head.seq, head.chain_hash) == (2, links[-1].chain_hash)
+    assert evidence.verify_borrower(borrower.pk) == (None, 2)
+
+
+def test_a_link_appended_under_a_declared_lock_chains_like_any_other():
+    from django.db import transaction
+
+    borrower = BorrowerFactory()
+    first = DecisionFactory(borrower=borrower)
+    with transaction.atomic(), evidence.borrower_lock_held(borrower.pk):
+        second = DecisionFactory(borrower=borrower)
+        contact = ContactFactory(borrower=borrower, decision=second, direction="inbound", outcome="connected")
+    kinds = list(EvidenceLink.objects.filter(borrower_id=borrower.pk).order_by("seq").values_list("kind", "object_id"))
+    assert kinds == [
+        ("decision", first.pk),
+        ("decision", second.pk),
+        ("contact", contact.pk),
+        ("contact_outcome", contact.pk),
+    ]
+    assert evidence.verify_borrower(borrower.pk) == (None, 4)

@@ -9,8 +9,12 @@ The record is inserted *first*, inside the same transaction as the write. The un
 transaction (PostgreSQL blocks the conflicting insert until the other commits or rolls back), then find
 the stored response and replay it. So two identical requests can never both write.
 
-Only successful responses are stored: when the handler raises (a 400, a 409, ...), the transaction
-rolls back together with the record and the key is free to be used again with a corrected body.
+Every final response the handler *returns* is stored (a 201, but also the 422 of a blocked contact,
+which wrote its compliance decision): replaying it must not write a second one. When the handler
+raises (a 400, a 404, a 409, ...), the transaction rolls back together with the record and the key is
+free to be used again with a corrected body. A handler that wrote nothing (a plan's dry run) may return
+`store=False` as a third element: its response is answered but the record is dropped, so the key stays
+unused and the next request with it simply runs again.
 The body is stored as its JSON text so that a replay answers byte-for-byte what the first request got
 (PostgreSQL's jsonb would reorder the keys).
 """
@@ -47,6 +51,21 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
+IDEMPOTENCY_KEY_OPTIONAL_PARAMETER = OpenApiParameter(
+    name=HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional. A unique key per logical request (at most 255 printable characters), kept at least 24 hours. "
+        "Retrying with the same key and body answers the first response again (same status and body) and "
+        "records nothing new; the same key with another body answers 409. Without it, every request runs."
+    ),
+)
+
+HandlerResult = tuple[int, Any] | tuple[int, Any, bool]
+
+
 def request_fingerprint(data: Any) -> str:
     """A stable hash of the parsed request body (key order and whitespace do not matter)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -80,9 +99,12 @@ def run_idempotent(
     scope: str,
     key: str,
     payload: Any,
-    handler: Callable[[], tuple[int, Any]],
+    handler: Callable[[], HandlerResult],
 ) -> Response:
-    """Run `handler` at most once per (platform, scope, key) and answer its stored response after."""
+    """Run `handler` at most once per (platform, scope, key) and answer its stored response after.
+
+    `handler` returns (status, body) or (status, body, store); store=False drops the record (see above).
+    """
     fingerprint = request_fingerprint(payload)
     with transaction.atomic():
         try:
@@ -97,19 +119,37 @@ def run_idempotent(
             if record.response_status is None:  # cannot normally happen: the response is written with it
                 return _conflict()
             return _render(record.response_status, record.response_body)
-        status_code, body = handler()
+        status_code, body, store = _unpack(handler())
         text = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
+        if not store:
+            # Nothing was written but the record: roll it back, the key stays free.
+            transaction.set_rollback(True)
+            return _render(status_code, text)
         record.response_status = status_code
         record.response_body = text
         record.save(update_fields=["response_status", "response_body"])
     return _render(status_code, text)
 
 
+def _unpack(result: HandlerResult) -> tuple[int, Any, bool]:
+    if len(result) == 3:
+        return result  # type: ignore[return-value]
+    status_code, body = result  # type: ignore[misc]
+    return status_code, body, True
+
+
 def idempotent_response(
-    request, *, scope: str, handler: Callable[[], tuple[int, Any]], required: bool = True
+    request,
+    *,
+    scope: str,
+    handler: Callable[[], HandlerResult],
+    required: bool = True,
+    payload: Any = None,
 ) -> Response:
     """The view-level entry: reads the header, fingerprints the body, runs or replays.
 
+    `payload` is what the key is bound to (default: the request body); pass the path's ids with the body
+    when the same URL pattern serves many objects, so that a key reused on another case is a 409.
     Staff users on a session have no platform; their requests run without a stored record.
     """
     from .api import request_platform
@@ -117,6 +157,12 @@ def idempotent_response(
     key = idempotency_key(request, required=required)
     platform = request_platform(request)
     if key is None or platform is None:
-        status_code, body = handler()
+        status_code, body, _store = _unpack(handler())
         return Response(body, status=status_code)
-    return run_idempotent(platform=platform, scope=scope, key=key, payload=request.data, handler=handler)
+    return run_idempotent(
+        platform=platform,
+        scope=scope,
+        key=key,
+        payload=request.data if payload is None else payload,
+        handler=handler,
+    )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+import io
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_platform
+from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from cases.models import Loan
 
 from . import selectors, services
 from .filters import BorrowerFilterSet
 from .models import Hold, OptOut
 from .serializers import (
+    MAX_BULK,
+    BorrowerBulkInputSerializer,
+    BorrowerBulkOutputSerializer,
     BorrowerInputSerializer,
     BorrowerOutputSerializer,
     BorrowerUpdateSerializer,
@@ -71,6 +77,79 @@ class BorrowerListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         borrower = services.borrower_create(platform=platform, **serializer.validated_data)
         borrower = selectors.borrower_list(request=request).get(pk=borrower.pk)
         return Response(BorrowerOutputSerializer(borrower).data, status=status.HTTP_201_CREATED)
+
+
+class BulkConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
+def row_errors(errors) -> dict[str, dict]:
+    """ListSerializer errors as `{"<row index>": {field: [...]}}` (DRF gives a dict by index or a list)."""
+    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    return {str(i): e for i, e in items if e}
+
+
+class BorrowerBulkApi(PlatformApiMixin, APIView):
+    # 10,000 borrowers with their contact points are above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
+    # stays the limit everywhere else; this endpoint reads its body itself, up to its own limit.
+    max_body_bytes = 64 * 1024 * 1024
+
+    def initialize_request(self, request, *args, **kwargs):
+        if request.method == "POST" and not hasattr(request, "_body") and not request._read_started:
+            body = request.read(self.max_body_bytes + 1)
+            self._body_too_big = len(body) > self.max_body_bytes
+            request._body = b"" if self._body_too_big else body
+            request._stream = io.BytesIO(request._body)
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request=BorrowerBulkInputSerializer,
+        responses={
+            200: BorrowerBulkOutputSerializer,
+            409: OpenApiResponse(
+                description="The Idempotency-Key was used with another body, or a concurrent request created "
+                "some of these borrowers (send it again)."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
+        description=(
+            f'Up to {MAX_BULK:,} borrowers, as a list or as {{"borrowers": [...]}}, with the fields of POST '
+            "/borrowers/; all or nothing. A known external_id is updated: fields left out keep their value, a "
+            "list given (phones, emails, third_parties) replaces the old one. Errors name the row: "
+            '{"borrowers": {"12": {"region": ["..."]}}}.'
+        ),
+    )
+    def post(self, request):
+        idempotency_key(request, required=False)
+        if getattr(self, "_body_too_big", False):
+            raise ValidationError({"borrowers": [f"The request body exceeds {self.max_body_bytes // 2**20} MB."]})
+        return idempotent_response(
+            request, scope="borrowers-bulk", handler=lambda: self._upsert(request), required=False
+        )
+
+    def _upsert(self, request) -> tuple[int, dict]:
+        rows = request.data.get("borrowers") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list):
+            raise ValidationError({"borrowers": ['Send a list of borrowers, or {"borrowers": [...]}.']})
+        if not rows:
+            raise ValidationError({"borrowers": ["Send at least one borrower."]})
+        if len(rows) > MAX_BULK:
+            raise ValidationError({"borrowers": [f"Send at most {MAX_BULK} borrowers at once."]})
+        serializer = BorrowerInputSerializer(data=rows, many=True)
+        if not serializer.is_valid():
+            raise ValidationError({"borrowers": row_errors(serializer.errors)})
+        platform = selectors.write_platform(request=request)
+        try:
+            result = services.borrowers_bulk_upsert(platform=platform, borrowers=serializer.validated_data)
+        except services.BorrowerRowsInvalid as exc:
+            raise ValidationError({"borrowers": {str(i): e for i, e in sorted(exc.errors.items())}})
+        except services.BorrowersConflict:
+            raise BulkConflict(
+                {"borrowers": ["Another request created some of these borrowers at the same time; send it again."]}
+            )
+        return status.HTTP_200_OK, {"created": result.created, "updated": result.updated}
 
 
 class BorrowerDetailApi(PlatformApiMixin, APIView):

@@ -4,6 +4,7 @@ from . import api
 
 urlpatterns = [
     path("borrowers/", api.BorrowerListCreateApi.as_view(), name="api-borrower-list"),
+    path("borrowers/bulk/", api.BorrowerBulkApi.as_view(), name="api-borrower-bulk"),
     path("borrowers/<str:external_id>/", api.BorrowerDetailApi.as_view(), name="api-borrower-detail"),
     path("borrowers/<str:external_id>/holds/", api.BorrowerHoldListCreateApi.as_view(), name="api-borrower-holds"),
     path(

@@ -202,6 +202,20 @@ class BorrowerUpdateSerializer(BorrowerInputSerializer):
         return value
 
 
+MAX_BULK = 10_000
+
+
+class BorrowerBulkInputSerializer(serializers.Serializer):
+    """For the schema: the bulk endpoint also takes a bare list of borrowers."""
+
+    borrowers = BorrowerInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK)
+
+
+class BorrowerBulkOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
 class PhoneOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Phone

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Platform, User
 
-from . import validators
+from . import crypto, validators
 from .models import Borrower, Channel, Email, Hold, OptOut, Phone, ThirdParty
 
+BULK_BATCH = 2000
+# bulk_update writes one CASE WHEN per row and field: large batches cost quadratic time in the database.
+UPDATE_BATCH = 250
 SIMPLE_FIELDS = ("full_name", "region", "timezone", "date_of_birth", "language", "address", "vulnerabilities")
 
 
@@ -217,3 +224,280 @@ def opt_out_create(*, borrower: Borrower, channel: str, to: str = "", created_by
     if existing is not None:
         return existing
     return OptOut.objects.create(borrower=borrower, channel=channel, to=to, created_by=created_by)
+
+
+# --- bulk upsert ----------------------------------------------------------------------------------------
+
+
+class BorrowerRowsInvalid(Exception):
+    """Some rows of a bulk upsert cannot be applied; nothing was written. `errors`: {row index: {field: [...]}}."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class BorrowersConflict(Exception):
+    """Another request created some of these borrowers at the same time; nothing was written."""
+
+
+@dataclass(frozen=True)
+class BorrowerUpsertResult:
+    borrowers: list[Borrower]
+    created: int
+    updated: int
+
+
+@dataclass
+class _ContactPointPlan:
+    create: list[Any] = dc_field(default_factory=list)
+    update: list[Any] = dc_field(default_factory=list)
+    delete: list[int] = dc_field(default_factory=list)
+
+
+PHONE_ATTRS = ("kind", "autodial_consent", "work_contact_prohibited", "position")
+EMAIL_ATTRS = ("address", "kind", "position")
+THIRD_PARTY_ATTRS = ("relationship", "position")
+
+
+def _national_id_changes(borrower: Borrower, value: str | None) -> bool:
+    """Set the national id unless it is the same one (the encrypted text differs on every encryption)."""
+    value = (value or "").strip()
+    current = crypto.decrypt(borrower.national_id_encrypted) if borrower.national_id_encrypted else ""
+    if value == (current or ""):
+        return False
+    borrower.set_national_id(value)
+    return True
+
+
+def _plan_phones(
+    borrower: Borrower, existing: list[Phone], items: Sequence[dict[str, Any]], plan: _ContactPointPlan
+) -> bool:
+    by_number = {p.number: p for p in existing}
+    changed = False
+    for position, item in enumerate(items):
+        attrs = {
+            "kind": item.get("kind", "mobile"),
+            "autodial_consent": item.get("autodial_consent", False),
+            "work_contact_prohibited": item.get("work_contact_prohibited", False),
+            "position": position,
+        }
+        phone = by_number.pop(item["number"], None)
+        if phone is None:
+            plan.create.append(Phone(borrower=borrower, number=item["number"], **attrs))
+            changed = True
+        elif any(getattr(phone, k) != v for k, v in attrs.items()):
+            for k, v in attrs.items():
+                setattr(phone, k, v)
+            plan.update.append(phone)
+            changed = True
+    plan.delete += [p.pk for p in by_number.values()]
+    return changed or bool(by_number)
+
+
+def _plan_emails(
+    borrower: Borrower, existing: list[Email], items: Sequence[dict[str, Any]], plan: _ContactPointPlan
+) -> bool:
+    by_address = {e.address.lower(): e for e in existing}
+    changed = False
+    for position, item in enumerate(items):
+        attrs = {"address": item["address"], "kind": item.get("kind", "personal"), "position": position}
+        email = by_address.pop(item["address"].lower(), None)
+        if email is None:
+            plan.create.append(Email(borrower=borrower, **attrs))
+            changed = True
+        elif any(getattr(email, k) != v for k, v in attrs.items()):
+            for k, v in attrs.items():
+                setattr(email, k, v)
+            plan.update.append(email)
+            changed = True
+    plan.delete += [e.pk for e in by_address.values()]
+    return changed or bool(by_address)
+
+
+def _plan_third_parties(
+    borrower: Borrower,
+    existing: list[ThirdParty],
+    items: Sequence[dict[str, Any]],
+    plan: _ContactPointPlan,
+    protected: set[int],
+) -> bool:
+    """As `_replace_third_parties`: a dropped third party that contacts or decisions point at is kept, last."""
+    by_key = {(t.name, t.phone): t for t in existing}
+    changed = False
+    position = -1
+    for position, item in enumerate(items):  # noqa: B007
+        key = (item["name"], item.get("phone") or "")
+        attrs = {"relationship": item.get("relationship", "reference"), "position": position}
+        tp = by_key.pop(key, None)
+        if tp is None:
+            plan.create.append(ThirdParty(borrower=borrower, name=key[0], phone=key[1], **attrs))
+            changed = True
+        elif any(getattr(tp, k) != v for k, v in attrs.items()):
+            for k, v in attrs.items():
+                setattr(tp, k, v)
+            plan.update.append(tp)
+            changed = True
+    for tp in sorted(by_key.values(), key=lambda t: (t.position, t.pk)):
+        if tp.pk not in protected:
+            plan.delete.append(tp.pk)
+            changed = True
+            continue
+        position += 1
+        if tp.position != position:
+            tp.position = position
+            plan.update.append(tp)
+            changed = True
+    return changed
+
+
+def _protected_third_parties(ids: Iterable[int]) -> set[int]:
+    """Third parties the contact log or a compliance decision refers to (PROTECT): these are never deleted."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    protected: set[int] = set()
+    for rel in ThirdParty._meta.related_objects:
+        if rel.on_delete is models.PROTECT:
+            protected |= set(
+                rel.related_model._default_manager.filter(**{f"{rel.field.name}__in": ids})
+                .values_list(rel.field.attname, flat=True)
+                .distinct()
+            )
+    return protected
+
+
+@transaction.atomic
+def borrowers_bulk_upsert(*, platform: Platform, borrowers: Sequence[dict[str, Any]]) -> BorrowerUpsertResult:
+    """Create or update borrowers with their phones, emails and third parties; all or nothing, set-based.
+
+    `borrowers` are validated rows (BorrowerInputSerializer). A known external_id is updated like a PATCH:
+    fields left out keep their value, a list given (phones, emails, third_parties) replaces the old one,
+    matched as `borrower_update` matches it (kept contact points keep their ids). Raises BorrowerRowsInvalid
+    (nothing written) when a row breaks a rule, BorrowersConflict when a concurrent request won a race.
+    """
+    errors: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    first_row: dict[str, int] = {}
+    for i, row in enumerate(borrowers):
+        if row["external_id"] in first_row:
+            errors[i]["external_id"] = [
+                _("This external id is repeated in the request (row %(row)s).") % {"row": first_row[row["external_id"]]}
+            ]
+        else:
+            first_row[row["external_id"]] = i
+    if errors:
+        raise BorrowerRowsInvalid(dict(errors))
+
+    # The same row lock the compliance gate takes: contact points do not change under a running check.
+    existing = {
+        b.external_id: b
+        for b in Borrower.objects.select_for_update().filter(platform=platform, external_id__in=list(first_row))
+    }
+    existing_ids = [b.pk for b in existing.values()]
+    phones: dict[int, list[Phone]] = defaultdict(list)
+    emails: dict[int, list[Email]] = defaultdict(list)
+    third_parties: dict[int, list[ThirdParty]] = defaultdict(list)
+    if existing_ids:
+        for p in Phone.objects.filter(borrower_id__in=existing_ids):
+            phones[p.borrower_id].append(p)
+        for e in Email.objects.filter(borrower_id__in=existing_ids):
+            emails[e.borrower_id].append(e)
+        for t in ThirdParty.objects.filter(borrower_id__in=existing_ids):
+            third_parties[t.borrower_id].append(t)
+    protected = _protected_third_parties(t.pk for ts in third_parties.values() for t in ts)
+
+    now = timezone.now()
+    new_borrowers: list[Borrower] = []
+    new_rows: list[dict[str, Any]] = []
+    changed: list[Borrower] = []
+    result: list[Borrower] = []
+    phone_plan, email_plan, tp_plan = _ContactPointPlan(), _ContactPointPlan(), _ContactPointPlan()
+    changed_fields: set[str] = set()  # only the columns some row changed go into the UPDATE
+
+    for row in borrowers:
+        borrower = existing.get(row["external_id"])
+        if borrower is None:
+            borrower = Borrower(
+                platform=platform,
+                external_id=row["external_id"],
+                full_name=row["full_name"],
+                region=row["region"],
+                timezone=row.get("timezone") or "",
+                date_of_birth=row.get("date_of_birth"),
+                language=row.get("language") or "en",
+                address=row.get("address") or "",
+                vulnerabilities=list(row.get("vulnerabilities") or []),
+            )
+            borrower.set_national_id(row.get("national_id"))
+            new_borrowers.append(borrower)
+            new_rows.append(row)
+            result.append(borrower)
+            continue
+        dirty = False
+        for f in SIMPLE_FIELDS:
+            if f not in row:
+                continue
+            value = list(row[f]) if f == "vulnerabilities" else row[f]
+            if value is None and f != "date_of_birth":
+                continue
+            if getattr(borrower, f) != value:
+                setattr(borrower, f, value)
+                changed_fields.add(f)
+                dirty = True
+        if "national_id" in row and _national_id_changes(borrower, row["national_id"]):
+            changed_fields.update(("national_id_encrypted", "national_id_last4"))
+            dirty = True
+        if row.get("phones") is not None and _plan_phones(borrower, phones[borrower.pk], row["phones"], phone_plan):
+            dirty = True
+        if row.get("emails") is not None and _plan_emails(borrower, emails[borrower.pk], row["emails"], email_plan):
+            dirty = True
+        if row.get("third_parties") is not None and _plan_third_parties(
+            borrower, third_parties[borrower.pk], row["third_parties"], tp_plan, protected
+        ):
+            dirty = True
+        if dirty:
+            borrower.updated_at = now
+            changed.append(borrower)
+        result.append(borrower)
+
+    try:
+        with transaction.atomic():
+            if new_borrowers:
+                bulk_create_with_history(new_borrowers, Borrower, batch_size=BULK_BATCH)
+                _attach_ids(new_borrowers, platform)
+                for borrower, row in zip(new_borrowers, new_rows, strict=True):
+                    _plan_phones(borrower, [], row.get("phones") or (), phone_plan)
+                    _plan_emails(borrower, [], row.get("emails") or (), email_plan)
+                    _plan_third_parties(borrower, [], row.get("third_parties") or (), tp_plan, set())
+    except IntegrityError:
+        raise BorrowersConflict()
+    if changed:
+        bulk_update_with_history(changed, Borrower, [*sorted(changed_fields), "updated_at"], batch_size=UPDATE_BATCH)
+    for model, plan, attrs in (
+        (Phone, phone_plan, PHONE_ATTRS),
+        (Email, email_plan, EMAIL_ATTRS),
+        (ThirdParty, tp_plan, THIRD_PARTY_ATTRS),
+    ):
+        if plan.delete:  # a queryset delete still sends post_delete per row: simple-history records "-" rows
+            model.objects.filter(pk__in=plan.delete).delete()
+        if plan.update:
+            bulk_update_with_history(plan.update, model, list(attrs), batch_size=UPDATE_BATCH)
+        if plan.create:
+            for obj in plan.create:
+                obj.borrower_id = obj.borrower.pk  # set after the new borrowers got their ids
+            bulk_create_with_history(plan.create, model, batch_size=BULK_BATCH)
+    return BorrowerUpsertResult(borrowers=result, created=len(new_borrowers), updated=len(result) - len(new_borrowers))
+
+
+def _attach_ids(objs: list[Borrower], platform: Platform) -> None:
+    """Backends that do not return ids from a bulk insert: look them up by external id."""
+    missing = [b for b in objs if b.pk is None]
+    if not missing:
+        return
+    ids = dict(
+        Borrower.objects.filter(platform=platform, external_id__in=[b.external_id for b in missing]).values_list(
+            "external_id", "id"
+        )
+    )
+    for b in missing:
+        b.pk = ids[b.external_id]

@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.sweep",
         "schedule": 60.0,
     },
+    # Idempotency-Key records older than IDEMPOTENCY_KEY_TTL_HOURS (default 48, at least 24): accounts.tasks.
+    "idempotency-keys-purge-daily": {
+        "task": "accounts.purge_idempotency_keys",
+        "schedule": crontab(minute=45, hour=3),
+    },
 }
 
 # --- Repayment plans ---------------------------------------------------------------------------

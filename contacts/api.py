@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import get_platform_object, restrict_to_platform
+from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from borrowers.api import PlatformApiMixin
 from compliance.api import resolve_action
 from compliance.serializers import ActionInputSerializer, CheckOutputSerializer, check_body
@@ -70,11 +71,24 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ContactOutputSerializer, 422: CheckOutputSerializer},
+        responses={
+            201: ContactOutputSerializer,
+            422: CheckOutputSerializer,
+            409: OpenApiResponse(description="The Idempotency-Key was used with another body."),
+        },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
         description="Outbound actions pass the compliance gate: 201 when allowed, 422 with the check's body "
-        "when blocked (the decision is kept, no contact is written). Inbound contacts are always recorded.",
+        "when blocked (the decision is kept, no contact is written). Inbound contacts are always recorded. "
+        "With an Idempotency-Key, a retry answers the first response again, the 422 included (its decision "
+        "is not recorded twice).",
     )
     def post(self, request: Request) -> Response:
+        idempotency_key(request, required=False)  # a malformed key is a 400 before anything else
+        # Validation runs inside the handler: a replay answers the stored response even when the body
+        # would no longer pass (an `at` that has since drifted out of bounds).
+        return idempotent_response(request, scope="contacts", handler=lambda: self._create(request), required=False)
+
+    def _create(self, request: Request) -> tuple[int, dict]:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -96,15 +110,15 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
                 actor_user=action["actor_user"],
                 actor_platform=action["actor_platform"],
             )
-            return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+            return status.HTTP_201_CREATED, ContactOutputSerializer(contact).data
         result = outreach_authorize(
             **action, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
         )
         if not result.allowed:
-            return Response(check_body(result.decision), status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            return status.HTTP_422_UNPROCESSABLE_ENTITY, check_body(result.decision)
         body = {**ContactOutputSerializer(result.contact).data, **check_body(result.decision)}
         body["id"] = result.contact.pk
-        return Response(body, status=status.HTTP_201_CREATED)
+        return status.HTTP_201_CREATED, body
 
 
 class ContactOutcomeApi(PlatformApiMixin, generics.GenericAPIView):

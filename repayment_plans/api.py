@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.response import Response
 
 from accounts.api import request_platform
+from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from borrowers.api import PlatformApiMixin
 from cases.selectors import case_get
 
@@ -29,17 +29,32 @@ class CasePromiseListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PromiseOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=PromiseInputSerializer, responses={201: PromiseOutputSerializer})
+    @extend_schema(
+        request=PromiseInputSerializer,
+        responses={
+            201: PromiseOutputSerializer,
+            409: OpenApiResponse(description="The Idempotency-Key was used with another body or case."),
+        },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
+    )
     def post(self, request, pk: int):
-        case = case_get(request=request, pk=pk)
-        serializer = PromiseInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        platform = request_platform(request)
-        promise = services.promise_create(
-            case=case,
-            amount=serializer.validated_data["amount"],
-            due_date=serializer.validated_data["due_date"],
-            created_by=None if platform else request.user,
-            created_by_platform=platform,
+        idempotency_key(request, required=False)
+
+        def handler():
+            case = case_get(request=request, pk=pk)
+            serializer = PromiseInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            platform = request_platform(request)
+            promise = services.promise_create(
+                case=case,
+                amount=serializer.validated_data["amount"],
+                due_date=serializer.validated_data["due_date"],
+                created_by=None if platform else request.user,
+                created_by_platform=platform,
+            )
+            return status.HTTP_201_CREATED, PromiseOutputSerializer(promise).data
+
+        # The key is bound to the case too: reused on another case it is a 409, not a new promise.
+        return idempotent_response(
+            request, scope="case-promises", handler=handler, required=False, payload={"case": pk, "body": request.data}
         )
-        return Response(PromiseOutputSerializer(promise).data, status=status.HTTP_201_CREATED)

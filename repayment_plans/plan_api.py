@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_platform
+from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from cases.models import Case
 
 from . import plan_services
@@ -80,17 +81,32 @@ class CasePlanListCreateApi(generics.GenericAPIView):
         responses={
             201: PlanOutputSerializer,
             200: OpenApiResponse(PlanPreviewOutputSerializer, "dry_run: the schedule, nothing written"),
+            409: OpenApiResponse(description="The Idempotency-Key was used with another body or case."),
         },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
         description=(
             "Propose a plan the borrower agreed to. kind=installment: first_due_date, installment_count, "
             "frequency, optional amounts (adding up to total_amount, default the balance). kind=deferral: "
             "first_due_date (the loan's open installments move by the same gap). kind=settlement: "
             "settlement_amount, first_due_date, installment_count. kind=waiver: waive_interest and/or "
             "waive_fees, first_due_date, installment_count. Beyond the proposer's limits the plan is "
-            "`pending_approval` (a reason is required); beyond the absolute limits, 400."
+            "`pending_approval` (a reason is required); beyond the absolute limits, 400. With an Idempotency-Key "
+            "a retry answers the first 201 again; a dry run writes nothing and is not stored (it is computed "
+            "afresh each time and leaves the key unused)."
         ),
     )
     def post(self, request, pk: int):
+        idempotency_key(request, required=False)
+        # The key is bound to the case too: reused on another case it is a 409, not a new plan.
+        return idempotent_response(
+            request,
+            scope="case-plans",
+            handler=lambda: self._propose(request, pk),
+            required=False,
+            payload={"case": pk, "body": request.data},
+        )
+
+    def _propose(self, request, pk: int) -> tuple[int, dict, bool]:
         case = _case_for_request(request, pk)
         serializer = PlanCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -103,10 +119,10 @@ class CasePlanListCreateApi(generics.GenericAPIView):
             preview = plan_services.plan_preview(
                 case=case, user=user, platform=platform, today=timezone.localdate(), **data
             )
-            return Response(PlanPreviewOutputSerializer(preview).data, status=status.HTTP_200_OK)
+            return status.HTTP_200_OK, PlanPreviewOutputSerializer(preview).data, False
         plan = plan_services.plan_propose(case=case, user=user, platform=platform, reason=reason, **data)
         plan = _plans(request).get(pk=plan.pk)
-        return Response(PlanOutputSerializer(plan, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return status.HTTP_201_CREATED, PlanOutputSerializer(plan, context={"request": request}).data, True
 
 
 class PlanDetailApi(APIView):

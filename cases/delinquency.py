@@ -23,6 +23,10 @@ PRE_DUE_WINDOW_DAYS = 3
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
+# Risk segments by score: below 25 low, below 50 medium, else high.
+SEGMENT_MEDIUM_FROM = 25
+SEGMENT_HIGH_FROM = 50
+
 
 class DaysBetween(Func):
     """Whole days from `start` to `end` (end - start), on PostgreSQL and SQLite alike."""
@@ -166,7 +170,9 @@ def _needs_a_case(today: dt.date, loan_ref: str = "pk") -> Q:
     return Q(**{f"{prefix}outstanding__gt": 0}) & (Q(**{f"{prefix}dpd__gt": 0}) | Q(models.Exists(upcoming)))
 
 
-def _open_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult) -> None:
+def _open_cases(
+    loans: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult, *, few: bool = False
+) -> None:
     has_open_case = Case.objects.filter(loan=OuterRef("pk"), status=CaseStatus.OPEN)
     candidates = (
         loans.filter(_needs_a_case(today))
@@ -183,7 +189,10 @@ def _open_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result
             overdue_amount=overdue,
             next_action_at=now,
         )
-        for loan_id, platform_id, borrower_id, dpd, stage, overdue in candidates.iterator(chunk_size=5000)
+        # A few loans (a payment): one plain query, no server-side cursor round trips.
+        for loan_id, platform_id, borrower_id, dpd, stage, overdue in (
+            candidates if few else candidates.iterator(chunk_size=5000)
+        )
     ]
     if not new_cases:
         return
@@ -201,8 +210,7 @@ def _open_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result
     result.opened_case_ids = [cid for cid, _ in opened]
 
 
-def _restage_open_cases(loans: models.QuerySet, now: dt.datetime, result: RefreshResult) -> None:
-    open_cases = Case.objects.open().filter(loan__in=loans)
+def _restage_open_cases(open_cases: models.QuerySet, now: dt.datetime, result: RefreshResult) -> None:
     changed = list(open_cases.exclude(stage=F("loan__stage")).values_list("id", "stage", "loan__stage", "loan__dpd"))
     if changed:
         CaseEvent.objects.bulk_create(
@@ -243,8 +251,8 @@ def _restage_open_cases(loans: models.QuerySet, now: dt.datetime, result: Refres
     )
 
 
-def _close_cured_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult) -> None:
-    cured = Case.objects.open().filter(loan__in=loans).exclude(_needs_a_case(today, loan_ref="loan_id"))
+def _close_cured_cases(open_cases: models.QuerySet, today: dt.date, now: dt.datetime, result: RefreshResult) -> None:
+    cured = open_cases.exclude(_needs_a_case(today, loan_ref="loan_id"))
     closing = list(cured.values_list("id", "stage", "loan__outstanding"))
     if not closing:
         return
@@ -272,12 +280,11 @@ def _close_cured_cases(loans: models.QuerySet, today: dt.date, now: dt.datetime,
     result.closed_case_ids = ids
 
 
-def _rescore_open_cases(loans: models.QuerySet, today: dt.date) -> None:
+def _rescore_open_cases(open_cases: models.QuerySet, today: dt.date) -> None:
     """A transparent scorecard; every point is explained in docs and on the case page."""
     from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt
     from repayment_plans.models import Promise, PromiseStatus
 
-    open_cases = Case.objects.open().filter(loan__in=loans)
     broken = (
         Promise.objects.filter(case__loan_id=OuterRef("loan_id"), status=PromiseStatus.BROKEN)
         .order_by()
@@ -310,27 +317,35 @@ def _rescore_open_cases(loans: models.QuerySet, today: dt.date) -> None:
         + When_(When(models.Exists(talked), then=Value(0)), default=Value(10))
         - When_(When(models.Exists(paid_recently), then=Value(15)), default=Value(0))
     )
-    segment = When_(
-        When(new_score__lt=25, then=Value(RiskSegment.LOW.value)),
-        When(new_score__lt=50, then=Value(RiskSegment.MEDIUM.value)),
-        default=Value(RiskSegment.HIGH.value),
-        output_field=models.CharField(),
-    )
     # Compute once per case, then write only the cases whose score or segment moved.
-    scored = open_cases.annotate(new_score=score).annotate(new_segment=segment)
     if connection.vendor == "postgresql":
-        sql, params = scored.values("id", "new_score", "new_segment").query.sql_with_params()
+        # The score is computed once per case (a materialized CTE: inlined, PostgreSQL would plan and
+        # run the subqueries once for the score and again for each comparison), the segment from it.
+        sql, params = open_cases.annotate(new_score=score).values("id", "new_score").query.sql_with_params()
+        segment_sql = (
+            f"CASE WHEN s.new_score < {SEGMENT_MEDIUM_FROM} THEN '{RiskSegment.LOW.value}'"
+            f" WHEN s.new_score < {SEGMENT_HIGH_FROM} THEN '{RiskSegment.MEDIUM.value}'"
+            f" ELSE '{RiskSegment.HIGH.value}' END"
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                UPDATE cases_case c SET risk_score = s.new_score, priority = s.new_score, risk_segment = s.new_segment
-                FROM ({sql}) s
+                WITH s AS MATERIALIZED ({sql})
+                UPDATE cases_case c SET risk_score = s.new_score, priority = s.new_score, risk_segment = {segment_sql}
+                FROM s
                 WHERE c.id = s.id
-                  AND (c.risk_score, c.priority, c.risk_segment) IS DISTINCT FROM (s.new_score, s.new_score, s.new_segment)
+                  AND (c.risk_score, c.priority, c.risk_segment) IS DISTINCT FROM (s.new_score, s.new_score, {segment_sql})
                 """,  # noqa: S608 - the inner SQL is Django's own, parameters stay parameters
                 params,
             )
         return
+    segment = When_(
+        When(new_score__lt=SEGMENT_MEDIUM_FROM, then=Value(RiskSegment.LOW.value)),
+        When(new_score__lt=SEGMENT_HIGH_FROM, then=Value(RiskSegment.MEDIUM.value)),
+        default=Value(RiskSegment.HIGH.value),
+        output_field=models.CharField(),
+    )
+    scored = open_cases.annotate(new_score=score).annotate(new_segment=segment)
     changed = scored.exclude(risk_score=F("new_score"), risk_segment=F("new_segment"), priority=F("new_score"))
     rows = list(changed.values_list("id", "new_score", "new_segment").iterator(chunk_size=5000))
     for start in range(0, len(rows), 5000):
@@ -353,10 +368,18 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
             result.loans_updated = _update_loans_postgresql(loan_ids, today)
         else:
             result.loans_updated = _update_loans(loans, today)
-        _open_cases(loans, today, now, result)
-        _restage_open_cases(loans, now, result)
-        _close_cured_cases(loans, today, now, result)
-        _rescore_open_cases(loans, today)
+        _open_cases(loans, today, now, result, few=loan_ids is not None)
+        if loan_ids is None:
+            open_cases = Case.objects.open().filter(loan__in=loans)
+        else:
+            # A few loans (a payment, an upload): the open cases' ids with one indexed query, then
+            # every case statement by primary key, not by a subquery over the loans.
+            case_ids = list(Case.objects.open().filter(loan_id__in=list(loan_ids)).values_list("id", flat=True))
+            open_cases = Case.objects.open().filter(id__in=case_ids) if case_ids else None
+        if open_cases is not None:
+            _restage_open_cases(open_cases, now, result)
+            _close_cured_cases(open_cases, today, now, result)
+            _rescore_open_cases(open_cases, today)
         # In the same transaction: the platform hears of a change exactly when it committed.
         from webhooks.producers import emit_case_events
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.api import get_platform_object, request_platform, restrict_to_platform
 
-from .models import Case, CaseStatus, Loan, Payment
+from .models import Case, CaseStatus, Loan, Payment, PaymentAllocation
 
 
 def loan_list(*, request) -> QuerySet[Loan]:
@@ -30,7 +30,8 @@ def loan_for_write(*, request, external_id: str) -> Loan | None:
 
 
 def payment_detail(*, pk: int) -> Payment:
-    return Payment.objects.select_related("loan").prefetch_related("allocations__installment").get(pk=pk)
+    allocations = Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("installment"))
+    return Payment.objects.select_related("loan").prefetch_related(allocations).get(pk=pk)
 
 
 def case_list(*, request) -> QuerySet[Case]:

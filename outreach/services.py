@@ -452,15 +452,30 @@ def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
 
     Claimed rows are left alone: their send task checks the same thing under the row lock.
     """
-    still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).values_list("loan_id", "due_date")
+    # The loans' cases first (indexed by loan), then their jobs by case: a join filtered on the loan
+    # let PostgreSQL walk every waiting job of the book.
+    cases = {
+        case_id: (loan_id, case_status)
+        for case_id, loan_id, case_status in Case.objects.filter(loan_id__in=loan_ids).values_list(
+            "id", "loan_id", "status"
+        )
+    }
+    if not cases:
+        return 0
+    waiting = (
+        ReminderJob.objects.filter(case_id__in=list(cases), status__in=[JobStatus.PENDING, JobStatus.DEFERRED])
+        .order_by()
+        .values_list("id", "case_id", "due_date")
+    )
+    waiting = list(waiting)
+    if not waiting:
+        return 0
+    still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).order_by().values_list("loan_id", "due_date")
     unpaid_keys = set(still_unpaid)
-    waiting = ReminderJob.objects.filter(
-        case__loan_id__in=loan_ids, status__in=[JobStatus.PENDING, JobStatus.DEFERRED]
-    ).values_list("id", "case__loan_id", "due_date", "case__status")
     obsolete = [
         job_id
-        for job_id, loan_id, due, case_status in waiting
-        if case_status != CaseStatus.OPEN or (loan_id, due) not in unpaid_keys
+        for job_id, case_id, due in waiting
+        if cases[case_id][1] != CaseStatus.OPEN or (cases[case_id][0], due) not in unpaid_keys
     ]
     if not obsolete:
         return 0

@@ -133,6 +133,14 @@ class PaymentTracking:
 
 def on_payment_recorded(payment: Payment) -> PaymentTracking:
     """Credit a recorded payment to the loan's promises and active plan. Safe to call more than once."""
+    # Most payments find neither an open promise nor an active plan: one indexed query says so, and
+    # nothing is locked or credited (exactly what the full run would find).
+    open_promises = Promise.objects.filter(
+        case__loan_id=payment.loan_id, status__in=UNRESOLVED_PROMISE, resolved_at__isnull=True
+    )
+    active_plans = Plan.objects.filter(case__loan_id=payment.loan_id, status=PlanStatus.ACTIVE)
+    if not open_promises.exists() and not active_plans.exists():
+        return PaymentTracking()
     with transaction.atomic():
         # Serialises tracking of one payment: a concurrent second call waits, then finds the credits.
         payment = Payment.objects.select_for_update().get(pk=payment.pk)

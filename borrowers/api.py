@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -11,7 +9,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import request_platform
+from accounts.api import LargeBodyMixin, request_platform, row_errors
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from cases.models import Loan
 
@@ -85,25 +83,7 @@ class BulkConflict(APIException):
     default_code = "conflict"
 
 
-def row_errors(errors) -> dict[str, dict]:
-    """ListSerializer errors as `{"<row index>": {field: [...]}}` (DRF gives a dict by index or a list)."""
-    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
-    return {str(i): e for i, e in items if e}
-
-
-class BorrowerBulkApi(PlatformApiMixin, APIView):
-    # 10,000 borrowers with their contact points are above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which
-    # stays the limit everywhere else; this endpoint reads its body itself, up to its own limit.
-    max_body_bytes = 64 * 1024 * 1024
-
-    def initialize_request(self, request, *args, **kwargs):
-        if request.method == "POST" and not hasattr(request, "_body") and not request._read_started:
-            body = request.read(self.max_body_bytes + 1)
-            self._body_too_big = len(body) > self.max_body_bytes
-            request._body = b"" if self._body_too_big else body
-            request._stream = io.BytesIO(request._body)
-        return super().initialize_request(request, *args, **kwargs)
-
+class BorrowerBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
     @extend_schema(
         request=BorrowerBulkInputSerializer,
         responses={
@@ -123,8 +103,8 @@ class BorrowerBulkApi(PlatformApiMixin, APIView):
     )
     def post(self, request):
         idempotency_key(request, required=False)
-        if getattr(self, "_body_too_big", False):
-            raise ValidationError({"borrowers": [f"The request body exceeds {self.max_body_bytes // 2**20} MB."]})
+        if self.body_too_big:
+            raise ValidationError({"borrowers": [self.body_too_big_message()]})
         return idempotent_response(
             request, scope="borrowers-bulk", handler=lambda: self._upsert(request), required=False
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import LargeBodyMixin, row_errors
 from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
 from borrowers.api import PlatformApiMixin
 from borrowers.selectors import write_platform
@@ -71,25 +70,7 @@ class LoanDetailApi(PlatformApiMixin, APIView):
         return Response(LoanOutputSerializer(selectors.loan_get(request=request, external_id=external_id)).data)
 
 
-def _row_errors(errors) -> dict[str, dict]:
-    """ListSerializer errors as `{"<row index>": {field: [...]}}` (DRF gives a dict by index or a list)."""
-    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
-    return {str(i): e for i, e in items if e}
-
-
-class LoanBulkApi(PlatformApiMixin, APIView):
-    # 10,000 loans with their schedules are far above DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), which stays
-    # the limit everywhere else; this endpoint reads its body itself, up to its own limit.
-    max_body_bytes = 64 * 1024 * 1024
-
-    def initialize_request(self, request, *args, **kwargs):
-        if request.method == "POST" and not hasattr(request, "_body") and not request._read_started:
-            body = request.read(self.max_body_bytes + 1)
-            self._body_too_big = len(body) > self.max_body_bytes
-            request._body = b"" if self._body_too_big else body
-            request._stream = io.BytesIO(request._body)
-        return super().initialize_request(request, *args, **kwargs)
-
+class LoanBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
     @extend_schema(
         request=LoanBulkInputSerializer,
         responses={200: LoanBulkOutputSerializer},
@@ -99,8 +80,8 @@ class LoanBulkApi(PlatformApiMixin, APIView):
         ),
     )
     def post(self, request):
-        if getattr(self, "_body_too_big", False):
-            raise ValidationError({"loans": [f"The request body exceeds {self.max_body_bytes // 2**20} MB."]})
+        if self.body_too_big:
+            raise ValidationError({"loans": [self.body_too_big_message()]})
         rows = request.data.get("loans") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
             raise ValidationError({"loans": ['Send a list of loans, or {"loans": [...]}.']})
@@ -110,7 +91,7 @@ class LoanBulkApi(PlatformApiMixin, APIView):
             raise ValidationError({"loans": [f"Send at most {MAX_BULK} loans at once."]})
         serializer = LoanInputSerializer(data=rows, many=True)
         if not serializer.is_valid():
-            raise ValidationError({"loans": _row_errors(serializer.errors)})
+            raise ValidationError({"loans": row_errors(serializer.errors)})
         platform = write_platform(request=request)
         try:
             result = services.loans_bulk_upsert(platform=platform, loans=serializer.validated_data)

@@ -183,9 +183,11 @@ else:
     CELERY_BROKER_URL = "filesystem://"
     _queue = VAR_DIR / "celery" / "queue"
     # The transport lists these folders on every publish; any process may be the first to send.
-    for _folder in (_queue, VAR_DIR / "celery" / "processed"):
+    for _folder in (_queue, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Broadcast (worker control) bindings; kombu's default is the current directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),

@@ -464,6 +464,8 @@ def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
         return 0
     waiting = (
         ReminderJob.objects.filter(case_id__in=list(cases), status__in=[JobStatus.PENDING, JobStatus.DEFERRED])
+        # A plan reminder is about the plan's installment, not the loan's: the send task judges it.
+        .exclude(step__strategy__kind=StrategyKind.PLAN)
         .order_by()
         .values_list("id", "case_id", "due_date")
     )

@@ -208,3 +208,17 @@ def test_an_unresolved_promise_past_its_date_is_still_in_force(strategy):
     Promise.objects.filter(pk=promise.pk).update(status="broken", resolved_at=timezone.now())
     reminders_plan(today=TODAY)
     assert planned(case) == [("delinquency", 4, TODAY - dt.timedelta(days=5))]
+
+
+def test_a_loan_payment_leaves_a_waiting_plan_reminder_to_the_send_task(strategy, collector):
+    """The plan's dates are not the loan's: a payment must not cancel the plan's own reminder."""
+    from outreach.services import reminders_cancel_obsolete
+
+    case = make_case(due_in_days=-5)
+    propose(case, collector)
+    reminders_plan(today=TODAY)
+    job = ReminderJob.objects.get(case=case)
+
+    assert reminders_cancel_obsolete(loan_ids=[case.loan_id]) == 0
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
 from compliance import lexicon, packs
-from compliance.facts import FACTS_VERSION, PENDING_SKEW, build_action, normalise_to
+from compliance.facts import FACTS_VERSION, LOG_FIELDS, PENDING_SKEW, build_action, normalise_to
 from compliance.models import Decision
 from compliance.rules import RuleResult, decide
 from compliance.zones import candidate_zones, local_day, parse_hhmm, primary_zone, start_of_local_day, tz
@@ -107,20 +107,7 @@ def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[in
     upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
     log = (
         ContactAttempt.objects.filter(upto, borrower_id__in=histories, at__gte=since)
-        .only(
-            "id",
-            "borrower_id",
-            "at",
-            "channel",
-            "direction",
-            "party",
-            "third_party_id",
-            "to",
-            "at_work",
-            "loan_id",
-            "outcome",
-            "consented",
-        )
+        .only("borrower_id", *LOG_FIELDS)
         .order_by("at", "id")
     )
     for contact in log:

@@ -69,7 +69,8 @@ def _has_active_plan(borrower: Borrower) -> bool:
         return False
 
 
-_LOG_FIELDS = (
+# The contact-log columns the rules read (the workspace gathers the same in bulk).
+LOG_FIELDS = (
     "id",
     "at",
     "channel",
@@ -91,12 +92,12 @@ def _read_log(log: QuerySet, last: QuerySet, limit: int) -> tuple[list[dict[str,
     round trip, tagged by part and put back in each part's order here; elsewhere, two queries.
     """
     if limit <= 0:
-        return list(log.values(*_LOG_FIELDS)), []
+        return list(log.values(*LOG_FIELDS)), []
     if not connections[log.db].features.supports_slicing_ordering_in_compound:
-        return list(log.values(*_LOG_FIELDS)), list(last.values(*_LOG_FIELDS)[:limit])
+        return list(log.values(*LOG_FIELDS)), list(last.values(*LOG_FIELDS)[:limit])
     part = {"part": Value(0, output_field=IntegerField())}
-    both = log.values(*_LOG_FIELDS, **part).union(
-        last.values(*_LOG_FIELDS, part=Value(1, output_field=IntegerField()))[:limit], all=True
+    both = log.values(*LOG_FIELDS, **part).union(
+        last.values(*LOG_FIELDS, part=Value(1, output_field=IntegerField()))[:limit], all=True
     )
     rows: list[dict[str, Any]] = []
     last_rows: list[dict[str, Any]] = []

@@ -226,24 +226,7 @@ def _plan_jobs(cases: models.QuerySet[Case], *, now: dt.datetime, today: dt.date
                 )
                 .distinct()
             )
-            if not rows:
-                continue
-            jobs = [
-                ReminderJob(
-                    case_id=case_id,
-                    step=step,
-                    due_date=due,
-                    status=JobStatus.PENDING,
-                    scheduled_for=scheduled_time(
-                        target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
-                    ),
-                )
-                for case_id, due, tz, region in rows
-            ]
-            ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)
-            result.created_by_step[step.pk] = len(jobs)
-            result.jobs_created += len(jobs)
-            result.plan_jobs_created += len(jobs)
+            result.plan_jobs_created += _write_jobs(step, rows, now=now, result=result)
 
 
 def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None = None) -> PlanResult:
@@ -275,22 +258,28 @@ def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None =
                 )
                 .values_list("id", "oldest_due", "borrower__timezone", "borrower__region")
             )
-            if not rows:
-                continue
-            jobs = [
-                ReminderJob(
-                    case_id=case_id,
-                    step=step,
-                    due_date=due,
-                    status=JobStatus.PENDING,
-                    scheduled_for=scheduled_time(
-                        target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
-                    ),
-                )
-                for case_id, due, tz, region in rows
-            ]
-            # ignore_conflicts: a concurrent planner may have written the same key meanwhile.
-            ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)
-            result.created_by_step[step.pk] = len(jobs)
-            result.jobs_created += len(jobs)
+            _write_jobs(step, rows, now=now, result=result)
     return result
+
+
+def _write_jobs(step: StrategyStep, rows: list[tuple], *, now: dt.datetime, result: PlanResult) -> int:
+    """One pending job per (case id, due date, borrower zone, region) row for `step`; returns the count."""
+    if not rows:
+        return 0
+    jobs = [
+        ReminderJob(
+            case_id=case_id,
+            step=step,
+            due_date=due,
+            status=JobStatus.PENDING,
+            scheduled_for=scheduled_time(
+                target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
+            ),
+        )
+        for case_id, due, tz, region in rows
+    ]
+    # ignore_conflicts: a concurrent planner may have written the same key meanwhile.
+    ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)
+    result.created_by_step[step.pk] = len(jobs)
+    result.jobs_created += len(jobs)
+    return len(jobs)

@@ -58,20 +58,22 @@ class RefreshResult:
     stage_changed_case_ids: list[int] = field(default_factory=list)
 
 
-def _remaining_expr(prefix: str = "") -> ExpressionWrapper:
-    p = prefix
-    # Rounded to the cent: SQLite does this arithmetic in floating point, and a paid installment must
-    # come out as exactly 0, not 1e-14 (which would count it as unpaid).
+def remaining_expr() -> ExpressionWrapper:
+    """What is left to pay on an installment: due - paid - waived, never negative.
+
+    Rounded to the cent: SQLite does this arithmetic in floating point, and a paid installment must
+    come out as exactly 0, not 1e-14 (which would count it as unpaid).
+    """
     return ExpressionWrapper(
         Round(
             Greatest(
-                F(f"{p}principal_due")
-                + F(f"{p}interest_due")
-                + F(f"{p}fee_due")
-                - F(f"{p}principal_paid")
-                - F(f"{p}interest_paid")
-                - F(f"{p}fee_paid")
-                - F(f"{p}waived"),
+                F("principal_due")
+                + F("interest_due")
+                + F("fee_due")
+                - F("principal_paid")
+                - F("interest_paid")
+                - F("fee_paid")
+                - F("waived"),
                 Value(0),
                 output_field=MONEY,
             ),
@@ -81,12 +83,17 @@ def _remaining_expr(prefix: str = "") -> ExpressionWrapper:
     )
 
 
+def unpaid_installments() -> models.QuerySet[Installment]:
+    """Installments with something left to pay (the one definition the reminders use too)."""
+    return Installment.objects.annotate(left=remaining_expr()).filter(left__gt=0)
+
+
 def _sum_remaining(*, due_before: dt.date | None = None) -> Coalesce:
     installments = Installment.objects.filter(loan=OuterRef("pk"))
     if due_before is not None:
         installments = installments.filter(due_date__lt=due_before)
     total = (
-        installments.order_by().values("loan").annotate(total=Round(models.Sum(_remaining_expr()), 2)).values("total")
+        installments.order_by().values("loan").annotate(total=Round(models.Sum(remaining_expr()), 2)).values("total")
     )
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
@@ -144,9 +151,11 @@ def _update_loans_postgresql(loan_ids: list[int] | None, today: dt.date) -> int:
 
 def _update_loans(loans: models.QuerySet, today: dt.date) -> int:
     """The portable form (SQLite): correlated subqueries, then the stage from the new DPD."""
-    unpaid = Installment.objects.annotate(left=_remaining_expr()).filter(left__gt=0)
     oldest_overdue = Subquery(
-        unpaid.filter(loan=OuterRef("pk"), due_date__lt=today).order_by("due_date").values("due_date")[:1]
+        unpaid_installments()
+        .filter(loan=OuterRef("pk"), due_date__lt=today)
+        .order_by("due_date")
+        .values("due_date")[:1]
     )
     updated = loans.update(
         outstanding=_sum_remaining(),
@@ -160,9 +169,8 @@ def _update_loans(loans: models.QuerySet, today: dt.date) -> int:
 
 def _needs_a_case(today: dt.date, loan_ref: str = "pk") -> Q:
     """Behind on a payment, or a payment falls due within the pre-due window (T-3 reminders)."""
-    upcoming = Installment.objects.annotate(left=_remaining_expr()).filter(
+    upcoming = unpaid_installments().filter(
         loan=OuterRef(loan_ref),
-        left__gt=0,
         due_date__gte=today,
         due_date__lte=today + dt.timedelta(days=PRE_DUE_WINDOW_DAYS),
     )

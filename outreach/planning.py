@@ -12,12 +12,12 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
-from django.db.models.functions import Greatest
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from borrowers.models import Hold, HoldKind
-from cases.models import Case, Installment, Payment
+from cases.delinquency import unpaid_installments
+from cases.models import Case, Payment
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
 
 from .models import JobStatus, ReminderJob, Strategy, StrategyKind, StrategyStep
@@ -38,28 +38,6 @@ class PlanResult:
     # Jobs written for active repayment plans' own installments (also counted in jobs_created).
     plan_jobs_created: int = 0
     created_by_step: dict[int, int] = field(default_factory=dict)
-
-
-def remaining_expr() -> ExpressionWrapper:
-    """What is left to pay on an installment (due - paid - waived, never negative)."""
-    return ExpressionWrapper(
-        Greatest(
-            F("principal_due")
-            + F("interest_due")
-            + F("fee_due")
-            - F("principal_paid")
-            - F("interest_paid")
-            - F("fee_paid")
-            - F("waived"),
-            models.Value(0),
-            output_field=MONEY,
-        ),
-        output_field=MONEY,
-    )
-
-
-def unpaid_installments() -> models.QuerySet[Installment]:
-    return Installment.objects.annotate(left=remaining_expr()).filter(left__gt=0)
 
 
 def oldest_unpaid_due_date() -> Subquery:

@@ -77,6 +77,15 @@ def _en_pattern(term: str) -> re.Pattern[str]:
     return pattern
 
 
+def _term_in(term: str, words: str, squeezed: str, spelt: list[str]) -> bool:
+    """One rule for every list: a Latin-letter term (English, or pinyin initials such as "tmd") is a
+    whole word, or hidden in letters spelt out one by one; a Chinese term may be broken up by spaces
+    and punctuation. Matching "tmd" across removed spaces would flag "Holly Wright MD"."""
+    if term.isascii():
+        return bool(_en_pattern(term).search(words)) or any(_squeezed(term) in seg for seg in spelt)
+    return _squeezed(normalise(term)) in squeezed
+
+
 def find_terms(text: str, terms: dict[str, list[str]], category: str, language: str | None = None) -> list[Finding]:
     """Findings for one category's terms ({"en": [...], "zh": [...]}) in the text."""
     norm = normalise(text)
@@ -85,11 +94,9 @@ def find_terms(text: str, terms: dict[str, list[str]], category: str, language: 
     words, squeezed, spelt = _words(norm), _squeezed(norm), _spelt_segments(text)
     found: list[Finding] = []
     if language in (None, "en"):
-        for term in terms.get("en", []):
-            if _en_pattern(term).search(words) or any(_squeezed(term) in seg for seg in spelt):
-                found.append(Finding(category, term, "en"))
+        found += [Finding(category, t, "en") for t in terms.get("en", []) if _term_in(t, words, squeezed, spelt)]
     if language in (None, "zh", "zh-hans"):
-        found += [Finding(category, t, "zh") for t in terms.get("zh", []) if _squeezed(normalise(t)) in squeezed]
+        found += [Finding(category, t, "zh") for t in terms.get("zh", []) if _term_in(t, words, squeezed, spelt)]
     return found
 
 
@@ -120,16 +127,11 @@ def mentions_pressure(text: str) -> list[Finding]:
 
 
 def contains_keyword(text: str, keywords: Iterable[str]) -> bool:
-    """True if any keyword occurs as a whole word (case- and width-insensitive)."""
+    """True if any keyword occurs (case- and width-insensitive; Latin keywords as whole words)."""
     norm = normalise(text)
     words, squeezed = _words(norm), _squeezed(norm)
-    for keyword in keywords:
-        if keyword.isascii():
-            if _en_pattern(keyword).search(words):
-                return True
-        elif _squeezed(normalise(keyword)) in squeezed:
-            return True
-    return False
+    # No spelt-out segments here: an opt-out instruction must be readable, not "S T O P" hidden in noise.
+    return any(_term_in(keyword, words, squeezed, []) for keyword in keywords)
 
 
 @deconstructible

@@ -266,6 +266,17 @@ def test_screen_text_normalises_width_spacing_and_case():
     assert screen_text("杀毒软件已更新") == []
 
 
+@pytest.mark.parametrize("name", ["Holly Wright MD", "Brian Wright MD", "Dr. Scott Md"])
+def test_pinyin_initials_are_whole_words_not_letters_across_spaces(name):
+    """ "tmd" (他妈的) is an insult as a word; the letters of "Wright MD" run together are a name."""
+    assert screen_text(f"Dear {name}, your installment is due today.") == []
+
+
+@pytest.mark.parametrize("text", ["你TMD还钱", "tmd 还钱", "t m d", "ＴＭＤ"])
+def test_pinyin_insults_are_still_caught(text):
+    assert [f.term for f in screen_text(text)] == ["tmd"]
+
+
 def test_the_template_validator_rejects_prohibited_wording():
     validator = ProhibitedContentValidator()
     validator("Dear {name}, your installment is due. Reply STOP to opt out.")

@@ -70,15 +70,20 @@ class Borrower(models.Model):
         return "*" * 8 + self.national_id_last4
 
     def effective_vulnerabilities(self, on: dt.date | None = None) -> list[str]:
-        """Declared vulnerabilities, plus `elderly` from the date of birth at 65+."""
-        found = list(self.vulnerabilities or [])
-        if self.date_of_birth and Vulnerability.ELDERLY not in found:
-            today = on or timezone.now().date()
-            dob = self.date_of_birth
-            age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-            if age >= ELDERLY_AGE:
-                found.append(Vulnerability.ELDERLY.value)
-        return found
+        return effective_vulnerabilities(self.vulnerabilities, self.date_of_birth, on=on)
+
+
+def effective_vulnerabilities(
+    declared: list[str] | None, date_of_birth: dt.date | None, *, on: dt.date | None
+) -> list[str]:
+    """Declared vulnerabilities, plus `elderly` from the date of birth at 65+."""
+    found = list(declared or [])
+    if date_of_birth and Vulnerability.ELDERLY not in found:
+        today = on or timezone.now().date()
+        age = today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+        if age >= ELDERLY_AGE:
+            found.append(Vulnerability.ELDERLY.value)
+    return found
 
 
 class PhoneKind(models.TextChoices):

@@ -8,15 +8,16 @@ counts, so that replay and next_allowed_at can recount windows without the datab
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
 from django.apps import apps
-from django.core.exceptions import FieldError
-from django.db import connections
-from django.db.models import IntegerField, Q, QuerySet, Value
+from django.db import connection
 
-from borrowers.models import Borrower, Hold, ThirdParty
+from accounts import rawsql
+from accounts.models import Platform
+from borrowers.models import Borrower, Email, Hold, OptOut, Phone, ThirdParty, effective_vulnerabilities
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction
 
@@ -56,19 +57,6 @@ def _phone_kind_of_unknown(number: str) -> str:
     return "home" if kind == phonenumbers.PhoneNumberType.FIXED_LINE else "mobile"
 
 
-def _has_active_plan(borrower: Borrower) -> bool:
-    """Repayment plans belong to another app that may not have its Plan model yet; without it, no
-    borrower has an active plan."""
-    try:
-        plan_model = apps.get_model("repayment_plans", "Plan")
-    except LookupError:
-        return False
-    try:
-        return plan_model.objects.filter(case__borrower=borrower, status__in=("active", "approved")).exists()
-    except FieldError:
-        return False
-
-
 # The contact-log columns the rules read (the workspace gathers the same in bulk).
 LOG_FIELDS = (
     "id",
@@ -85,27 +73,177 @@ LOG_FIELDS = (
 )
 
 
-def _read_log(log: QuerySet, last: QuerySet, limit: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The contact log's rows (ordered by at, id) and the latest `limit` rows of `last` (newest first).
+@dataclass
+class LockedBorrower:
+    """The borrower as read under the gate's row lock: what the rules and the writes need, nothing more."""
 
-    Where the database can order and limit the parts of a UNION (PostgreSQL), both come back in one
-    round trip, tagged by part and put back in each part's order here; elsewhere, two queries.
+    id: int
+    platform_id: int
+    external_id: str
+    region: str
+    timezone: str
+    vulnerabilities: list[str]
+    date_of_birth: dt.date | None
+    address: str
+    default_jurisdiction: str
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def effective_vulnerabilities(self, on: dt.date) -> list[str]:
+        return effective_vulnerabilities(self.vulnerabilities, self.date_of_birth, on=on)
+
+
+def lock_borrower(borrower_id: int) -> LockedBorrower:
+    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction)
+    and read it with its phones and e-mail addresses, after the lock is granted.
+
+    Plain SQL: this is the gate's hot path (see accounts.rawsql). SQLite has no row locks; it
+    serialises writers itself.
     """
-    if limit <= 0:
-        return list(log.values(*LOG_FIELDS)), []
-    if not connections[log.db].features.supports_slicing_ordering_in_compound:
-        return list(log.values(*LOG_FIELDS)), list(last.values(*LOG_FIELDS)[:limit])
-    part = {"part": Value(0, output_field=IntegerField())}
-    both = log.values(*LOG_FIELDS, **part).union(
-        last.values(*LOG_FIELDS, part=Value(1, output_field=IntegerField()))[:limit], all=True
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    row = rawsql.fetch_one(
+        f"SELECT {rawsql.columns(Borrower, _BORROWER_COLUMNS, 'b')}, p.default_jurisdiction "  # noqa: S608
+        f"FROM {rawsql.table(Borrower)} b JOIN {rawsql.table(Platform)} p ON p.id = b.platform_id "
+        f"WHERE b.id = %s{lock}",
+        [borrower_id],
     )
-    rows: list[dict[str, Any]] = []
-    last_rows: list[dict[str, Any]] = []
-    for row in both:
-        (last_rows if row.pop("part") else rows).append(row)
-    rows.sort(key=lambda r: (r["at"], r["id"]))
-    last_rows.sort(key=lambda r: (r["at"], r["id"]), reverse=True)
-    return rows, last_rows
+    if row is None:
+        raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
+    bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, jurisdiction = row
+    locked = LockedBorrower(
+        id=bid,
+        platform_id=platform_id,
+        external_id=external_id,
+        region=region,
+        timezone=zone,
+        vulnerabilities=rawsql.as_json(vulnerabilities) or [],
+        date_of_birth=rawsql.as_date(dob),
+        address=address,
+        default_jurisdiction=jurisdiction,
+    )
+    phone_cols = ("number", "kind", "invalid", "autodial_consent", "work_contact_prohibited")
+    for number, kind, invalid, autodial, no_work in rawsql.fetch(
+        f"SELECT {rawsql.columns(Phone, phone_cols)} FROM {rawsql.table(Phone)} "  # noqa: S608
+        "WHERE borrower_id = %s ORDER BY position, id",
+        [borrower_id],
+    ):
+        locked.phones.append(
+            {
+                "number": number,
+                "kind": kind,
+                "invalid": bool(invalid),
+                "autodial_consent": bool(autodial),
+                "work_contact_prohibited": bool(no_work),
+            }
+        )
+    for address_, kind, invalid in rawsql.fetch(
+        f"SELECT address, kind, invalid FROM {rawsql.table(Email)} "  # noqa: S608
+        "WHERE borrower_id = %s ORDER BY position, id",
+        [borrower_id],
+    ):
+        locked.emails.append({"address": address_, "kind": kind, "invalid": bool(invalid)})
+    return locked
+
+
+_BORROWER_COLUMNS = (
+    "id",
+    "platform_id",
+    "external_id",
+    "region",
+    "timezone",
+    "vulnerabilities",
+    "date_of_birth",
+    "address",
+)
+
+
+def _read_log(borrower_id: int, since: dt.datetime, at: dt.datetime) -> list[dict[str, Any]]:
+    """The contact log the windows can reach, oldest first (see gather_facts for the bounds)."""
+    sql = (
+        f"SELECT {rawsql.columns(ContactAttempt, LOG_FIELDS)} FROM {rawsql.table(ContactAttempt)} "  # noqa: S608
+        "WHERE borrower_id = %s AND at >= %s AND (at <= %s OR (outcome = '' AND direction = %s AND at <= %s)) "
+        "ORDER BY at, id"
+    )
+    rows = rawsql.fetch(sql, [borrower_id, since, at, Direction.OUTBOUND, at + PENDING_SKEW])
+    log = []
+    for row in rows:
+        entry = dict(zip(LOG_FIELDS, row, strict=True))
+        entry["at"] = rawsql.as_datetime(entry["at"])
+        entry["at_work"] = bool(entry["at_work"])
+        entry["consented"] = bool(entry["consented"])
+        log.append(entry)
+    return log
+
+
+def _last_call_outcomes(borrower_id: int, at: dt.datetime, limit: int) -> list[str]:
+    """Outcomes of the borrower's latest outbound calls before `at`, newest first."""
+    if limit <= 0:
+        return []
+    rows = rawsql.fetch(
+        f"SELECT outcome FROM {rawsql.table(ContactAttempt)} "  # noqa: S608
+        "WHERE borrower_id = %s AND channel = 'call' AND at < %s AND direction = %s AND party = 'borrower' "
+        "ORDER BY at DESC, id DESC LIMIT %s",
+        [borrower_id, at, Direction.OUTBOUND, limit],
+    )
+    return [outcome for (outcome,) in rows]
+
+
+def _holds(borrower_id: int, at: dt.datetime) -> list[dict[str, Any]]:
+    rows = rawsql.fetch(
+        f"SELECT id, kind, loan_id, starts_at, ends_at FROM {rawsql.table(Hold)} "  # noqa: S608
+        "WHERE borrower_id = %s AND (ends_at IS NULL OR ends_at > %s) ORDER BY starts_at DESC, id",
+        [borrower_id, at],
+    )
+    holds = []
+    for hold_id, kind, loan_id, starts_at, ends_at in rows:
+        ends = rawsql.as_datetime(ends_at)
+        holds.append(
+            {
+                "id": hold_id,
+                "kind": kind,
+                "loan_id": loan_id,
+                "starts_at": rawsql.as_datetime(starts_at).astimezone(dt.UTC).isoformat(),
+                "ends_at": ends.astimezone(dt.UTC).isoformat() if ends else None,
+            }
+        )
+    return holds
+
+
+def _opt_outs(borrower: LockedBorrower) -> list[dict[str, str]]:
+    rows = rawsql.fetch(
+        f"SELECT channel, {rawsql.columns(OptOut, ['to'])} FROM {rawsql.table(OptOut)} "  # noqa: S608
+        "WHERE borrower_id = %s ORDER BY id",
+        [borrower.id],
+    )
+    return [
+        {"channel": channel, "to": normalise_to(to, channel=channel, region=borrower.region)} for channel, to in rows
+    ]
+
+
+def _has_active_plan(borrower_id: int) -> bool:
+    # Looked up by name: repayment_plans builds on compliance, not the other way round.
+    plan = apps.get_model("repayment_plans", "Plan")
+    case = apps.get_model("cases", "Case")
+    row = rawsql.fetch_one(
+        f"SELECT 1 FROM {rawsql.table(plan)} p JOIN {rawsql.table(case)} c ON c.id = p.case_id "  # noqa: S608
+        "WHERE c.borrower_id = %s AND p.status IN ('active', 'approved') LIMIT 1",
+        [borrower_id],
+    )
+    return row is not None
+
+
+def _third_party_facts(third_party: ThirdParty, at: dt.datetime) -> dict[str, Any]:
+    sql = (
+        "SELECT COALESCE(SUM(CASE WHEN outcome = 'refused' THEN 1 ELSE 0 END), 0), "  # noqa: S608
+        "COALESCE(SUM(CASE WHEN direction = %s THEN 1 ELSE 0 END), 0) "
+        f"FROM {rawsql.table(ContactAttempt)} WHERE third_party_id = %s AND at < %s"
+    )
+    refused, outbound = rawsql.fetch_one(sql, [Direction.OUTBOUND, third_party.pk, at])
+    return {"id": third_party.pk, "refused": bool(refused), "prior_outbound": int(outbound)}
 
 
 def build_action(
@@ -143,7 +281,7 @@ def build_action(
 
 def gather_facts(
     *,
-    borrower: Borrower,
+    borrower: LockedBorrower,
     action: dict[str, Any],
     third_party: ThirdParty | None,
     loan: Loan | None,
@@ -158,23 +296,24 @@ def gather_facts(
     count_zone = primary or "UTC"
     today = local_day(at, count_zone)
 
-    phones = list(borrower.phones.all())
-    emails = list(borrower.emails.all())
+    phones, emails = borrower.phones, borrower.emails
     kinds: dict[str, str] = {}
     for phone in phones:
-        kinds[normalise_to(phone.number, channel="call", region=borrower.region)] = phone.kind
+        kinds[normalise_to(phone["number"], channel="call", region=borrower.region)] = phone["kind"]
     for email in emails:
-        kinds[email.address.lower()] = email.kind
+        kinds[email["address"].lower()] = email["kind"]
 
     target: dict[str, Any] = {"to": to, "known": to in kinds}
     if channel in ("call", "sms") and to:
-        phone = next((p for p in phones if normalise_to(p.number, channel="call", region=borrower.region) == to), None)
-        kind = phone.kind if phone else _phone_kind_of_unknown(to)
+        phone = next(
+            (p for p in phones if normalise_to(p["number"], channel="call", region=borrower.region) == to), None
+        )
+        kind = phone["kind"] if phone else _phone_kind_of_unknown(to)
         target.update(
             kind=kind,
             is_mobile=kind == "mobile",
-            autodial_consent=bool(phone and phone.autodial_consent),
-            work_contact_prohibited=bool(phone and phone.work_contact_prohibited),
+            autodial_consent=bool(phone and phone["autodial_consent"]),
+            work_contact_prohibited=bool(phone and phone["work_contact_prohibited"]),
         )
     elif channel == "email" and to:
         target["kind"] = kinds.get(to, "personal")
@@ -184,12 +323,6 @@ def gather_facts(
     # minutes later count too: they are concurrent actions whose clocks ran slightly ahead, and
     # leaving them out would let two callers race past a cap.
     since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
-    upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
-    log = ContactAttempt.objects.filter(upto, borrower=borrower, at__gte=since).order_by("at", "id")
-    last = ContactAttempt.objects.filter(
-        borrower=borrower, at__lt=at, channel="call", direction=Direction.OUTBOUND, party="borrower"
-    ).order_by("-at", "-id")
-    rows, last_rows = _read_log(log, last, last_calls)
     history = [
         {
             "id": c["id"],
@@ -205,32 +338,22 @@ def gather_facts(
             "outcome": c["outcome"],
             "consented": c["consented"],
         }
-        for c in rows
+        for c in _read_log(borrower.id, since, at)
     ]
 
-    holds = Hold.objects.filter(borrower=borrower).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
     facts: dict[str, Any] = {
         "version": FACTS_VERSION,
         "lexicon_version": lexicon.LEXICON_VERSION,
         "packs": packs,
         "borrower": {
-            "id": borrower.pk,
+            "id": borrower.id,
             "external_id": borrower.external_id,
             "region": borrower.region,
             "timezone": borrower.timezone,
             "vulnerabilities": borrower.effective_vulnerabilities(on=today),
-            "has_active_plan": _has_active_plan(borrower),
-            "phones": [
-                {
-                    "number": p.number,
-                    "kind": p.kind,
-                    "invalid": p.invalid,
-                    "autodial_consent": p.autodial_consent,
-                    "work_contact_prohibited": p.work_contact_prohibited,
-                }
-                for p in phones
-            ],
-            "emails": [{"address": e.address, "kind": e.kind, "invalid": e.invalid} for e in emails],
+            "has_active_plan": _has_active_plan(borrower.id),
+            "phones": [dict(p) for p in phones],
+            "emails": [dict(e) for e in emails],
         },
         "zones": {
             "candidates": zones,
@@ -240,20 +363,8 @@ def gather_facts(
             "local_day": today.isoformat(),
         },
         "target": target,
-        "holds": [
-            {
-                "id": h.pk,
-                "kind": h.kind,
-                "loan_id": h.loan_id,
-                "starts_at": h.starts_at.astimezone(dt.UTC).isoformat(),
-                "ends_at": h.ends_at.astimezone(dt.UTC).isoformat() if h.ends_at else None,
-            }
-            for h in holds
-        ],
-        "opt_outs": [
-            {"channel": o.channel, "to": normalise_to(o.to, channel=o.channel, region=borrower.region)}
-            for o in borrower.opt_outs.all()
-        ],
+        "holds": _holds(borrower.id, at),
+        "opt_outs": _opt_outs(borrower),
         "loan": {
             "id": loan.pk,
             "external_id": loan.external_id,
@@ -263,14 +374,9 @@ def gather_facts(
         }
         if loan
         else None,
-        "borrower_last_calls": [c["outcome"] for c in last_rows],
+        "borrower_last_calls": _last_call_outcomes(borrower.id, at, last_calls),
         "history": history,
     }
     if third_party is not None:
-        tp_log = ContactAttempt.objects.filter(third_party=third_party, at__lt=at)
-        facts["third_party"] = {
-            "id": third_party.pk,
-            "refused": tp_log.filter(outcome="refused").exists(),
-            "prior_outbound": tp_log.filter(direction=Direction.OUTBOUND).count(),
-        }
+        facts["third_party"] = _third_party_facts(third_party, at)
     return facts

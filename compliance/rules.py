@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import screening
@@ -133,9 +133,17 @@ class RuleResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["next_allowed_at"] = self.next_allowed_at.isoformat() if self.next_allowed_at else None
-        return data
+        # Spelled out: dataclasses.asdict deep-copies recursively and cost the gate ~1 ms a decision.
+        return {
+            "code": self.code,
+            "pack": self.pack,
+            "passed": self.passed,
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+            "next_allowed_at": self.next_allowed_at.isoformat() if self.next_allowed_at else None,
+            "time_based": self.time_based,
+            "detail": dict(self.detail),
+        }
 
 
 @dataclass(frozen=True)

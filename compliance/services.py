@@ -15,14 +15,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import rawsql
 from accounts.models import Platform, User
 from borrowers.models import Borrower, Channel, ThirdParty
 from cases.models import Case, Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
-from supervision.evidence import borrower_lock_held
+from supervision import evidence
+from supervision.models import EvidenceKind
 
 from . import packs
-from .facts import build_action, gather_facts, normalise_to
+from .facts import LockedBorrower, build_action, gather_facts, lock_borrower, normalise_to
 from .models import Decision
 from .rules import Verdict, decide
 
@@ -36,33 +38,22 @@ class GateResult:
     next_allowed_at: dt.datetime | None
 
 
-def _lock_borrower(borrower_id: int) -> Borrower:
-    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction)
-    and load the phones and e-mail addresses, which default_to() and gather_facts() both read."""
-    return (
-        Borrower.objects.select_for_update(of=("self",))
-        .select_related("platform")
-        .prefetch_related("phones", "emails")
-        .get(pk=borrower_id)
-    )
-
-
 def _fail(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def default_to(*, borrower: Borrower, channel: str, party: str, third_party: ThirdParty | None) -> str:
+def default_to(*, borrower: LockedBorrower, channel: str, party: str, third_party: ThirdParty | None) -> str:
     """The number or address used when the caller names none: the first valid one of that kind."""
     if party == Party.THIRD_PARTY:
         return third_party.phone if third_party and channel in (Channel.CALL, Channel.SMS) else ""
     if channel in (Channel.CALL, Channel.SMS):
-        phones = list(borrower.phones.all())
-        phone = next((p for p in phones if not p.invalid), phones[0] if phones else None)
-        return phone.number if phone else ""
+        phones = borrower.phones
+        phone = next((p for p in phones if not p["invalid"]), phones[0] if phones else None)
+        return phone["number"] if phone else ""
     if channel == Channel.EMAIL:
-        emails = list(borrower.emails.all())
-        email = next((e for e in emails if not e.invalid), emails[0] if emails else None)
-        return email.address if email else ""
+        emails = borrower.emails
+        email = next((e for e in emails if not e["invalid"]), emails[0] if emails else None)
+        return email["address"] if email else ""
     return borrower.address
 
 
@@ -100,9 +91,9 @@ def _reason_dicts(verdict: Verdict) -> list[dict[str, Any]]:
 
 
 def _evaluate_locked(
-    *, borrower: Borrower, action: dict[str, Any], third_party: ThirdParty | None, loan: Loan | None
+    *, borrower: LockedBorrower, action: dict[str, Any], third_party: ThirdParty | None, loan: Loan | None
 ) -> tuple[dict[str, Any], Verdict, list[str], dict[str, int]]:
-    codes = packs.packs_for_region(borrower.region, borrower.platform.default_jurisdiction)
+    codes = packs.packs_for_region(borrower.region, borrower.default_jurisdiction)
     params, versions = packs.pack_params(codes)
     common = params["COMMON"]
     cn = params.get("CN", packs.DEFAULT_PACKS["CN"])
@@ -124,7 +115,7 @@ def _evaluate_locked(
 
 def _write_decision(
     *,
-    borrower: Borrower,
+    borrower: LockedBorrower,
     action: dict[str, Any],
     facts: dict[str, Any],
     verdict: Verdict,
@@ -142,9 +133,9 @@ def _write_decision(
     override_reason: str = "",
 ) -> Decision:
     message = action["message"]
-    return Decision.objects.create(
-        platform=borrower.platform,
-        borrower=borrower,
+    decision = Decision(
+        platform_id=borrower.platform_id,
+        borrower_id=borrower.id,
         loan=loan,
         case=case,
         channel=action["channel"],
@@ -167,11 +158,13 @@ def _write_decision(
         override_of=override_of,
         override_reason=override_reason,
     )
+    rawsql.insert(decision)
+    return decision
 
 
 def _write_contact(
     *,
-    borrower: Borrower,
+    borrower: LockedBorrower,
     action: dict[str, Any],
     decision: Decision | None,
     loan: Loan | None,
@@ -184,9 +177,9 @@ def _write_contact(
     duration_s: int | None = None,
     notes: str = "",
 ) -> ContactAttempt:
-    return ContactAttempt.objects.create(
-        platform=borrower.platform,
-        borrower=borrower,
+    contact = ContactAttempt(
+        platform_id=borrower.platform_id,
+        borrower_id=borrower.id,
         loan=loan,
         case=case,
         channel=action["channel"],
@@ -209,6 +202,19 @@ def _write_contact(
         actor_platform=actor_platform,
         decision=decision,
     )
+    rawsql.insert(contact)
+    return contact
+
+
+def _link_evidence(borrower_id: int, decision: Decision, contact: ContactAttempt | None) -> None:
+    """Chain the records just written (plain inserts send no post_save, which links ORM writes)."""
+    items = [(EvidenceKind.DECISION, decision.pk, evidence.record_row(EvidenceKind.DECISION, decision))]
+    if contact is not None:
+        items.append((EvidenceKind.CONTACT, contact.pk, evidence.record_row(EvidenceKind.CONTACT, contact)))
+        outcome = evidence.record_row(EvidenceKind.CONTACT_OUTCOME, contact)
+        if not evidence.outcome_is_empty(outcome):
+            items.append((EvidenceKind.CONTACT_OUTCOME, contact.pk, outcome))
+    evidence.append_rows_locked(borrower_id, items)
 
 
 def outreach_authorize(
@@ -280,62 +286,60 @@ def outreach_authorize(
     with transaction.atomic():
         # The row lock serialises every gate call for this borrower, so that the counts read below
         # include any attempt another collector reserved a moment ago (the cap cannot be raced past).
-        locked = _lock_borrower(borrower.pk)
-        # The evidence chain's appends (post_save) run under this lock, in this transaction.
-        with borrower_lock_held(locked.pk):
-            # "Now" is read after the lock, so live actions are timed in the order they were serialised.
-            at = at or timezone.now()
-            target = (
-                to
-                if to is not None
-                else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
-            )
-            action = build_action(
-                channel=channel,
-                party=party,
-                to=normalise_to(target, channel=channel, region=locked.region),
-                third_party=third_party,
-                loan=loan,
-                case_id=case.pk if case else None,
-                at=at,
-                message=message,
-                collectors=collectors,
-                autodialed=autodialed,
-                consented=consented,
-                at_work=at_work,
-            )
-            facts, verdict, codes, versions = _evaluate_locked(
-                borrower=locked, action=action, third_party=third_party, loan=loan
-            )
-            actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
-            decision = _write_decision(
+        locked = lock_borrower(borrower.pk)
+        # "Now" is read after the lock, so live actions are timed in the order they were serialised.
+        at = at or timezone.now()
+        target = (
+            to if to is not None else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
+        )
+        action = build_action(
+            channel=channel,
+            party=party,
+            to=normalise_to(target, channel=channel, region=locked.region),
+            third_party=third_party,
+            loan=loan,
+            case_id=case.pk if case else None,
+            at=at,
+            message=message,
+            collectors=collectors,
+            autodialed=autodialed,
+            consented=consented,
+            at_work=at_work,
+        )
+        facts, verdict, codes, versions = _evaluate_locked(
+            borrower=locked, action=action, third_party=third_party, loan=loan
+        )
+        actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
+        decision = _write_decision(
+            borrower=locked,
+            action=action,
+            facts=facts,
+            verdict=verdict,
+            allowed=verdict.allowed,
+            codes=codes,
+            versions=versions,
+            loan=loan,
+            case=case,
+            third_party=third_party,
+            dry_run=dry_run,
+            **actor,
+        )
+        contact = None
+        if verdict.allowed and not dry_run:
+            contact = _write_contact(
                 borrower=locked,
                 action=action,
-                facts=facts,
-                verdict=verdict,
-                allowed=verdict.allowed,
-                codes=codes,
-                versions=versions,
+                decision=decision,
                 loan=loan,
                 case=case,
                 third_party=third_party,
-                dry_run=dry_run,
+                outcome=outcome,
+                duration_s=duration_s,
+                notes=notes,
                 **actor,
             )
-            contact = None
-            if verdict.allowed and not dry_run:
-                contact = _write_contact(
-                    borrower=locked,
-                    action=action,
-                    decision=decision,
-                    loan=loan,
-                    case=case,
-                    third_party=third_party,
-                    outcome=outcome,
-                    duration_s=duration_s,
-                    notes=notes,
-                    **actor,
-                )
+        # The evidence links, in this transaction under the borrower's lock: they commit with the records.
+        _link_evidence(locked.id, decision, contact)
     return GateResult(verdict.allowed, decision, contact, _reason_dicts(verdict), decision.next_allowed_at)
 
 
@@ -367,58 +371,58 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
         raise _fail("decision", "Blocked by a hold that cannot be overridden.")
 
     with transaction.atomic():
-        locked = _lock_borrower(decision.borrower_id)
-        with borrower_lock_held(locked.pk):
-            if Decision.objects.filter(override_of=decision).exists():
-                raise _fail("decision", "This decision has already been overridden.")
-            original = decision.facts.get("action", {})
-            live = decision.evaluated_at - decision.at < _LIVE_SKEW
-            at = timezone.now() if live else decision.at
-            third_party = decision.third_party
-            loan = decision.loan
-            action = build_action(
-                channel=decision.channel,
-                party=decision.party,
-                to=decision.to,
-                third_party=third_party,
-                loan=loan,
-                case_id=decision.case_id,
-                at=at,
-                message=original.get("message", ""),
-                collectors=original.get("collectors"),
-                autodialed=original.get("autodialed", False),
-                consented=original.get("consented", False),
-                at_work=original.get("at_work", False),
-            )
-            facts, verdict, codes, versions = _evaluate_locked(
-                borrower=locked, action=action, third_party=third_party, loan=loan
-            )
-            if forbidden.intersection(r.code for r in verdict.reasons):
-                raise _fail("decision", "Blocked by a hold that cannot be overridden.")
-            actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
-            new = _write_decision(
-                borrower=locked,
-                action=action,
-                facts=facts,
-                verdict=verdict,
-                allowed=True,
-                codes=codes,
-                versions=versions,
-                loan=loan,
-                case=decision.case,
-                third_party=third_party,
-                dry_run=False,
-                override_of=decision,
-                override_reason=reason,
-                **actor,
-            )
-            contact = _write_contact(
-                borrower=locked,
-                action=action,
-                decision=new,
-                loan=loan,
-                case=decision.case,
-                third_party=third_party,
-                **actor,
-            )
+        locked = lock_borrower(decision.borrower_id)
+        if Decision.objects.filter(override_of=decision).exists():
+            raise _fail("decision", "This decision has already been overridden.")
+        original = decision.facts.get("action", {})
+        live = decision.evaluated_at - decision.at < _LIVE_SKEW
+        at = timezone.now() if live else decision.at
+        third_party = decision.third_party
+        loan = decision.loan
+        action = build_action(
+            channel=decision.channel,
+            party=decision.party,
+            to=decision.to,
+            third_party=third_party,
+            loan=loan,
+            case_id=decision.case_id,
+            at=at,
+            message=original.get("message", ""),
+            collectors=original.get("collectors"),
+            autodialed=original.get("autodialed", False),
+            consented=original.get("consented", False),
+            at_work=original.get("at_work", False),
+        )
+        facts, verdict, codes, versions = _evaluate_locked(
+            borrower=locked, action=action, third_party=third_party, loan=loan
+        )
+        if forbidden.intersection(r.code for r in verdict.reasons):
+            raise _fail("decision", "Blocked by a hold that cannot be overridden.")
+        actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
+        new = _write_decision(
+            borrower=locked,
+            action=action,
+            facts=facts,
+            verdict=verdict,
+            allowed=True,
+            codes=codes,
+            versions=versions,
+            loan=loan,
+            case=decision.case,
+            third_party=third_party,
+            dry_run=False,
+            override_of=decision,
+            override_reason=reason,
+            **actor,
+        )
+        contact = _write_contact(
+            borrower=locked,
+            action=action,
+            decision=new,
+            loan=loan,
+            case=decision.case,
+            third_party=third_party,
+            **actor,
+        )
+        _link_evidence(locked.id, new, contact)
     return GateResult(True, new, contact, _reason_dicts(verdict), None)

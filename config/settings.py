@@ -273,6 +273,8 @@ REMINDER_CLAIM_TIMEOUT_S = env_int("REMINDER_CLAIM_TIMEOUT_S", 300)
 # An allowed decision older than this is not used for an interrupted send: the reminder is given up.
 REMINDER_DECISION_TTL_S = env_int("REMINDER_DECISION_TTL_S", 900)
 REMINDER_MAX_SEND_ATTEMPTS = env_int("REMINDER_MAX_SEND_ATTEMPTS", 5)
+# Claimed reminders per send task: a task of its own per reminder cost Celery more than the send.
+REMINDER_SEND_BATCH = env_int("REMINDER_SEND_BATCH", 25)
 # Automated reminders with no answer before a collector call task is created.
 REMINDER_ESCALATE_AFTER = env_int("REMINDER_ESCALATE_AFTER", 3)
 # Refusals within 30 days that flag a borrower lost-contact.

@@ -75,25 +75,27 @@ class SendOutcome:
 # --- dispatch ------------------------------------------------------------------------------------
 
 
-def _enqueue_send(job_id: int) -> None:
-    from .tasks import send_reminder
+def _enqueue_sends(job_ids: list[int]) -> None:
+    from .tasks import send_reminders
 
-    send_reminder.delay(job_id)
+    size = max(1, settings.REMINDER_SEND_BATCH)
+    for start in range(0, len(job_ids), size):
+        send_reminders.delay(job_ids[start : start + size])
 
 
 def reminders_dispatch(
     *,
     batch_size: int = 200,
     now: dt.datetime | None = None,
-    enqueue: Callable[[int], Any] | None = None,
+    enqueue: Callable[[list[int]], Any] | None = None,
 ) -> DispatchResult:
-    """Claim due reminder rows (and recover stale claims) and queue one send task per row.
+    """Claim due reminder rows (and recover stale claims) and queue send tasks for them, in batches.
 
     `skip_locked` lets any number of dispatchers run at once: each claims rows no other holds. Rows
     locked by a send in progress are skipped by the recovery too, so a slow send is never duplicated.
     """
     now = now or timezone.now()
-    enqueue = enqueue or _enqueue_send
+    enqueue = enqueue or _enqueue_sends
     result = DispatchResult()
     with transaction.atomic():
         due = ReminderJob.objects.select_for_update(skip_locked=True).filter(
@@ -114,7 +116,8 @@ def reminders_dispatch(
         if result.recovered:
             ReminderJob.objects.filter(pk__in=result.recovered).update(claimed_at=now, updated_at=now)
         ids = result.job_ids
-        transaction.on_commit(lambda: [enqueue(job_id) for job_id in ids])
+        if ids:
+            transaction.on_commit(lambda: enqueue(ids))
     return result
 
 

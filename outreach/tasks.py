@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from celery import shared_task
+from django import db
 from django.conf import settings
 from django.db import OperationalError
 
@@ -31,6 +33,27 @@ def send_reminder(self: Any, job_id: int) -> dict[str, Any]:
             return {"job": job_id, "status": "failed"}
         raise self.retry(countdown=outcome.retry_in, max_retries=None)
     return {"job": job_id, "status": outcome.status, "reason": outcome.reason}
+
+
+@shared_task(name="outreach.send_reminders", acks_late=True, reject_on_worker_lost=True)
+def send_reminders(job_ids: list[int]) -> dict[str, int]:
+    """A batch of claimed reminders, one after another (each in its own transactions, exactly as
+    send_reminder). A worker lost mid-batch gets the whole batch again, which is safe: a finished job
+    is a no-op. A job that wants a retry, or meets a database error, goes on as its own task.
+    """
+    counts: Counter[str] = Counter()
+    for job_id in job_ids:
+        try:
+            outcome = services.reminder_send(job_id=job_id)
+        except OperationalError:
+            db.close_old_connections()  # a broken connection must not fail the rest of the batch
+            send_reminder.apply_async((job_id,), countdown=5)
+            counts["requeued"] += 1
+            continue
+        if outcome.retry_in is not None:
+            send_reminder.apply_async((job_id,), countdown=outcome.retry_in)
+        counts[outcome.status] += 1
+    return dict(counts)
 
 
 @shared_task(name="outreach.reminders_dispatch", acks_late=True)

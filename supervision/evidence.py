@@ -26,9 +26,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
-from django.db.models import Subquery
+from django.db import connection, models, transaction
+from django.utils import timezone
 
+from accounts import rawsql
 from borrowers.models import Borrower
 from compliance.models import Decision
 from contacts.models import ContactAttempt
@@ -138,40 +139,6 @@ def _load_row(kind: str, object_id: int) -> dict[str, Any] | None:
     return model.objects.filter(pk=object_id).values(*fields).first()
 
 
-_HEAD_SEQ = "evidence_head_seq_"
-_HEAD_HASH = "evidence_head_hash_"
-
-
-def _load_row_and_head(
-    kind: str, object_id: int, borrower_id: int
-) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
-    """The record's row as the database holds it (see _load_row) and the chain's head, in one query.
-
-    One statement, run while the borrower's lock is held, so the head it reads is the current one.
-    """
-    model, fields = KIND_FIELDS[kind]
-    heads = EvidenceHead.objects.filter(borrower_id=borrower_id)
-    row = (
-        model.objects.filter(pk=object_id)
-        .values(
-            *fields,
-            **{
-                _HEAD_SEQ: Subquery(heads.values("seq")[:1]),
-                _HEAD_HASH: Subquery(heads.values("chain_hash")[:1]),
-            },
-        )
-        .first()
-    )
-    if row is None:
-        return None, None
-    seq, head_hash = row.pop(_HEAD_SEQ), row.pop(_HEAD_HASH)
-    return row, (None if seq is None else (seq, head_hash))
-
-
-def _load_head(borrower_id: int) -> tuple[int, str] | None:
-    return EvidenceHead.objects.filter(borrower_id=borrower_id).values_list("seq", "chain_hash").first()
-
-
 # --- appending ------------------------------------------------------------------------------------------
 
 # The borrower whose row lock the current caller already holds inside its own (still open) transaction,
@@ -211,28 +178,66 @@ def append_link(*, borrower_id: int, kind: str, object_id: int, row: dict[str, A
 
 def _append_locked(*, borrower_id: int, kind: str, object_id: int, row: dict[str, Any] | None) -> EvidenceLink:
     if row is None:
-        row, head = _load_row_and_head(kind, object_id, borrower_id)
+        row = _load_row(kind, object_id)
         if row is None:
             raise ValueError(f"{kind} {object_id} does not exist")
-    else:
-        head = _load_head(borrower_id)
-    prev = head[1] if head else GENESIS_HASH
-    seq = (head[0] if head else 0) + 1
-    digest = content_hash(row)
-    link = EvidenceLink.objects.create(
-        borrower_id=borrower_id,
-        seq=seq,
-        kind=kind,
-        object_id=object_id,
-        content_hash=digest,
-        prev_hash=prev,
-        chain_hash=chain_hash(prev_hash=prev, seq=seq, kind=kind, object_id=object_id, content=digest),
+    return append_rows_locked(borrower_id, [(kind, object_id, row)])[0]
+
+
+def append_rows_locked(borrower_id: int, items: list[tuple[str, int, dict[str, Any]]]) -> list[EvidenceLink]:
+    """Append links for records whose rows the caller gives, in order, to the borrower's chain.
+
+    The caller holds the borrower's row lock in its open transaction (see `borrower_lock_held`). Three
+    plain statements whatever the number of links (head, links, head upsert): the gate calls this on
+    every decision (see accounts.rawsql for why not the ORM).
+    """
+    head = rawsql.fetch_one(
+        f"SELECT seq, chain_hash FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s",  # noqa: S608
+        [borrower_id],
     )
-    if head is None:
-        EvidenceHead.objects.create(borrower_id=borrower_id, seq=seq, chain_hash=link.chain_hash)
-    else:
-        EvidenceHead.objects.filter(borrower_id=borrower_id).update(seq=seq, chain_hash=link.chain_hash)
-    return link
+    seq, prev = head if head else (0, GENESIS_HASH)
+    links = []
+    for kind, object_id, row in items:
+        seq += 1
+        digest = content_hash(row)
+        chained = chain_hash(prev_hash=prev, seq=seq, kind=kind, object_id=object_id, content=digest)
+        links.append(
+            EvidenceLink(
+                borrower_id=borrower_id,
+                seq=seq,
+                kind=kind,
+                object_id=object_id,
+                content_hash=digest,
+                prev_hash=prev,
+                chain_hash=chained,
+            )
+        )
+        prev = chained
+    rawsql.insert(*links)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {rawsql.table(EvidenceHead)} (borrower_id, seq, chain_hash, updated_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (borrower_id) "
+            "DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash, updated_at = excluded.updated_at",
+            [borrower_id, seq, prev, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+    return links
+
+
+def record_row(kind: str, obj: models.Model) -> dict[str, Any]:
+    """The row `_load_row` would read back for an instance just written with all its fields in memory.
+
+    JSON values go through a JSON round trip, as they do through the database, so the hash is the one
+    verification computes from the stored row.
+    """
+    model, fields = KIND_FIELDS[kind]
+    row = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(model._meta.get_field(name), models.JSONField):
+            value = json.loads(json.dumps(value))
+        row[name] = value
+    return row
 
 
 def link_decision(decision: Decision) -> EvidenceLink:

@@ -208,7 +208,7 @@ def test_replay_uses_the_pack_version_the_decision_was_made_with(cn_borrower):
     for hour in (9, 10):
         log(cn_borrower, local("Asia/Shanghai", 2026, 6, 10, hour, 0), outcome="connected")
     before = check(cn_borrower, NOON).decision
-    params = packs.active_params("CN")
+    params = packs.thaw(packs.active_params("CN"))
     params["daily_answered_cap"]["max_answered_calls"] = 2
     RulePack.objects.create(code="CN", version=2, params=params, note="stricter")
     packs.clear_cache()

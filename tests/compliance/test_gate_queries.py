@@ -15,14 +15,13 @@ from .conftest import local, log
 NOON = local("Asia/Shanghai", 2026, 6, 10, 12, 0)
 NIGHT = local("Asia/Shanghai", 2026, 6, 10, 23, 0)
 
-# The gate's transaction (2), the lock (+ phones, e-mails: 3), the contact log with the last calls (1; 2
-# where a UNION cannot order and limit its parts, SQLite), plans, holds, opt-outs (3), the decision and
-# its evidence link (row and head in one read, link, head: 4); when allowed, the contact and its link (4).
+# The gate's transaction (2), the lock (+ phones, e-mails: 3), the contact log and the last calls (2),
+# plans, holds, opt-outs (3), the decision (1) and the evidence chain (head, links, head upsert: 3); when
+# allowed, the contact (1), whose link goes into the same multi-row insert as the decision's.
 
 
 def _budget(allowed: bool) -> int:
-    split_log = 0 if connection.features.supports_slicing_ordering_in_compound else 1
-    return 13 + split_log + (4 if allowed else 0)
+    return 14 + (1 if allowed else 0)
 
 
 def _warm(borrower):

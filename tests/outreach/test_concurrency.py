@@ -31,7 +31,7 @@ def test_two_dispatchers_at_once_never_send_the_same_row(strategy, outbox):
         try:
             barrier.wait()
             while True:
-                result = reminders_dispatch(batch_size=5, now=DAYTIME, enqueue=claimed[index].append)
+                result = reminders_dispatch(batch_size=5, now=DAYTIME, enqueue=claimed[index].extend)
                 if not result.claimed:
                     return
                 for job_id in result.claimed:

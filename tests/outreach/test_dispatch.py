@@ -1,4 +1,5 @@
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -26,7 +27,7 @@ def test_a_due_reminder_goes_through_the_gate_and_the_gateway_once(
     later = due_job(make_case(due_in_days=0), step(strategy, 0), scheduled_for=DAYTIME + dt.timedelta(hours=1))
     queued: list[int] = []
     with django_capture_on_commit_callbacks(execute=True):
-        result = reminders_dispatch(now=DAYTIME, enqueue=queued.append)
+        result = reminders_dispatch(now=DAYTIME, enqueue=queued.extend)
     assert result.claimed == [job.pk] and queued == [job.pk]
     assert ReminderJob.objects.get(pk=later.pk).status == JobStatus.PENDING
 
@@ -176,3 +177,33 @@ def test_a_claim_whose_task_was_lost_is_queued_again(strategy, settings):
     result = reminders_dispatch(now=DAYTIME, enqueue=lambda _: None)
     assert result.recovered == [stale.pk]
     assert fresh.pk not in result.job_ids
+
+
+def test_claimed_reminders_are_sent_in_batches_each_job_on_its_own(strategy, settings, monkeypatch):
+    """One send task per batch of claims (REMINDER_SEND_BATCH), each job still judged and finished alone:
+    a job that no longer applies is cancelled without stopping the rest of its batch."""
+    from outreach import tasks
+
+    settings.REMINDER_SEND_BATCH = 2
+    closed = [make_case(due_in_days=0, status="closed") for _ in range(3)]
+    jobs = [due_job(case, step(strategy, 0), scheduled_for=DAYTIME - dt.timedelta(minutes=5)) for case in closed]
+    batches: list[list[int]] = []
+    send = tasks.send_reminders
+    # Stands in for the broker: records each batch and runs the real task on it, in process.
+    monkeypatch.setattr(
+        tasks, "send_reminders", SimpleNamespace(delay=lambda ids: (batches.append(ids), send.apply(args=(ids,))))
+    )
+
+    result = reminders_dispatch(now=DAYTIME)
+    # No on-commit capture here: the test's transaction never commits, so run what commit would.
+    assert result.claimed == [j.pk for j in jobs]
+    assert batches == []
+    from outreach.services import _enqueue_sends
+
+    _enqueue_sends(result.claimed)
+    assert batches == [[jobs[0].pk, jobs[1].pk], [jobs[2].pk]]
+    assert set(ReminderJob.objects.filter(pk__in=[j.pk for j in jobs]).values_list("status", flat=True)) == {
+        JobStatus.CANCELLED
+    }
+    # A batch delivered again (a worker lost mid-batch) finds every job finished and does nothing.
+    assert send.apply(args=([j.pk for j in jobs],)).get() == {"noop": 3}

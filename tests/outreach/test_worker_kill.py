@@ -25,13 +25,14 @@ from config.celery import app as celery_app
 from contacts.models import ContactAttempt
 from outreach.models import JobStatus, OutboundMessage, ReminderJob
 from outreach.services import reminders_dispatch
-from outreach.tasks import send_reminder
+from outreach.tasks import send_reminders
 from tests import factories
 
 from .conftest import due_job, make_case, outbox_lines, step
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 JOBS = 60
+BATCH = 7
 SEND_DELAY_MS = 150
 CLAIM_TIMEOUT_S = 4
 
@@ -143,10 +144,11 @@ def test_a_killed_worker_loses_no_reminder_and_sends_none_twice(strategy, tmp_pa
 
     def dispatch() -> int:
         queued: list[int] = []
-        reminders_dispatch(batch_size=JOBS, enqueue=queued.append)
+        reminders_dispatch(batch_size=JOBS, enqueue=queued.extend)
+        # In batches, as the dispatcher queues them in production: the kill lands inside a batch.
         with celery_app.connection_for_write(broker_url) as conn:
-            for job_id in queued:
-                send_reminder.apply_async((job_id,), connection=conn)
+            for start in range(0, len(queued), BATCH):
+                send_reminders.apply_async((queued[start : start + BATCH],), connection=conn)
         return len(queued)
 
     first = _start_worker(env, log_path, "first")

@@ -33,29 +33,48 @@ def _refresh_delinquency(loan_ids: list[int]) -> None:
 
 
 def _insert_with_history(model, objs: list, *, batch_size: int = 5000) -> None:
-    """Insert new rows and their "+" history rows; sets each object's pk.
-
-    On PostgreSQL the rows go in by COPY with ids drawn from the table's sequence first: the ORM's
-    bulk_create spends most of its time preparing each value in Python, which caps a 10,000-loan
-    upload at a few hundred loans a second. Elsewhere (SQLite) simple-history's bulk_create_with_history.
-    """
+    """Insert new instances and their "+" history rows; sets each object's pk (see _insert_rows)."""
     if not objs:
         return
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         bulk_create_with_history(objs, model, batch_size=batch_size)
         return
+    fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    ids = _insert_rows(model, [{name: getattr(obj, name) for name in fields} for obj in objs])
+    for obj, new_id in zip(objs, ids, strict=True):
+        obj.pk = new_id
+        obj._state.adding = False
+
+
+def _insert_rows(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -> list[int]:
+    """Insert new rows (attname -> value; a missing field takes its default) and their "+" history
+    rows; returns the new ids in order.
+
+    On PostgreSQL the rows go in by COPY with ids drawn from the table's sequence first, and no model
+    instance is built: the ORM's bulk_create spends most of its time preparing each value in Python,
+    and building 60,000 installment instances alone was a quarter of a 10,000-loan upload. Elsewhere
+    (SQLite) simple-history's bulk_create_with_history.
+    """
+    if not rows:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        objs = [model(**row) for row in rows]
+        bulk_create_with_history(objs, model, batch_size=batch_size)
+        return [obj.pk for obj in objs]
     now = timezone.now()
     history_model = model.history.model
     request = getattr(HistoricalRecords.context, "request", None)
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     pk = model._meta.pk
-    fields = list(model._meta.concrete_fields)
-    for f in fields:  # auto_now / auto_now_add and other pre-save hooks, as save() would run them
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for obj in objs:
-                setattr(obj, f.attname, now)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # auto_now / auto_now_add as save() would set them; the declared default for anything not given.
+    defaults = {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+    }
+    auto = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
     history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
     history_extra = {
         "history_date": now,
@@ -63,29 +82,36 @@ def _insert_with_history(model, objs: list, *, batch_size: int = 5000) -> None:
         "history_type": "+",
         "history_user_id": user_id,
     }
+    names = [f.attname for f in fields]
     with connection.wrap_database_errors, connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(objs)],
+            [model._meta.db_table, pk.column, len(rows)],
         )
-        for obj, (new_id,) in zip(objs, raw.fetchall(), strict=True):
-            obj.pk = new_id
-            obj._state.adding = False
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        ids = [new_id for (new_id,) in raw.fetchall()]
+        values = [[now if name in auto else row.get(name, defaults[name]) for name in names] for row in rows]
+        columns = ", ".join(connection.ops.quote_name(c) for c in [pk.column, *(f.column for f in fields)])
         with raw.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([getattr(obj, f.attname) for f in fields])
+            for new_id, row_values in zip(ids, values, strict=True):
+                copy.write_row([new_id, *row_values])
+        # The history table repeats the model's columns (id included) and adds its own.
+        position = {name: i for i, name in enumerate(names)}
         columns = ", ".join(connection.ops.quote_name(f.column) for f in history_fields)
         table = connection.ops.quote_name(history_model._meta.db_table)
         with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
+            for new_id, row_values in zip(ids, values, strict=True):
                 copy.write_row(
                     [
-                        history_extra[f.attname] if f.attname in history_extra else getattr(obj, f.attname)
+                        new_id
+                        if f.attname == pk.attname
+                        else history_extra[f.attname]
+                        if f.attname in history_extra
+                        else row_values[position[f.attname]]
                         for f in history_fields
                     ]
                 )
+    return ids
 
 
 # --- loans ---------------------------------------------------------------------------------------------
@@ -231,15 +257,15 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
     if errors:
         raise LoanRowsInvalid(dict(errors))
 
+    new_schedules: list[dict[str, Any]] = []
     if new_loans:
         _insert_with_history(Loan, new_loans)
-        for loan, row in zip(new_loans, new_rows, strict=True):
-            # By loan_id: the loans have their ids now, and the FK descriptor is a noticeable part of
-            # building 60,000 installments.
-            inst_create += [
-                Installment(loan_id=loan.pk, seq=item["seq"], **{f: item[f] for f in INSTALLMENT_FIELDS})
-                for item in row["installments"]
-            ]
+        # The new loans' schedules as plain rows (no instances: see _insert_rows).
+        new_schedules = [
+            {"loan_id": loan.pk, "seq": item["seq"], **{f: item[f] for f in INSTALLMENT_FIELDS}}
+            for loan, row in zip(new_loans, new_rows, strict=True)
+            for item in row["installments"]
+        ]
     if changed_loans:
         bulk_update_with_history(changed_loans, Loan, [*LOAN_FIELDS, "updated_at"], batch_size=2000)
     if inst_delete:
@@ -248,6 +274,7 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         bulk_update_with_history(inst_update, Installment, list(INSTALLMENT_FIELDS), batch_size=2000)
     if inst_create:
         _insert_with_history(Installment, inst_create)
+    _insert_rows(Installment, new_schedules)
 
     _refresh_delinquency([loan.pk for loan in result_loans])
     return LoanUpsertResult(loans=result_loans, created=len(new_loans), updated=len(result_loans) - len(new_loans))

@@ -22,15 +22,21 @@ from django.db import connection, models
 from django.utils.dateparse import parse_date, parse_datetime
 
 
+def _adapt(params: Sequence[Any]) -> list[Any]:
+    # Datetimes as the ORM would pass them: SQLite compares text, so an aware time in another zone
+    # must become the naive UTC text the column holds.
+    return [connection.ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p for p in params]
+
+
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _adapt(params))
         return cursor.fetchall()
 
 
 def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, _adapt(params))
         return cursor.fetchone()
 
 

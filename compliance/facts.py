@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -20,6 +21,7 @@ from accounts.models import Platform
 from borrowers.models import Borrower, Email, Hold, OptOut, Phone, ThirdParty, effective_vulnerabilities
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction
+from supervision.models import EvidenceHead
 
 from . import lexicon
 from .zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
@@ -75,7 +77,8 @@ LOG_FIELDS = (
 
 @dataclass
 class LockedBorrower:
-    """The borrower as read under the gate's row lock: what the rules and the writes need, nothing more."""
+    """The borrower as read under the gate's row lock, with everything the rules and the writes need
+    about them (read by `read_state`, after the lock was granted)."""
 
     id: int
     platform_id: int
@@ -88,6 +91,14 @@ class LockedBorrower:
     default_jurisdiction: str
     phones: list[dict[str, Any]] = field(default_factory=list)
     emails: list[dict[str, Any]] = field(default_factory=list)
+    # The contact log from a bound wide enough for any window (each window is cut in gather_facts).
+    log: list[dict[str, Any]] = field(default_factory=list)
+    last_call_outcomes: list[str] = field(default_factory=list)
+    holds: list[dict[str, Any]] = field(default_factory=list)
+    opt_outs: list[dict[str, str]] = field(default_factory=list)
+    has_active_plan: bool = False
+    # (seq, chain_hash) of the evidence chain, None before its first link.
+    evidence_head: tuple[int, str] | None = None
 
     @property
     def pk(self) -> int:
@@ -95,58 +106,6 @@ class LockedBorrower:
 
     def effective_vulnerabilities(self, on: dt.date) -> list[str]:
         return effective_vulnerabilities(self.vulnerabilities, self.date_of_birth, on=on)
-
-
-def lock_borrower(borrower_id: int) -> LockedBorrower:
-    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction)
-    and read it with its phones and e-mail addresses, after the lock is granted.
-
-    Plain SQL: this is the gate's hot path (see accounts.rawsql). SQLite has no row locks; it
-    serialises writers itself.
-    """
-    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
-    row = rawsql.fetch_one(
-        f"SELECT {rawsql.columns(Borrower, _BORROWER_COLUMNS, 'b')}, p.default_jurisdiction "  # noqa: S608
-        f"FROM {rawsql.table(Borrower)} b JOIN {rawsql.table(Platform)} p ON p.id = b.platform_id "
-        f"WHERE b.id = %s{lock}",
-        [borrower_id],
-    )
-    if row is None:
-        raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
-    bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, jurisdiction = row
-    locked = LockedBorrower(
-        id=bid,
-        platform_id=platform_id,
-        external_id=external_id,
-        region=region,
-        timezone=zone,
-        vulnerabilities=rawsql.as_json(vulnerabilities) or [],
-        date_of_birth=rawsql.as_date(dob),
-        address=address,
-        default_jurisdiction=jurisdiction,
-    )
-    phone_cols = ("number", "kind", "invalid", "autodial_consent", "work_contact_prohibited")
-    for number, kind, invalid, autodial, no_work in rawsql.fetch(
-        f"SELECT {rawsql.columns(Phone, phone_cols)} FROM {rawsql.table(Phone)} "  # noqa: S608
-        "WHERE borrower_id = %s ORDER BY position, id",
-        [borrower_id],
-    ):
-        locked.phones.append(
-            {
-                "number": number,
-                "kind": kind,
-                "invalid": bool(invalid),
-                "autodial_consent": bool(autodial),
-                "work_contact_prohibited": bool(no_work),
-            }
-        )
-    for address_, kind, invalid in rawsql.fetch(
-        f"SELECT address, kind, invalid FROM {rawsql.table(Email)} "  # noqa: S608
-        "WHERE borrower_id = %s ORDER BY position, id",
-        [borrower_id],
-    ):
-        locked.emails.append({"address": address_, "kind": kind, "invalid": bool(invalid)})
-    return locked
 
 
 _BORROWER_COLUMNS = (
@@ -161,79 +120,162 @@ _BORROWER_COLUMNS = (
 )
 
 
-def _read_log(borrower_id: int, since: dt.datetime, at: dt.datetime) -> list[dict[str, Any]]:
-    """The contact log the windows can reach, oldest first (see gather_facts for the bounds)."""
-    sql = (
-        f"SELECT {rawsql.columns(ContactAttempt, LOG_FIELDS)} FROM {rawsql.table(ContactAttempt)} "  # noqa: S608
-        "WHERE borrower_id = %s AND at >= %s AND (at <= %s OR (outcome = '' AND direction = %s AND at <= %s)) "
-        "ORDER BY at, id"
-    )
-    rows = rawsql.fetch(sql, [borrower_id, since, at, Direction.OUTBOUND, at + PENDING_SKEW])
-    log = []
-    for row in rows:
-        entry = dict(zip(LOG_FIELDS, row, strict=True))
-        entry["at"] = rawsql.as_datetime(entry["at"])
-        entry["at_work"] = bool(entry["at_work"])
-        entry["consented"] = bool(entry["consented"])
-        log.append(entry)
-    return log
+def lock_borrower(borrower_id: int) -> LockedBorrower:
+    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction).
 
-
-def _last_call_outcomes(borrower_id: int, at: dt.datetime, limit: int) -> list[str]:
-    """Outcomes of the borrower's latest outbound calls before `at`, newest first."""
-    if limit <= 0:
-        return []
-    rows = rawsql.fetch(
-        f"SELECT outcome FROM {rawsql.table(ContactAttempt)} "  # noqa: S608
-        "WHERE borrower_id = %s AND channel = 'call' AND at < %s AND direction = %s AND party = 'borrower' "
-        "ORDER BY at DESC, id DESC LIMIT %s",
-        [borrower_id, at, Direction.OUTBOUND, limit],
-    )
-    return [outcome for (outcome,) in rows]
-
-
-def _holds(borrower_id: int, at: dt.datetime) -> list[dict[str, Any]]:
-    rows = rawsql.fetch(
-        f"SELECT id, kind, loan_id, starts_at, ends_at FROM {rawsql.table(Hold)} "  # noqa: S608
-        "WHERE borrower_id = %s AND (ends_at IS NULL OR ends_at > %s) ORDER BY starts_at DESC, id",
-        [borrower_id, at],
-    )
-    holds = []
-    for hold_id, kind, loan_id, starts_at, ends_at in rows:
-        ends = rawsql.as_datetime(ends_at)
-        holds.append(
-            {
-                "id": hold_id,
-                "kind": kind,
-                "loan_id": loan_id,
-                "starts_at": rawsql.as_datetime(starts_at).astimezone(dt.UTC).isoformat(),
-                "ends_at": ends.astimezone(dt.UTC).isoformat() if ends else None,
-            }
-        )
-    return holds
-
-
-def _opt_outs(borrower: LockedBorrower) -> list[dict[str, str]]:
-    rows = rawsql.fetch(
-        f"SELECT channel, {rawsql.columns(OptOut, ['to'])} FROM {rawsql.table(OptOut)} "  # noqa: S608
-        "WHERE borrower_id = %s ORDER BY id",
-        [borrower.id],
-    )
-    return [
-        {"channel": channel, "to": normalise_to(to, channel=channel, region=borrower.region)} for channel, to in rows
-    ]
-
-
-def _has_active_plan(borrower_id: int) -> bool:
-    # Looked up by name: repayment_plans builds on compliance, not the other way round.
-    plan = apps.get_model("repayment_plans", "Plan")
-    case = apps.get_model("cases", "Case")
+    Plain SQL: this is the gate's hot path (see accounts.rawsql). SQLite has no row locks; it
+    serialises writers itself.
+    """
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
     row = rawsql.fetch_one(
-        f"SELECT 1 FROM {rawsql.table(plan)} p JOIN {rawsql.table(case)} c ON c.id = p.case_id "  # noqa: S608
-        "WHERE c.borrower_id = %s AND p.status IN ('active', 'approved') LIMIT 1",
+        f"SELECT {rawsql.columns(Borrower, _BORROWER_COLUMNS, 'b')}, p.default_jurisdiction "  # noqa: S608
+        f"FROM {rawsql.table(Borrower)} b JOIN {rawsql.table(Platform)} p ON p.id = b.platform_id "
+        f"WHERE b.id = %s{lock}",
         [borrower_id],
     )
-    return row is not None
+    if row is None:
+        raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
+    bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, jurisdiction = row
+    return LockedBorrower(
+        id=bid,
+        platform_id=platform_id,
+        external_id=external_id,
+        region=region,
+        timezone=zone,
+        vulnerabilities=rawsql.as_json(vulnerabilities) or [],
+        date_of_birth=rawsql.as_date(dob),
+        address=address,
+        default_jurisdiction=jurisdiction,
+    )
+
+
+# Parts of the state statement, in its first column.
+_LOG, _LAST, _HOLD, _OPT_OUT, _PLAN, _HEAD, _PHONE, _EMAIL = range(8)
+
+
+@cache
+def _state_sql(vendor: str) -> str:
+    """One statement for everything the gate reads after the lock: a UNION ALL of differently shaped
+    rows in 15 common columns, tagged by part. Eight statements were ~2 ms of a 5 ms budget in round
+    trips alone. Typed NULLs in the first part fix each column's type for PostgreSQL; no subquery
+    selects a NULL of its own (PostgreSQL would type it text)."""
+    q = connection.ops.quote_name
+    contacts, plan, case = (
+        rawsql.table(ContactAttempt),
+        rawsql.table(apps.get_model("repayment_plans", "Plan")),
+        rawsql.table(apps.get_model("cases", "Case")),
+    )
+    ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
+    return f"""
+SELECT {_LOG} AS part, id, at, {ts} AS until, channel, direction, party, {q("to")}, outcome,
+       third_party_id, loan_id, at_work, consented, CAST(NULL AS BOOLEAN) AS b3, CAST(NULL AS INTEGER) AS pos
+  FROM {contacts}
+ WHERE borrower_id = %s AND at >= %s AND (at <= %s OR (outcome = '' AND direction = 'outbound' AND at <= %s))
+UNION ALL
+SELECT {_LAST}, id, at, NULL, NULL, NULL, NULL, NULL, outcome, NULL, NULL, NULL, NULL, NULL, NULL FROM (
+  SELECT id, at, outcome FROM {contacts}
+   WHERE borrower_id = %s AND channel = 'call' AND at < %s AND direction = 'outbound' AND party = 'borrower'
+   ORDER BY at DESC, id DESC LIMIT %s
+) AS last_calls
+UNION ALL
+SELECT {_HOLD}, id, starts_at, ends_at, kind, NULL, NULL, NULL, NULL, NULL, loan_id, NULL, NULL, NULL, NULL
+  FROM {rawsql.table(Hold)} WHERE borrower_id = %s AND (ends_at IS NULL OR ends_at > %s)
+UNION ALL
+SELECT {_OPT_OUT}, id, NULL, NULL, channel, NULL, NULL, {q("to")}, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM {rawsql.table(OptOut)} WHERE borrower_id = %s
+UNION ALL
+SELECT {_PLAN}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+ WHERE EXISTS (
+  SELECT 1 FROM {plan} p JOIN {case} c ON c.id = p.case_id
+   WHERE c.borrower_id = %s AND p.status IN ('active', 'approved')
+)
+UNION ALL
+SELECT {_HEAD}, seq, NULL, NULL, chain_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s
+UNION ALL
+SELECT {_PHONE}, id, NULL, NULL, number, kind, NULL, NULL, NULL, NULL, NULL, invalid, autodial_consent,
+       work_contact_prohibited, {q("position")}
+  FROM {rawsql.table(Phone)} WHERE borrower_id = %s
+UNION ALL
+SELECT {_EMAIL}, id, NULL, NULL, address, kind, NULL, NULL, NULL, NULL, NULL, invalid, NULL, NULL, {q("position")}
+  FROM {rawsql.table(Email)} WHERE borrower_id = %s
+"""  # noqa: S608 - table and column names are the models' own; values are parameters
+
+
+def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
+    """Read, in one statement and after the lock was granted, the borrower's contact points, contact
+    log, last calls, holds, opt-outs, active plan and evidence head into `borrower`.
+
+    The log is read from a bound wide enough for any zone's local day (`history_days` + 2 days before
+    `at`); gather_facts cuts each window exactly.
+    """
+    since = at - dt.timedelta(days=history_days + 2)
+    b = borrower.id
+    params = [b, since, at, at + PENDING_SKEW, b, at, max(last_calls, 0), b, at, b, b, b, b, b]
+    rows = rawsql.fetch(_state_sql(connection.vendor), params)
+    phones, emails, last, holds, opt_outs = [], [], [], [], []
+    for part, oid, at_, until, t1, t2, t3, to, outcome, n1, n2, b1, b2, b3, pos in rows:
+        if part == _LOG:
+            borrower.log.append(
+                {
+                    "id": oid,
+                    "at": rawsql.as_datetime(at_),
+                    "channel": t1,
+                    "direction": t2,
+                    "party": t3,
+                    "third_party_id": n1,
+                    "to": to,
+                    "at_work": bool(b1),
+                    "loan_id": n2,
+                    "outcome": outcome,
+                    "consented": bool(b2),
+                }
+            )
+        elif part == _LAST:
+            last.append((rawsql.as_datetime(at_), oid, outcome))
+        elif part == _HOLD:
+            holds.append((rawsql.as_datetime(at_), oid, t1, n2, rawsql.as_datetime(until)))
+        elif part == _OPT_OUT:
+            opt_outs.append((oid, t1, to))
+        elif part == _PLAN:
+            borrower.has_active_plan = True
+        elif part == _HEAD:
+            borrower.evidence_head = (oid, t1)
+        elif part == _PHONE:
+            phones.append(
+                (
+                    pos,
+                    oid,
+                    {
+                        "number": t1,
+                        "kind": t2,
+                        "invalid": bool(b1),
+                        "autodial_consent": bool(b2),
+                        "work_contact_prohibited": bool(b3),
+                    },
+                )
+            )
+        elif part == _EMAIL:
+            emails.append((pos, oid, {"address": t1, "kind": t2, "invalid": bool(b1)}))
+    # A UNION's rows come in no promised order: each part is put in its own here.
+    borrower.log.sort(key=lambda c: (c["at"], c["id"]))
+    borrower.last_call_outcomes = [outcome for _at, _id, outcome in sorted(last, reverse=True)]
+    borrower.holds = [
+        {
+            "id": hold_id,
+            "kind": kind,
+            "loan_id": loan_id,
+            "starts_at": starts.astimezone(dt.UTC).isoformat(),
+            "ends_at": ends.astimezone(dt.UTC).isoformat() if ends else None,
+        }
+        for starts, hold_id, kind, loan_id, ends in sorted(holds, key=lambda h: (-h[0].timestamp(), h[1]))
+    ]
+    borrower.opt_outs = [
+        {"channel": channel, "to": normalise_to(to, channel=channel, region=borrower.region)}
+        for _id, channel, to in sorted(opt_outs)
+    ]
+    borrower.phones = [p for *_key, p in sorted(phones, key=lambda p: p[:2])]
+    borrower.emails = [e for *_key, e in sorted(emails, key=lambda e: e[:2])]
 
 
 def _third_party_facts(third_party: ThirdParty, at: dt.datetime) -> dict[str, Any]:
@@ -287,8 +329,9 @@ def gather_facts(
     loan: Loan | None,
     packs: list[str],
     history_days: int,
-    last_calls: int,
 ) -> dict[str, Any]:
+    """The facts of one action, from what `read_state` read under the lock (no queries but a third
+    party's own log)."""
     at = dt.datetime.fromisoformat(action["at"])
     channel, to = action["channel"], action["to"]
     zones, sources = candidate_zones(borrower_tz=borrower.timezone, region=borrower.region, channel=channel, to=to)
@@ -338,7 +381,8 @@ def gather_facts(
             "outcome": c["outcome"],
             "consented": c["consented"],
         }
-        for c in _read_log(borrower.id, since, at)
+        for c in borrower.log
+        if c["at"] >= since
     ]
 
     facts: dict[str, Any] = {
@@ -351,7 +395,7 @@ def gather_facts(
             "region": borrower.region,
             "timezone": borrower.timezone,
             "vulnerabilities": borrower.effective_vulnerabilities(on=today),
-            "has_active_plan": _has_active_plan(borrower.id),
+            "has_active_plan": borrower.has_active_plan,
             "phones": [dict(p) for p in phones],
             "emails": [dict(e) for e in emails],
         },
@@ -363,8 +407,8 @@ def gather_facts(
             "local_day": today.isoformat(),
         },
         "target": target,
-        "holds": _holds(borrower.id, at),
-        "opt_outs": _opt_outs(borrower),
+        "holds": [dict(h) for h in borrower.holds],
+        "opt_outs": [dict(o) for o in borrower.opt_outs],
         "loan": {
             "id": loan.pk,
             "external_id": loan.external_id,
@@ -374,7 +418,7 @@ def gather_facts(
         }
         if loan
         else None,
-        "borrower_last_calls": _last_call_outcomes(borrower.id, at, last_calls),
+        "borrower_last_calls": list(borrower.last_call_outcomes),
         "history": history,
     }
     if third_party is not None:

@@ -24,7 +24,7 @@ from supervision import evidence
 from supervision.models import EvidenceKind
 
 from . import packs
-from .facts import LockedBorrower, build_action, gather_facts, lock_borrower, normalise_to
+from .facts import LockedBorrower, build_action, gather_facts, lock_borrower, normalise_to, read_state
 from .models import Decision
 from .rules import Verdict, decide
 
@@ -90,21 +90,43 @@ def _reason_dicts(verdict: Verdict) -> list[dict[str, Any]]:
     return [r.as_dict() for r in verdict.reasons]
 
 
-def _evaluate_locked(
-    *, borrower: LockedBorrower, action: dict[str, Any], third_party: ThirdParty | None, loan: Loan | None
-) -> tuple[dict[str, Any], Verdict, list[str], dict[str, int]]:
+@dataclass
+class _Packs:
+    codes: list[str]
+    params: dict[str, Any]
+    versions: dict[str, int]
+
+
+def _read_locked(borrower: LockedBorrower, at: dt.datetime) -> _Packs:
+    """The borrower's rule packs, and their state read under the lock (one statement, read_state)."""
     codes = packs.packs_for_region(borrower.region, borrower.default_jurisdiction)
     params, versions = packs.pack_params(codes)
-    common = params["COMMON"]
     cn = params.get("CN", packs.DEFAULT_PACKS["CN"])
+    read_state(
+        borrower,
+        at=at,
+        history_days=params["COMMON"]["history_days"],
+        last_calls=cn["third_party_borrower_reachable"]["unanswered_attempts"],
+    )
+    return _Packs(codes, params, versions)
+
+
+def _evaluate_locked(
+    *,
+    borrower: LockedBorrower,
+    rules: _Packs,
+    action: dict[str, Any],
+    third_party: ThirdParty | None,
+    loan: Loan | None,
+) -> tuple[dict[str, Any], Verdict, list[str], dict[str, int]]:
+    codes, params, versions = rules.codes, rules.params, rules.versions
     facts = gather_facts(
         borrower=borrower,
         action=action,
         third_party=third_party,
         loan=loan,
         packs=codes,
-        history_days=common["history_days"],
-        last_calls=cn["third_party_borrower_reachable"]["unanswered_attempts"],
+        history_days=params["COMMON"]["history_days"],
     )
     facts["action"] = action
     verdict = decide(action, facts, params)
@@ -206,7 +228,7 @@ def _write_contact(
     return contact
 
 
-def _link_evidence(borrower_id: int, decision: Decision, contact: ContactAttempt | None) -> None:
+def _link_evidence(borrower: LockedBorrower, decision: Decision, contact: ContactAttempt | None) -> None:
     """Chain the records just written (plain inserts send no post_save, which links ORM writes)."""
     items = [(EvidenceKind.DECISION, decision.pk, evidence.record_row(EvidenceKind.DECISION, decision))]
     if contact is not None:
@@ -214,7 +236,7 @@ def _link_evidence(borrower_id: int, decision: Decision, contact: ContactAttempt
         outcome = evidence.record_row(EvidenceKind.CONTACT_OUTCOME, contact)
         if not evidence.outcome_is_empty(outcome):
             items.append((EvidenceKind.CONTACT_OUTCOME, contact.pk, outcome))
-    evidence.append_rows_locked(borrower_id, items)
+    evidence.append_rows_locked(borrower.id, items, head=borrower.evidence_head)
 
 
 def outreach_authorize(
@@ -289,6 +311,7 @@ def outreach_authorize(
         locked = lock_borrower(borrower.pk)
         # "Now" is read after the lock, so live actions are timed in the order they were serialised.
         at = at or timezone.now()
+        rules = _read_locked(locked, at)
         target = (
             to if to is not None else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
         )
@@ -307,7 +330,7 @@ def outreach_authorize(
             at_work=at_work,
         )
         facts, verdict, codes, versions = _evaluate_locked(
-            borrower=locked, action=action, third_party=third_party, loan=loan
+            borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
         )
         actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
         decision = _write_decision(
@@ -339,7 +362,7 @@ def outreach_authorize(
                 **actor,
             )
         # The evidence links, in this transaction under the borrower's lock: they commit with the records.
-        _link_evidence(locked.id, decision, contact)
+        _link_evidence(locked, decision, contact)
     return GateResult(verdict.allowed, decision, contact, _reason_dicts(verdict), decision.next_allowed_at)
 
 
@@ -394,7 +417,7 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
             at_work=original.get("at_work", False),
         )
         facts, verdict, codes, versions = _evaluate_locked(
-            borrower=locked, action=action, third_party=third_party, loan=loan
+            borrower=locked, rules=_read_locked(locked, at), action=action, third_party=third_party, loan=loan
         )
         if forbidden.intersection(r.code for r in verdict.reasons):
             raise _fail("decision", "Blocked by a hold that cannot be overridden.")
@@ -424,5 +447,5 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
             third_party=third_party,
             **actor,
         )
-        _link_evidence(locked.id, new, contact)
+        _link_evidence(locked, new, contact)
     return GateResult(True, new, contact, _reason_dicts(verdict), None)

@@ -184,17 +184,24 @@ def _append_locked(*, borrower_id: int, kind: str, object_id: int, row: dict[str
     return append_rows_locked(borrower_id, [(kind, object_id, row)])[0]
 
 
-def append_rows_locked(borrower_id: int, items: list[tuple[str, int, dict[str, Any]]]) -> list[EvidenceLink]:
+_READ = object()
+
+
+def append_rows_locked(
+    borrower_id: int, items: list[tuple[str, int, dict[str, Any]]], *, head: Any = _READ
+) -> list[EvidenceLink]:
     """Append links for records whose rows the caller gives, in order, to the borrower's chain.
 
     The caller holds the borrower's row lock in its open transaction (see `borrower_lock_held`). Three
     plain statements whatever the number of links (head, links, head upsert): the gate calls this on
-    every decision (see accounts.rawsql for why not the ORM).
+    every decision (see accounts.rawsql for why not the ORM). `head`: (seq, chain_hash) or None as the
+    caller read it under the same lock, to save the first.
     """
-    head = rawsql.fetch_one(
-        f"SELECT seq, chain_hash FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s",  # noqa: S608
-        [borrower_id],
-    )
+    if head is _READ:
+        head = rawsql.fetch_one(
+            f"SELECT seq, chain_hash FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s",  # noqa: S608
+            [borrower_id],
+        )
     seq, prev = head if head else (0, GENESIS_HASH)
     links = []
     for kind, object_id, row in items:

@@ -15,13 +15,13 @@ from .conftest import local, log
 NOON = local("Asia/Shanghai", 2026, 6, 10, 12, 0)
 NIGHT = local("Asia/Shanghai", 2026, 6, 10, 23, 0)
 
-# The gate's transaction (2), the lock (+ phones, e-mails: 3), the contact log and the last calls (2),
-# plans, holds, opt-outs (3), the decision (1) and the evidence chain (head, links, head upsert: 3); when
-# allowed, the contact (1), whose link goes into the same multi-row insert as the decision's.
+# The gate's transaction (2), the lock (1), everything read under it in one statement (contact points,
+# log, last calls, holds, opt-outs, plan, evidence head: 1), the decision (1), its evidence link and the
+# chain head (2); when allowed, the contact (1), linked in the same multi-row insert as the decision.
 
 
 def _budget(allowed: bool) -> int:
-    return 14 + (1 if allowed else 0)
+    return 7 + (1 if allowed else 0)
 
 
 def _warm(borrower):

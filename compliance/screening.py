@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import cache, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -77,21 +78,37 @@ def _en_pattern(term: str) -> re.Pattern[str]:
     return pattern
 
 
+@cache
+def _squeezed_term(term: str) -> str:
+    # Terms are few and fixed; every message is screened against all of them (the gate's hot path).
+    return _squeezed(normalise(term))
+
+
 def _term_in(term: str, words: str, squeezed: str, spelt: list[str]) -> bool:
     """One rule for every list: a Latin-letter term (English, or pinyin initials such as "tmd") is a
     whole word, or hidden in letters spelt out one by one; a Chinese term may be broken up by spaces
     and punctuation. Matching "tmd" across removed spaces would flag "Holly Wright MD"."""
     if term.isascii():
-        return bool(_en_pattern(term).search(words)) or any(_squeezed(term) in seg for seg in spelt)
-    return _squeezed(normalise(term)) in squeezed
+        return bool(_en_pattern(term).search(words)) or any(_squeezed_term(term) in seg for seg in spelt)
+    return _squeezed_term(term) in squeezed
+
+
+@lru_cache(maxsize=64)
+def _forms(text: str) -> tuple[str, str, list[str]] | None:
+    """The text's searchable forms (words, squeezed, spelt-out segments), once per text: a message is
+    screened for every category in turn."""
+    norm = normalise(text)
+    if not norm:
+        return None
+    return _words(norm), _squeezed(norm), _spelt_segments(text)
 
 
 def find_terms(text: str, terms: dict[str, list[str]], category: str, language: str | None = None) -> list[Finding]:
     """Findings for one category's terms ({"en": [...], "zh": [...]}) in the text."""
-    norm = normalise(text)
-    if not norm:
+    forms = _forms(text)
+    if forms is None:
         return []
-    words, squeezed, spelt = _words(norm), _squeezed(norm), _spelt_segments(text)
+    words, squeezed, spelt = forms
     found: list[Finding] = []
     if language in (None, "en"):
         found += [Finding(category, t, "en") for t in terms.get("en", []) if _term_in(t, words, squeezed, spelt)]

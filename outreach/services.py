@@ -124,13 +124,17 @@ def reminders_dispatch(
 # --- sending one reminder --------------------------------------------------------------------------
 
 
-def _lock_job(job_id: int) -> ReminderJob | None:
-    return (
-        ReminderJob.objects.select_for_update(of=("self",))
-        .select_related("step__strategy", "case__borrower", "case__loan", "case__platform")
-        .filter(pk=job_id)
-        .first()
-    )
+def _lock_job(job_id: int, *, related: bool = True) -> ReminderJob | None:
+    """The job, locked, with (phase A) its step, strategy, case, borrower, loan and platform.
+
+    Two queries, not one seven-table join: PostgreSQL took ~2 ms to plan that join, several times
+    what running either query costs. The send phase needs none of them (`related=False`).
+    """
+    qs = ReminderJob.objects.select_for_update(of=("self",))
+    job = (qs.select_related("step__strategy") if related else qs).filter(pk=job_id).first()
+    if job is not None and related:
+        job.case = Case.objects.select_related("borrower", "loan", "platform").get(pk=job.case_id)
+    return job
 
 
 def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = "", **fields: Any) -> None:
@@ -416,7 +420,7 @@ def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome
             return SendOutcome("failed", "decision_expired")
     # Phase B: the provider call, under the row lock, with the job's idempotency key.
     with transaction.atomic():
-        job = _lock_job(job_id)
+        job = _lock_job(job_id, related=False)
         if job is None or job.status != JobStatus.CLAIMED:
             return SendOutcome("noop", job.status if job else "missing")
         message = OutboundMessage.objects.get(job=job)
@@ -442,7 +446,7 @@ def reminder_give_up(*, job_id: int, reason: str) -> None:
     """Called when the task runner itself gives up on a job (retries exhausted)."""
     now = timezone.now()
     with transaction.atomic():
-        job = _lock_job(job_id)
+        job = _lock_job(job_id, related=False)
         if job is not None and job.status == JobStatus.CLAIMED:
             _finish(job, JobStatus.FAILED, now=now, reason=reason)
 

@@ -376,13 +376,18 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
             result.loans_updated = _update_loans_postgresql(loan_ids, today)
         else:
             result.loans_updated = _update_loans(loans, today)
-        _open_cases(loans, today, now, result, few=loan_ids is not None)
         if loan_ids is None:
+            _open_cases(loans, today, now, result)
             open_cases = Case.objects.open().filter(loan__in=loans)
         else:
-            # A few loans (a payment, an upload): the open cases' ids with one indexed query, then
-            # every case statement by primary key, not by a subquery over the loans.
-            case_ids = list(Case.objects.open().filter(loan_id__in=list(loan_ids)).values_list("id", flat=True))
+            # A few loans (a payment, an upload): the open cases with one indexed query first; only the
+            # loans without one can need a case opened (most payments are on a loan with an open case),
+            # and every case statement then goes by primary key, not by a subquery over the loans.
+            with_case = dict(Case.objects.open().filter(loan_id__in=list(loan_ids)).values_list("loan_id", "id"))
+            without = [i for i in loan_ids if i not in with_case]
+            if without:
+                _open_cases(Loan.objects.filter(id__in=without), today, now, result, few=True)
+            case_ids = [*with_case.values(), *result.opened_case_ids]
             open_cases = Case.objects.open().filter(id__in=case_ids) if case_ids else None
         if open_cases is not None:
             _restage_open_cases(open_cases, now, result)

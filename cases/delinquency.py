@@ -16,7 +16,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, Ou
 from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
-from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSegment, Stage
+from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSegment, Stage, stage_for_dpd
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
 PRE_DUE_WINDOW_DAYS = 3
@@ -81,6 +81,24 @@ def remaining_expr() -> ExpressionWrapper:
         ),
         output_field=MONEY,
     )
+
+
+def fresh_loan_figures(installments: list[dict], today: dt.date) -> tuple[dict, bool]:
+    """A new loan's figures from its schedule (nothing paid or waived yet), exactly as the refresh
+    computes them, and whether it needs a case (behind, or a payment due within the pre-due window).
+
+    The bulk upload sets these at insert and refreshes only the loans that need a case: most uploaded
+    loans have nothing due for weeks, and refreshing them was a fifth of an upload's time.
+    """
+    due = [(i["due_date"], i["principal_due"] + i["interest_due"] + i["fee_due"]) for i in installments]
+    outstanding = sum((amount for _day, amount in due), ZERO)
+    overdue_days = [day for day, amount in due if day < today and amount > 0]
+    overdue = sum((amount for day, amount in due if day < today), ZERO)
+    dpd = (today - min(overdue_days)).days if overdue_days else 0
+    figures = {"outstanding": outstanding, "overdue_amount": overdue, "dpd": dpd, "stage": str(stage_for_dpd(dpd))}
+    window_end = today + dt.timedelta(days=PRE_DUE_WINDOW_DAYS)
+    upcoming = any(today <= day <= window_end and amount > 0 for day, amount in due)
+    return figures, outstanding > 0 and (dpd > 0 or upcoming)
 
 
 def unpaid_installments() -> models.QuerySet[Installment]:

@@ -91,6 +91,10 @@ _LOAN_KEYS = frozenset(
 )
 
 
+_PRODUCTS = frozenset(Product.values)
+_DEFAULT_PRODUCT = Product.CONSUMER_LOAN.value
+
+
 def _plain_text(value, max_length: int) -> bool:
     # What StrictCharField would accept unchanged: text, already trimmed, printable ASCII.
     return (
@@ -121,11 +125,11 @@ def _plain_loan(row, child: LoanInputSerializer) -> dict | None:
     external_id, borrower, currency = row.get("external_id"), row.get("borrower"), row.get("currency")
     if not (_plain_text(external_id, 100) and _plain_text(borrower, 100) and type(currency) is str):
         return None
-    product = row.get("product", Product.CONSUMER_LOAN)
+    product = row.get("product", _DEFAULT_PRODUCT)
     principal = _plain_money(row.get("principal"))
     disbursed = _plain_date(row.get("disbursed_on"))
     items = row.get("installments")
-    if product not in Product.values or principal is None or principal <= 0 or disbursed is None:
+    if product not in _PRODUCTS or principal is None or principal <= 0 or disbursed is None:
         return None
     if type(items) is not list or not 0 < len(items) <= MAX_INSTALLMENTS:
         return None

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
@@ -19,6 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from accounts.models import Platform
 from borrowers.models import Borrower
 
+from .delinquency import fresh_loan_figures
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
 
 LOAN_FIELDS = ("product", "currency", "principal", "annual_rate", "disbursed_on", "statute_limitations_date")
@@ -114,6 +116,16 @@ def _insert_rows(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -
     return ids
 
 
+def _texts(values) -> Any:
+    """The right-hand side of `__in` for thousands of strings: on PostgreSQL one array parameter
+    (`IN (SELECT unnest(%s))`) instead of 10,000 placeholders, which psycopg's client-side binding
+    spent ~0.2 s of a 10,000-loan upload splicing into the SQL; elsewhere the list itself."""
+    values = list(values)
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return values
+    return RawSQL("SELECT unnest(%s::text[])", [values])
+
+
 # --- loans ---------------------------------------------------------------------------------------------
 
 
@@ -194,14 +206,14 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
             first_row[row["external_id"]] = i
 
     borrower_ids = dict(
-        Borrower.objects.filter(platform=platform, external_id__in={r["borrower"] for r in loans}).values_list(
+        Borrower.objects.filter(platform=platform, external_id__in=_texts({r["borrower"] for r in loans})).values_list(
             "external_id", "id"
         )
     )
     # Lock the loans being updated: two uploads of the same loan apply one after the other.
     existing = {
         loan.external_id: loan
-        for loan in Loan.objects.select_for_update().filter(platform=platform, external_id__in=list(first_row))
+        for loan in Loan.objects.select_for_update().filter(platform=platform, external_id__in=_texts(first_row))
     }
     schedules: dict[int, list[Installment]] = defaultdict(list)
     for inst in Installment.objects.filter(loan__in=[loan.pk for loan in existing.values()]).order_by("seq"):
@@ -217,7 +229,10 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
     inst_update: list[Installment] = []
     inst_delete: list[int] = []
     result_loans: list[Loan] = []
+    # New loans get their figures at insert; only those that need a case go through the refresh.
+    to_refresh: list[Loan] = []
     now = timezone.now()
+    today = timezone.localdate()
 
     for i, row in enumerate(loans):
         if i in errors:
@@ -229,7 +244,10 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         attrs = {f: row.get(f) for f in LOAN_FIELDS}
         loan = existing.get(row["external_id"])
         if loan is None:
-            loan = Loan(platform=platform, borrower_id=borrower_id, external_id=row["external_id"], **attrs)
+            figures, needs_case = fresh_loan_figures(row["installments"], today)
+            loan = Loan(platform=platform, borrower_id=borrower_id, external_id=row["external_id"], **attrs, **figures)
+            if needs_case:
+                to_refresh.append(loan)
             new_loans.append(loan)
             new_rows.append(row)
             result_loans.append(loan)
@@ -244,6 +262,7 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         if error:
             errors[i]["installments"] = [error]
             continue
+        to_refresh.append(loan)
         if any(getattr(loan, f) != v for f, v in attrs.items()) or create or update or delete:
             for f, v in attrs.items():
                 setattr(loan, f, v)
@@ -276,7 +295,7 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         _insert_with_history(Installment, inst_create)
     _insert_rows(Installment, new_schedules)
 
-    _refresh_delinquency([loan.pk for loan in result_loans])
+    _refresh_delinquency([loan.pk for loan in to_refresh])
     return LoanUpsertResult(loans=result_loans, created=len(new_loans), updated=len(result_loans) - len(new_loans))
 
 

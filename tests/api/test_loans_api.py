@@ -235,3 +235,46 @@ def test_bulk_over_the_limit_is_400(api, borrower, settings):
     rows = [{"external_id": str(i)} for i in range(10_001)]
     r = api.post(f"{URL}bulk/", rows, format="json")
     assert r.status_code == 400 and "loans" in r.json()
+
+
+def test_bulk_new_loans_carry_the_refreshs_figures_and_only_those_due_soon_or_behind_get_a_case(api, borrower):
+    """New loans get their figures at insert (only loans that need a case go through the refresh): a
+    refresh run afterwards must find nothing to change."""
+    from cases.delinquency import PRE_DUE_WINDOW_DAYS, refresh_delinquency
+
+    today = timezone.localdate()
+
+    def schedule(*offsets: int) -> list[dict]:
+        return [
+            {"seq": n, "due_date": str(today + dt.timedelta(days=d)), "principal_due": "500.00", "interest_due": "7.5"}
+            for n, d in enumerate(offsets, start=1)
+        ]
+
+    def row(external_id: str, *offsets: int) -> dict:
+        base = loan_payload(external_id=external_id)
+        start = str(today - dt.timedelta(days=200))
+        return {**base, "disbursed_on": start, "installments": schedule(*offsets)}
+
+    rows = [
+        row("L-FAR", 40, 70),
+        row("L-SOON", PRE_DUE_WINDOW_DAYS, 40),
+        row("L-TODAY", 0, 30),
+        row("L-BEHIND", -45, -15, 15),
+    ]
+    for r in rows:  # plain amounts, so the fast path and the serializer agree on what was sent
+        for item in r["installments"]:
+            item["interest_due"] = "7.50"
+    r = api.post(f"{URL}bulk/", {"loans": rows}, format="json")
+    assert r.status_code == 200, r.json()
+    loans = {loan.external_id: loan for loan in Loan.objects.all()}
+    assert loans["L-FAR"].outstanding == Decimal("1015.00") and loans["L-FAR"].dpd == 0
+    assert loans["L-FAR"].stage == "pre_due" and loans["L-FAR"].overdue_amount == 0
+    assert loans["L-BEHIND"].dpd == 45 and loans["L-BEHIND"].stage == "m2"
+    assert loans["L-BEHIND"].overdue_amount == Decimal("1015.00")
+    open_cases = set(Case.objects.filter(status="open").values_list("loan__external_id", flat=True))
+    assert open_cases == {"L-SOON", "L-TODAY", "L-BEHIND"}
+    figures = ("outstanding", "overdue_amount", "dpd", "stage")
+    before = list(Loan.objects.order_by("id").values_list(*figures))
+    again = refresh_delinquency()
+    assert again.cases_opened == 0
+    assert list(Loan.objects.order_by("id").values_list(*figures)) == before

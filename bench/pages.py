@@ -16,17 +16,22 @@ from .result import Figure
 REQUESTS = 30
 
 
-def _assign_open_cases() -> None:
-    """Spread the open cases over the bench collectors once (the refresh leaves them unassigned)."""
+def _assign_open_cases(scale: int) -> None:
+    """Spread the open cases over the bench's collectors (the refresh leaves them unassigned), then
+    refresh the planner's statistics as autovacuum would after such a change."""
     from accounts.models import User
 
+    from .portfolio import _ensure_collectors, collectors_for
+
+    _ensure_collectors(collectors_for(scale))
     ids = list(User.objects.filter(username__startswith="bench-collector-").order_by("id").values_list("id", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE cases_case SET assigned_to_id = (%s::bigint[])[1 + (id %% %s)] "
-            "WHERE status = 'open' AND assigned_to_id IS NULL",
-            [ids, len(ids)],
+            "WHERE status = 'open' AND assigned_to_id IS DISTINCT FROM (%s::bigint[])[1 + (id %% %s)]",
+            [ids, len(ids), ids, len(ids)],
         )
+        cursor.execute("ANALYZE cases_case")
 
 
 def _time_get(client: Client, url: str) -> tuple[list[float], int, int]:
@@ -50,7 +55,7 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     from cases.models import Case
 
     settings.ALLOWED_HOSTS = ["*"]
-    _assign_open_cases()
+    _assign_open_cases(info.loans)
     collector = User.objects.get(username="bench-collector-1")
     case = Case.objects.open().filter(assigned_to=collector).order_by("-priority").first()
     client = Client()

@@ -27,7 +27,13 @@ REGIONS = ["CN-31", "US-NY", "GB-ENG"]
 OUTCOMES = ["no_answer", "busy", "voicemail", "right_party", "connected", "promise", "refused", "delivered"]
 CONTACTS_PER_LOAN = 20
 INSTALLMENTS_PER_LOAN = 6
-COLLECTORS = 50
+# One collector per ~400 open cases whatever the scale (50 at 100k loans, 500 at 1M): a team grows with
+# its book, and a work queue's cost grows with the collector's own queue, not with the book.
+CASES_PER_COLLECTOR = 400
+
+
+def collectors_for(scale: int) -> int:
+    return max(50, scale // 5 // CASES_PER_COLLECTOR)
 
 
 @dataclass
@@ -78,7 +84,7 @@ def ensure_portfolio(scale: int, *, seed: int = 7) -> PortfolioInfo:
     rng = random.Random(seed)
     today = timezone.localdate()
     n_borrowers = max(1, int(scale * 0.8))
-    _ensure_collectors()
+    _ensure_collectors(collectors_for(scale))
     with transaction.atomic():
         b0, p0, l0, i0, c0 = (max_id(m) for m in (Borrower, Phone, Loan, Installment, ContactAttempt))
         now = timezone.now()
@@ -107,13 +113,13 @@ def ensure_portfolio(scale: int, *, seed: int = 7) -> PortfolioInfo:
     return PortfolioInfo(platform.id, scale, n_borrowers, n_contacts, False)
 
 
-def _ensure_collectors() -> None:
+def _ensure_collectors(count: int) -> None:
     team, _ = Team.objects.get_or_create(name="Bench team")
     existing = set(User.objects.filter(username__startswith="bench-collector-").values_list("username", flat=True))
     User.objects.bulk_create(
         [
             User(username=name, role=Role.COLLECTOR, team=team, password="!")  # noqa: S106 - unusable password
-            for i in range(COLLECTORS)
+            for i in range(count)
             if (name := f"bench-collector-{i}") not in existing
         ]
     )

@@ -350,7 +350,7 @@ def _awake_combos(cases: QuerySet[Case], at: dt.datetime) -> Q | None:
     """
     pairs = cases.values_list("borrower__region", "borrower__timezone", "borrower__platform__default_jurisdiction")
     awake: Q | None = None
-    for region, zone_name, jurisdiction in set(pairs.order_by()):
+    for region, zone_name, jurisdiction in pairs.order_by().distinct():
         zones, _sources = candidate_zones(borrower_tz=zone_name, region=region, channel=Channel.CALL, to="")
         if not zones:
             continue
@@ -366,6 +366,19 @@ def _awake_combos(cases: QuerySet[Case], at: dt.datetime) -> Q | None:
             pair = Q(borrower__region=region, borrower__timezone=zone_name)
             awake = pair if awake is None else awake | pair
     return awake
+
+
+def queue_base(user: User, *, owner: User | None = None, stage: str = "", segment: str = "") -> QuerySet[Case]:
+    """The open cases of a queue, filtered, unordered: what the page count needs (the ordering's
+    annotations join every case's borrower, which counting thousands of cases does not need)."""
+    cases = Case.objects.visible_to(user).filter(status=CaseStatus.OPEN)
+    if owner is not None:
+        cases = cases.filter(assigned_to=owner)
+    if stage in Stage.values:
+        cases = cases.filter(stage=stage)
+    if segment in RiskSegment.values:
+        cases = cases.filter(risk_segment=segment)
+    return cases
 
 
 def queue_cases(
@@ -385,13 +398,7 @@ def queue_cases(
     `callable_hint` is the cheap SQL part of "callable now" (awake hours, no blocking hold, no call
     opt-out); the row's indicator comes from the full preview (`callable_now`), and the gate decides.
     """
-    cases = Case.objects.visible_to(user).filter(status=CaseStatus.OPEN)
-    if owner is not None:
-        cases = cases.filter(assigned_to=owner)
-    if stage in Stage.values:
-        cases = cases.filter(stage=stage)
-    if segment in RiskSegment.values:
-        cases = cases.filter(risk_segment=segment)
+    cases = queue_base(user, owner=owner, stage=stage, segment=segment)
 
     promise_today = Promise.objects.filter(case=OuterRef("pk"), due_date=today, status=PromiseStatus.PENDING)
     blocking_hold = Hold.objects.filter(borrower=OuterRef("borrower_id"), kind__in=BLOCKING_HOLD_KINDS).filter(
@@ -424,7 +431,9 @@ def queue_cases(
         cases = cases.filter(promise_due_today=True)
     if callable_only:
         cases = cases.filter(callable_hint=True)
-    return cases.select_related("borrower", "borrower__platform", "loan", "assigned_to").order_by(
+    # The loan is not joined here: the ordering does not need it, and joining it for every case of a
+    # long queue before the sort cost more than the page (queue_rows loads the page's loans).
+    return cases.select_related("borrower", "borrower__platform", "assigned_to").order_by(
         "-risk_rank",
         "-overdue_amount",
         "-promise_due_today",
@@ -439,6 +448,7 @@ def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
     from django.db.models import prefetch_related_objects
 
     rows = list(cases)
+    prefetch_related_objects(rows, "loan")
     borrowers = [c.borrower for c in rows]
     prefetch_related_objects(borrowers, "phones", "emails", "opt_outs")
     histories = load_histories(list({b.pk: b for b in borrowers}.values()), at=at)

@@ -50,6 +50,7 @@ from .workspace_selectors import (
     compliance_panel,
     contact_points,
     load_histories,
+    queue_base,
     queue_cases,
     queue_owner_choices,
     queue_rows,
@@ -100,12 +101,30 @@ def _queue_queryset(request: HttpRequest, now: dt.datetime) -> Any:
     return queue_cases(request.user, at=now, today=today, **_queue_params(request))
 
 
+class _CountedQueue:
+    """The queue as the paginator sees it: pages sliced from the ordered queryset, the count taken from
+    the filters alone when no filter needs the ordering's annotations (see queue_base)."""
+
+    def __init__(self, request: HttpRequest, now: dt.datetime) -> None:
+        self.ordered = _queue_queryset(request, now)
+        params = _queue_params(request)
+        annotated = params["promise_due"] or params["callable_only"]
+        basic = {k: params[k] for k in ("owner", "stage", "segment")}
+        self.counted = self.ordered if annotated else queue_base(request.user, **basic)
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, key):
+        return self.ordered[key]
+
+
 @login_required
 @require_GET
 @in_user_zone
 def work_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    page = Paginator(_queue_queryset(request, now), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_CountedQueue(request, now), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     params = _queue_params(request)

@@ -106,17 +106,21 @@ class _CountedQueue:
     the filters alone when no filter needs the ordering's annotations (see queue_base)."""
 
     def __init__(self, request: HttpRequest, now: dt.datetime) -> None:
-        self.ordered = _queue_queryset(request, now)
+        self.ordered_cases = _queue_queryset(request, now)
         params = _queue_params(request)
         annotated = params["promise_due"] or params["callable_only"]
         basic = {k: params[k] for k in ("owner", "stage", "segment")}
-        self.counted = self.ordered if annotated else queue_base(request.user, **basic)
+        self.counted = self.ordered_cases if annotated else queue_base(request.user, **basic)
+
+    @property
+    def ordered(self) -> bool:  # read by Paginator's check for an unordered list
+        return self.ordered_cases.ordered
 
     def count(self) -> int:
         return self.counted.count()
 
     def __getitem__(self, key):
-        return self.ordered[key]
+        return self.ordered_cases[key]
 
 
 @login_required

@@ -8,6 +8,7 @@ import platform as py_platform
 from pathlib import Path
 
 from django.core.management import call_command
+from django.db import connection
 from rich.console import Console
 from rich.table import Table
 
@@ -26,6 +27,10 @@ def run(*, scale: int, only: list[str] | None, out_dir: str, strict: bool = Fals
         f"{'reused' if info.reused else 'built'}: {info.borrowers:,} borrowers, {info.loans:,} loans, "
         f"{info.contacts:,} contact attempts"
     )
+    # Statistics as autovacuum would keep them (it is off on some machines, this one included): earlier
+    # runs added loans, payments and cases in bulk.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     results: list[Figure] = []
     for name, measure in figures.ALL.items():
         if only and name not in only:

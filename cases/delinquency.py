@@ -20,6 +20,8 @@ from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSe
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
 PRE_DUE_WINDOW_DAYS = 3
+# A full refresh that rewrites more loans than this refreshes the planner's statistics on them.
+_ANALYZE_AFTER_LOANS = 10_000
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -392,6 +394,12 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
     with transaction.atomic():
         if connection.vendor == "postgresql":
             result.loans_updated = _update_loans_postgresql(loan_ids, today)
+            if loan_ids is None and result.loans_updated > _ANALYZE_AFTER_LOANS:
+                # The next statements pick their plans from the loans' figures just rewritten. With
+                # statistics from before (autovacuum lagging, or off), "cases still to open" was
+                # estimated at one loan and planned as a nested anti-join: 67 s instead of 0.5 s.
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE cases_loan")
         else:
             result.loans_updated = _update_loans(loans, today)
         if loan_ids is None:

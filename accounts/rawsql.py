@@ -81,32 +81,52 @@ def as_json(value: Any) -> Any:
 
 
 @cache
-def _insert_statement(model: type[models.Model], vendor: str, rows: int) -> tuple[str, tuple[models.Field, ...]]:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+def _insert_statement(
+    model: type[models.Model], vendor: str, rows: int, with_pk: bool
+) -> tuple[str, tuple[models.Field, ...]]:
+    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"INSERT INTO {table(model)} ({cols}) VALUES {', '.join([one] * rows)} RETURNING {pk}"  # noqa: S608
-    return sql, fields
+    return f"INSERT INTO {table(model)} ({cols}) VALUES {', '.join([one] * rows)}", fields  # noqa: S608
+
+
+def prepare_insert(*objs: models.Model, with_pk: bool = False) -> tuple[str, list[Any]]:
+    """The INSERT statement and parameters for new instances of one model (ids included when `with_pk`:
+    the caller drew them from the sequence). Runs each field's `pre_save` (auto_now_add) and
+    `get_db_prep_save`, as `Model.save()` would."""
+    sql, fields = _insert_statement(type(objs[0]), connection.vendor, len(objs), with_pk)
+    params: list[Any] = []
+    for obj in objs:
+        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    return sql, params
 
 
 def insert(*objs: models.Model) -> None:
     """INSERT new instances of one model in one statement and set their primary keys.
 
-    Runs each field's `pre_save` (auto_now_add, defaults already on the instance) and `get_db_prep_save`,
-    as `Model.save()` would; sends no signals and writes no history.
+    Sends no signals and writes no history.
     """
     if not objs:
         return
-    model = type(objs[0])
-    sql, fields = _insert_statement(model, connection.vendor, len(objs))
-    params: list[Any] = []
-    for obj in objs:
-        params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, params = prepare_insert(*objs)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(objs[0]._meta.pk.column)}", params)
         pks = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        saved(obj, pk)
+
+
+def saved(obj: models.Model, pk: int) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def execute_together(statements: list[tuple[str, list[Any]]]) -> None:
+    """Run several INSERT/UPSERT statements as one (PostgreSQL data-modifying CTEs: one round trip; the
+    foreign keys between them are checked at the end of the statement)."""
+    *first, (last_sql, last_params) = statements
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _params) in enumerate(first))
+    params = [p for _sql, ps in first for p in ps] + list(last_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {ctes} {last_sql}" if first else last_sql, params)

@@ -24,6 +24,7 @@ from contacts.models import ContactAttempt, Direction
 from supervision.models import EvidenceHead
 
 from . import lexicon
+from .models import Decision
 from .zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
 
 FACTS_VERSION = 1
@@ -99,6 +100,8 @@ class LockedBorrower:
     has_active_plan: bool = False
     # (seq, chain_hash) of the evidence chain, None before its first link.
     evidence_head: tuple[int, str] | None = None
+    # PostgreSQL: ids drawn for the decision and its contact, so both are written in one statement.
+    reserved_ids: tuple[int, int] | None = None
 
     @property
     def pk(self) -> int:
@@ -150,7 +153,7 @@ def lock_borrower(borrower_id: int) -> LockedBorrower:
 
 
 # Parts of the state statement, in its first column.
-_LOG, _LAST, _HOLD, _OPT_OUT, _PLAN, _HEAD, _PHONE, _EMAIL = range(8)
+_LOG, _LAST, _HOLD, _OPT_OUT, _PLAN, _HEAD, _PHONE, _EMAIL, _IDS = range(9)
 
 
 @cache
@@ -166,6 +169,14 @@ def _state_sql(vendor: str) -> str:
         rawsql.table(apps.get_model("cases", "Case")),
     )
     ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
+    ids = ""
+    if vendor == "postgresql":
+        # Ids for the decision and its contact (a blocked decision leaves a gap in the contacts' ids).
+        seq = "nextval(pg_get_serial_sequence('{}', 'id'))"
+        decisions, contacts_seq = (seq.format(m._meta.db_table) for m in (Decision, ContactAttempt))
+        ids = f"""UNION ALL
+SELECT {_IDS}, {decisions}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {contacts_seq}, NULL, NULL, NULL, NULL, NULL
+"""
     return f"""
 SELECT {_LOG} AS part, id, at, {ts} AS until, channel, direction, party, {q("to")}, outcome,
        third_party_id, loan_id, at_work, consented, CAST(NULL AS BOOLEAN) AS b3, CAST(NULL AS INTEGER) AS pos
@@ -199,7 +210,7 @@ SELECT {_PHONE}, id, NULL, NULL, number, kind, NULL, NULL, NULL, NULL, NULL, inv
 UNION ALL
 SELECT {_EMAIL}, id, NULL, NULL, address, kind, NULL, NULL, NULL, NULL, NULL, invalid, NULL, NULL, {q("position")}
   FROM {rawsql.table(Email)} WHERE borrower_id = %s
-"""  # noqa: S608 - table and column names are the models' own; values are parameters
+{ids}"""  # noqa: S608 - table and column names are the models' own; values are parameters
 
 
 def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
@@ -257,6 +268,8 @@ def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, 
             )
         elif part == _EMAIL:
             emails.append((pos, oid, {"address": t1, "kind": t2, "invalid": bool(b1)}))
+        elif part == _IDS:
+            borrower.reserved_ids = (oid, n1)
     # A UNION's rows come in no promised order: each part is put in its own here.
     borrower.log.sort(key=lambda c: (c["at"], c["id"]))
     borrower.last_call_outcomes = [outcome for _at, _id, outcome in sorted(last, reverse=True)]

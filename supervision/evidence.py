@@ -192,16 +192,26 @@ def append_rows_locked(
 ) -> list[EvidenceLink]:
     """Append links for records whose rows the caller gives, in order, to the borrower's chain.
 
-    The caller holds the borrower's row lock in its open transaction (see `borrower_lock_held`). Three
-    plain statements whatever the number of links (head, links, head upsert): the gate calls this on
-    every decision (see accounts.rawsql for why not the ORM). `head`: (seq, chain_hash) or None as the
-    caller read it under the same lock, to save the first.
+    The caller holds the borrower's row lock in its open transaction (see `borrower_lock_held`). Plain
+    statements whatever the number of links (head, links, head upsert): see accounts.rawsql for why not
+    the ORM. `head`: (seq, chain_hash) or None as the caller read it under the same lock, to save the first.
     """
     if head is _READ:
         head = rawsql.fetch_one(
             f"SELECT seq, chain_hash FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s",  # noqa: S608
             [borrower_id],
         )
+    links = chain_links(borrower_id, items, head=head)
+    rawsql.insert(*links)
+    with connection.cursor() as cursor:
+        cursor.execute(*head_upsert(links[-1]))
+    return links
+
+
+def chain_links(
+    borrower_id: int, items: list[tuple[str, int, dict[str, Any]]], *, head: tuple[int, str] | None
+) -> list[EvidenceLink]:
+    """The links (not yet written) that append `items` to a chain whose head is `head`."""
     seq, prev = head if head else (0, GENESIS_HASH)
     links = []
     for kind, object_id, row in items:
@@ -220,15 +230,17 @@ def append_rows_locked(
             )
         )
         prev = chained
-    rawsql.insert(*links)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rawsql.table(EvidenceHead)} (borrower_id, seq, chain_hash, updated_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (borrower_id) "
-            "DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash, updated_at = excluded.updated_at",
-            [borrower_id, seq, prev, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
     return links
+
+
+def head_upsert(last: EvidenceLink) -> tuple[str, list[Any]]:
+    """The statement that moves the chain's head to `last` (creating it for a first link)."""
+    return (
+        f"INSERT INTO {rawsql.table(EvidenceHead)} (borrower_id, seq, chain_hash, updated_at) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (borrower_id) "
+        "DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash, updated_at = excluded.updated_at",
+        [last.borrower_id, last.seq, last.chain_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
+    )
 
 
 def record_row(kind: str, obj: models.Model) -> dict[str, Any]:

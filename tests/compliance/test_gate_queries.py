@@ -16,11 +16,14 @@ NOON = local("Asia/Shanghai", 2026, 6, 10, 12, 0)
 NIGHT = local("Asia/Shanghai", 2026, 6, 10, 23, 0)
 
 # The gate's transaction (2), the lock (1), everything read under it in one statement (contact points,
-# log, last calls, holds, opt-outs, plan, evidence head: 1), the decision (1), its evidence link and the
-# chain head (2); when allowed, the contact (1), linked in the same multi-row insert as the decision.
+# log, last calls, holds, opt-outs, plan, evidence head and, on PostgreSQL, the new rows' ids: 1), then
+# on PostgreSQL one statement for every write; elsewhere the decision (1), its evidence link and the
+# chain head (2) and, when allowed, the contact (1), linked in the same multi-row insert as the decision.
 
 
 def _budget(allowed: bool) -> int:
+    if connection.vendor == "postgresql":
+        return 5
     return 7 + (1 if allowed else 0)
 
 

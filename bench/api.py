@@ -49,6 +49,19 @@ def _load(url: str, make_request, seconds: float) -> float:
     return done[0] / (time.monotonic() - start)
 
 
+def _drop_ingested(prefix: str) -> None:
+    """Remove the loans the ingest figure added (with their schedules and history rows), so that the
+    portfolio stays at its scale from one run to the next. Plain SQL: bench data, no audit trail wanted."""
+    from django.db import connection, transaction
+
+    loans = "SELECT id FROM cases_loan WHERE external_id LIKE %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("cases_historicalinstallment", "cases_installment"):
+            cursor.execute(f"DELETE FROM {table} WHERE loan_id IN ({loans})", [f"{prefix}%"])  # noqa: S608
+        cursor.execute("DELETE FROM cases_historicalloan WHERE external_id LIKE %s", [f"{prefix}%"])
+        cursor.execute("DELETE FROM cases_loan WHERE external_id LIKE %s", [f"{prefix}%"])
+
+
 def measure(info: PortfolioInfo) -> list[Figure]:
     from accounts.models import Platform
     from cases.models import Loan
@@ -108,6 +121,7 @@ def measure(info: PortfolioInfo) -> list[Figure]:
         if bare.status_code >= 300 or bare.json().get("items") != BULK_LOANS:
             raise RuntimeError(f"the bare endpoint answered {bare.status_code}: {bare.text[:300]}")
 
+    _drop_ingested("BLK-")  # this run's and any earlier run's
     return [
         Figure(
             "payments API",

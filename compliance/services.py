@@ -135,7 +135,7 @@ def _evaluate_locked(
     return facts, verdict, codes, versions
 
 
-def _write_decision(
+def _new_decision(
     *,
     borrower: LockedBorrower,
     action: dict[str, Any],
@@ -180,10 +180,10 @@ def _write_decision(
         override_of=override_of,
         override_reason=override_reason,
     )
-    return decision
+    return decision  # written by _save, with its contact and evidence links
 
 
-def _write_contact(
+def _new_contact(
     *,
     borrower: LockedBorrower,
     action: dict[str, Any],
@@ -356,7 +356,7 @@ def outreach_authorize(
             borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
         )
         actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
-        decision = _write_decision(
+        decision = _new_decision(
             borrower=locked,
             action=action,
             facts=facts,
@@ -372,7 +372,7 @@ def outreach_authorize(
         )
         contact = None
         if verdict.allowed and not dry_run:
-            contact = _write_contact(
+            contact = _new_contact(
                 borrower=locked,
                 action=action,
                 decision=decision,
@@ -445,7 +445,7 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
         if forbidden.intersection(r.code for r in verdict.reasons):
             raise _fail("decision", "Blocked by a hold that cannot be overridden.")
         actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
-        new = _write_decision(
+        new = _new_decision(
             borrower=locked,
             action=action,
             facts=facts,
@@ -461,7 +461,7 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
             override_reason=reason,
             **actor,
         )
-        contact = _write_contact(
+        contact = _new_contact(
             borrower=locked,
             action=action,
             decision=new,

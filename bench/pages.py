@@ -21,9 +21,9 @@ def _assign_open_cases(scale: int) -> None:
     refresh the planner's statistics as autovacuum would after such a change."""
     from accounts.models import User
 
-    from .portfolio import _ensure_collectors, collectors_for
+    from .portfolio import collectors_for, ensure_collectors
 
-    _ensure_collectors(collectors_for(scale))
+    ensure_collectors(collectors_for(scale))
     ids = list(User.objects.filter(username__startswith="bench-collector-").order_by("id").values_list("id", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(

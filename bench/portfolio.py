@@ -84,7 +84,7 @@ def ensure_portfolio(scale: int, *, seed: int = 7) -> PortfolioInfo:
     rng = random.Random(seed)
     today = timezone.localdate()
     n_borrowers = max(1, int(scale * 0.8))
-    _ensure_collectors(collectors_for(scale))
+    ensure_collectors(collectors_for(scale))
     with transaction.atomic():
         b0, p0, l0, i0, c0 = (max_id(m) for m in (Borrower, Phone, Loan, Installment, ContactAttempt))
         now = timezone.now()
@@ -113,7 +113,7 @@ def ensure_portfolio(scale: int, *, seed: int = 7) -> PortfolioInfo:
     return PortfolioInfo(platform.id, scale, n_borrowers, n_contacts, False)
 
 
-def _ensure_collectors(count: int) -> None:
+def ensure_collectors(count: int) -> None:
     team, _ = Team.objects.get_or_create(name="Bench team")
     existing = set(User.objects.filter(username__startswith="bench-collector-").values_list("username", flat=True))
     User.objects.bulk_create(

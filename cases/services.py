@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from accounts import rawsql
 from accounts.models import Platform
 from borrowers.models import Borrower
 
@@ -41,14 +42,27 @@ def _insert_with_history(model, objs: list, *, batch_size: int = 5000) -> None:
     if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         bulk_create_with_history(objs, model, batch_size=batch_size)
         return
+    now = timezone.now()
+    for name in _auto_now_fields(model):  # as save() would set them, on the instances too
+        for obj in objs:
+            setattr(obj, name, now)
     fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
-    ids = _insert_rows(model, [{name: getattr(obj, name) for name in fields} for obj in objs])
+    ids = _insert_rows(model, [{name: getattr(obj, name) for name in fields} for obj in objs], now=now)
     for obj, new_id in zip(objs, ids, strict=True):
-        obj.pk = new_id
-        obj._state.adding = False
+        rawsql.saved(obj, new_id)
 
 
-def _insert_rows(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -> list[int]:
+def _auto_now_fields(model) -> list[str]:
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+
+
+def _insert_rows(
+    model, rows: list[dict[str, Any]], *, now: dt.datetime | None = None, batch_size: int = 5000
+) -> list[int]:
     """Insert new rows (attname -> value; a missing field takes its default) and their "+" history
     rows; returns the new ids in order.
 
@@ -64,7 +78,7 @@ def _insert_rows(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -
         objs = [model(**row) for row in rows]
         bulk_create_with_history(objs, model, batch_size=batch_size)
         return [obj.pk for obj in objs]
-    now = timezone.now()
+    now = now or timezone.now()
     history_model = model.history.model
     request = getattr(HistoricalRecords.context, "request", None)
     user = getattr(request, "user", None)
@@ -72,11 +86,8 @@ def _insert_rows(model, rows: list[dict[str, Any]], *, batch_size: int = 5000) -
     pk = model._meta.pk
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     # auto_now / auto_now_add as save() would set them; the declared default for anything not given.
-    defaults = {
-        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
-        for f in fields
-    }
-    auto = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    auto = set(_auto_now_fields(model))
+    defaults = {f.attname: f.get_default() for f in fields if f.attname not in auto}
     history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
     history_extra = {
         "history_date": now,

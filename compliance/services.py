@@ -118,21 +118,20 @@ def _evaluate_locked(
     action: dict[str, Any],
     third_party: ThirdParty | None,
     loan: Loan | None,
-) -> tuple[dict[str, Any], Verdict, list[str], dict[str, int]]:
-    codes, params, versions = rules.codes, rules.params, rules.versions
+) -> tuple[dict[str, Any], Verdict]:
     facts = gather_facts(
         borrower=borrower,
         action=action,
         third_party=third_party,
         loan=loan,
-        packs=codes,
-        history_days=params["COMMON"]["history_days"],
+        packs=rules.codes,
+        history_days=rules.params["COMMON"]["history_days"],
     )
     facts["action"] = action
-    verdict = decide(action, facts, params)
+    verdict = decide(action, facts, rules.params)
     # The counts behind each cap, next to the facts they came from (what a reviewer reads first).
     facts["counts"] = {r.code: r.detail for r in verdict.results if "count" in r.detail or "counts" in r.detail}
-    return facts, verdict, codes, versions
+    return facts, verdict
 
 
 def _new_decision(
@@ -142,8 +141,7 @@ def _new_decision(
     facts: dict[str, Any],
     verdict: Verdict,
     allowed: bool,
-    codes: list[str],
-    versions: dict[str, int],
+    rules: _Packs,
     loan: Loan | None,
     case: Case | None,
     third_party: ThirdParty | None,
@@ -174,8 +172,8 @@ def _new_decision(
         results=[r.as_dict() for r in verdict.results],
         reasons=_reason_dicts(verdict),
         facts=facts,
-        rule_pack=packs.pack_label(codes),
-        pack_versions=versions,
+        rule_pack=packs.pack_label(rules.codes),
+        pack_versions=rules.versions,
         next_allowed_at=None if allowed else verdict.next_allowed_at,
         override_of=override_of,
         override_reason=override_reason,
@@ -352,7 +350,7 @@ def outreach_authorize(
             consented=consented,
             at_work=at_work,
         )
-        facts, verdict, codes, versions = _evaluate_locked(
+        facts, verdict = _evaluate_locked(
             borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
         )
         actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
@@ -362,8 +360,7 @@ def outreach_authorize(
             facts=facts,
             verdict=verdict,
             allowed=verdict.allowed,
-            codes=codes,
-            versions=versions,
+            rules=rules,
             loan=loan,
             case=case,
             third_party=third_party,
@@ -439,8 +436,9 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
             consented=original.get("consented", False),
             at_work=original.get("at_work", False),
         )
-        facts, verdict, codes, versions = _evaluate_locked(
-            borrower=locked, rules=_read_locked(locked, at), action=action, third_party=third_party, loan=loan
+        rules = _read_locked(locked, at)
+        facts, verdict = _evaluate_locked(
+            borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
         )
         if forbidden.intersection(r.code for r in verdict.reasons):
             raise _fail("decision", "Blocked by a hold that cannot be overridden.")
@@ -451,8 +449,7 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
             facts=facts,
             verdict=verdict,
             allowed=True,
-            codes=codes,
-            versions=versions,
+            rules=rules,
             loan=loan,
             case=decision.case,
             third_party=third_party,

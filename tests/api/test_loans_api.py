@@ -278,3 +278,17 @@ def test_bulk_new_loans_carry_the_refreshs_figures_and_only_those_due_soon_or_be
     again = refresh_delinquency()
     assert again.cases_opened == 0
     assert list(Loan.objects.order_by("id").values_list(*figures)) == before
+
+
+def test_bulk_upsert_hands_back_loans_as_stored(borrower, platform):
+    from cases.services import loans_bulk_upsert
+
+    row = loan_payload(external_id="L-MEM")
+    from cases.serializers import LoanInputSerializer
+
+    serializer = LoanInputSerializer(data=row)
+    assert serializer.is_valid(), serializer.errors
+    loan = loans_bulk_upsert(platform=platform, loans=[serializer.validated_data]).loans[0]
+    stored = Loan.objects.get(pk=loan.pk)
+    assert loan.created_at is not None
+    assert (loan.created_at, loan.updated_at) == (stored.created_at, stored.updated_at)

@@ -32,11 +32,19 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
-from compliance import lexicon, packs
-from compliance.facts import FACTS_VERSION, LOG_FIELDS, PENDING_SKEW, build_action, normalise_to
+from compliance import packs
+from compliance.facts import (
+    LOG_FIELDS,
+    PENDING_SKEW,
+    BorrowerState,
+    build_action,
+    gather_facts,
+    normalise_to,
+    state_from_models,
+)
 from compliance.models import Decision
 from compliance.rules import RuleResult, decide
-from compliance.zones import candidate_zones, local_day, parse_hhmm, primary_zone, start_of_local_day, tz
+from compliance.zones import candidate_zones, parse_hhmm, primary_zone, tz
 from contacts.models import ContactAttempt, Direction, Outcome
 from repayment_plans.models import Plan, PlanStatus, Promise, PromiseStatus
 
@@ -69,6 +77,8 @@ class BorrowerHistory:
     contacts: list[ContactAttempt] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     has_active_plan: bool = False
+    # The gate's view of the same rows, built on the first preview (at that preview's time).
+    state: BorrowerState | None = None
 
 
 @dataclass
@@ -102,7 +112,7 @@ def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[in
     if not histories:
         return histories
     history_days = packs.active_params("COMMON")["history_days"]
-    # One window wide enough for every borrower's zone; each borrower's own window is cut in `_facts`.
+    # One window wide enough for every borrower's zone (as the gate reads it); gather_facts cuts each.
     since = at - dt.timedelta(days=history_days + 2)
     upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
     log = (
@@ -122,114 +132,6 @@ def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[in
     return histories
 
 
-def _target(borrower: Borrower, channel: str, to: str) -> dict[str, Any]:
-    """The `target` part of the facts, as compliance.facts.gather_facts builds it."""
-    region = borrower.region
-    target: dict[str, Any] = {"to": to}
-    kinds = {normalise_to(p.number, channel="call", region=region): p for p in borrower.phones.all()}
-    emails = {e.address.lower(): e for e in borrower.emails.all()}
-    target["known"] = to in kinds or to in emails
-    if channel in (Channel.CALL, Channel.SMS) and to:
-        phone = kinds.get(to)
-        kind = phone.kind if phone else "mobile"
-        target.update(
-            kind=kind,
-            is_mobile=kind == "mobile",
-            autodial_consent=bool(phone and phone.autodial_consent),
-            work_contact_prohibited=bool(phone and phone.work_contact_prohibited),
-        )
-    elif channel == Channel.EMAIL and to:
-        email = emails.get(to)
-        target["kind"] = email.kind if email else "personal"
-    return target
-
-
-def _facts(history: BorrowerHistory, action: dict[str, Any], codes: list[str], history_days: int) -> dict[str, Any]:
-    """The facts dict the gate would gather for this action, built from preloaded rows (no queries)."""
-    borrower = history.borrower
-    at = dt.datetime.fromisoformat(action["at"])
-    channel, to = action["channel"], action["to"]
-    zones, sources = candidate_zones(borrower_tz=borrower.timezone, region=borrower.region, channel=channel, to=to)
-    primary = primary_zone(borrower_tz=borrower.timezone, region=borrower.region) or (zones[0] if zones else None)
-    count_zone = primary or "UTC"
-    today = local_day(at, count_zone)
-    since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
-    region = borrower.region
-    kinds: dict[str, str] = {
-        normalise_to(p.number, channel="call", region=region): p.kind for p in borrower.phones.all()
-    }
-    kinds.update({e.address.lower(): e.kind for e in borrower.emails.all()})
-    contacts = [c for c in history.contacts if c.at >= since]
-    last_calls = [
-        c.outcome
-        for c in reversed(contacts)
-        if c.at < at and c.channel == Channel.CALL and c.direction == Direction.OUTBOUND and c.party == "borrower"
-    ]
-    return {
-        "version": FACTS_VERSION,
-        "lexicon_version": lexicon.LEXICON_VERSION,
-        "packs": codes,
-        "borrower": {
-            "id": borrower.pk,
-            "region": region,
-            "timezone": borrower.timezone,
-            "vulnerabilities": borrower.effective_vulnerabilities(on=today),
-            "has_active_plan": history.has_active_plan,
-            "phones": [
-                {
-                    "number": p.number,
-                    "kind": p.kind,
-                    "invalid": p.invalid,
-                    "autodial_consent": p.autodial_consent,
-                    "work_contact_prohibited": p.work_contact_prohibited,
-                }
-                for p in borrower.phones.all()
-            ],
-            "emails": [{"address": e.address, "kind": e.kind, "invalid": e.invalid} for e in borrower.emails.all()],
-        },
-        "zones": {
-            "candidates": zones,
-            "sources": sources,
-            "primary": primary,
-            "local_day": today.isoformat(),
-        },
-        "target": _target(borrower, channel, to),
-        "holds": [
-            {
-                "id": h.pk,
-                "kind": h.kind,
-                "loan_id": h.loan_id,
-                "starts_at": h.starts_at.astimezone(dt.UTC).isoformat(),
-                "ends_at": h.ends_at.astimezone(dt.UTC).isoformat() if h.ends_at else None,
-            }
-            for h in history.holds
-        ],
-        "opt_outs": [
-            {"channel": o.channel, "to": normalise_to(o.to, channel=o.channel, region=region)}
-            for o in borrower.opt_outs.all()
-        ],
-        "loan": None,
-        "borrower_last_calls": last_calls[:6],
-        "history": [
-            {
-                "id": c.pk,
-                "at": c.at.astimezone(dt.UTC).isoformat(),
-                "channel": c.channel,
-                "direction": c.direction,
-                "party": c.party,
-                "third_party_id": c.third_party_id,
-                "to": c.to,
-                "to_kind": kinds.get(c.to, ""),
-                "at_work": c.at_work,
-                "loan_id": c.loan_id,
-                "outcome": c.outcome,
-                "consented": c.consented,
-            }
-            for c in contacts
-        ],
-    }
-
-
 def preview(
     history: BorrowerHistory,
     *,
@@ -244,6 +146,16 @@ def preview(
     borrower = history.borrower
     codes = packs.packs_for_region(borrower.region, borrower.platform.default_jurisdiction)
     params, _versions = packs.pack_params(codes)
+    if history.state is None:
+        cn = params.get("CN", packs.DEFAULT_PACKS["CN"])
+        history.state = state_from_models(
+            borrower,
+            contacts=history.contacts,
+            holds=history.holds,
+            has_active_plan=history.has_active_plan,
+            at=at,
+            last_calls=cn["third_party_borrower_reachable"]["unanswered_attempts"],
+        )
     action = build_action(
         channel=channel,
         party="borrower",
@@ -259,7 +171,15 @@ def preview(
         at_work=False,
     )
     action["loan_id"] = loan_id
-    facts = _facts(history, action, codes, params["COMMON"]["history_days"])
+    # The gate's own facts, from the rows loaded in bulk (no query per row).
+    facts = gather_facts(
+        borrower=history.state,
+        action=action,
+        third_party=None,
+        loan=None,
+        packs=codes,
+        history_days=params["COMMON"]["history_days"],
+    )
     verdict = decide(action, facts, params)
     return Verdict(
         channel=channel,

@@ -77,9 +77,10 @@ LOG_FIELDS = (
 
 
 @dataclass
-class LockedBorrower:
-    """The borrower as read under the gate's row lock, with everything the rules and the writes need
-    about them (read by `read_state`, after the lock was granted)."""
+class BorrowerState:
+    """A borrower with everything the rules (and the gate's writes) need about them: read under the
+    gate's row lock (`lock_borrower`, `read_state`), or from rows the workspace loaded in bulk for a
+    preview (`state_from_models`). gather_facts turns it into the facts of one action."""
 
     id: int
     platform_id: int
@@ -111,6 +112,42 @@ class LockedBorrower:
         return effective_vulnerabilities(self.vulnerabilities, self.date_of_birth, on=on)
 
 
+def phone_fact(number: str, kind: str, invalid: Any, autodial_consent: Any, work_contact_prohibited: Any) -> dict:
+    return {
+        "number": number,
+        "kind": kind,
+        "invalid": bool(invalid),
+        "autodial_consent": bool(autodial_consent),
+        "work_contact_prohibited": bool(work_contact_prohibited),
+    }
+
+
+def email_fact(address: str, kind: str, invalid: Any) -> dict:
+    return {"address": address, "kind": kind, "invalid": bool(invalid)}
+
+
+def hold_fact(
+    hold_id: int, kind: str, loan_id: int | None, starts_at: dt.datetime, ends_at: dt.datetime | None
+) -> dict:
+    return {
+        "id": hold_id,
+        "kind": kind,
+        "loan_id": loan_id,
+        "starts_at": starts_at.astimezone(dt.UTC).isoformat(),
+        "ends_at": ends_at.astimezone(dt.UTC).isoformat() if ends_at else None,
+    }
+
+
+def last_call_outcomes(log: list[dict[str, Any]], at: dt.datetime, limit: int) -> list[str]:
+    """Outcomes of the latest `limit` outbound calls to the borrower before `at`, newest first."""
+    calls = [
+        c["outcome"]
+        for c in reversed(log)
+        if c["at"] < at and c["channel"] == "call" and c["direction"] == Direction.OUTBOUND and c["party"] == "borrower"
+    ]
+    return calls[: max(limit, 0)]
+
+
 _BORROWER_COLUMNS = (
     "id",
     "platform_id",
@@ -123,7 +160,7 @@ _BORROWER_COLUMNS = (
 )
 
 
-def lock_borrower(borrower_id: int) -> LockedBorrower:
+def lock_borrower(borrower_id: int) -> BorrowerState:
     """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction).
 
     Plain SQL: this is the gate's hot path (see accounts.rawsql). SQLite has no row locks; it
@@ -139,7 +176,7 @@ def lock_borrower(borrower_id: int) -> LockedBorrower:
     if row is None:
         raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
     bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, jurisdiction = row
-    return LockedBorrower(
+    return BorrowerState(
         id=bid,
         platform_id=platform_id,
         external_id=external_id,
@@ -149,6 +186,45 @@ def lock_borrower(borrower_id: int) -> LockedBorrower:
         date_of_birth=rawsql.as_date(dob),
         address=address,
         default_jurisdiction=jurisdiction,
+    )
+
+
+def state_from_models(
+    borrower: Borrower,
+    *,
+    contacts: list[ContactAttempt],
+    holds: list[Hold],
+    has_active_plan: bool,
+    at: dt.datetime,
+    last_calls: int,
+) -> BorrowerState:
+    """The state of a borrower loaded with the ORM (phones, e-mails, opt-outs prefetched, platform
+    joined; the contact log from the same window read_state reads, oldest first): the workspace's
+    preview judges with the gate's own facts without a query per row."""
+    log = [{name: getattr(c, name) for name in LOG_FIELDS} for c in contacts]
+    return BorrowerState(
+        id=borrower.pk,
+        platform_id=borrower.platform_id,
+        external_id=borrower.external_id,
+        region=borrower.region,
+        timezone=borrower.timezone,
+        vulnerabilities=list(borrower.vulnerabilities or []),
+        date_of_birth=borrower.date_of_birth,
+        address=borrower.address,
+        default_jurisdiction=borrower.platform.default_jurisdiction,
+        phones=[
+            phone_fact(p.number, p.kind, p.invalid, p.autodial_consent, p.work_contact_prohibited)
+            for p in borrower.phones.all()
+        ],
+        emails=[email_fact(e.address, e.kind, e.invalid) for e in borrower.emails.all()],
+        log=log,
+        last_call_outcomes=last_call_outcomes(log, at, last_calls),
+        holds=[hold_fact(h.pk, h.kind, h.loan_id, h.starts_at, h.ends_at) for h in holds],
+        opt_outs=[
+            {"channel": o.channel, "to": normalise_to(o.to, channel=o.channel, region=borrower.region)}
+            for o in borrower.opt_outs.all()
+        ],
+        has_active_plan=has_active_plan,
     )
 
 
@@ -213,7 +289,7 @@ SELECT {_EMAIL}, id, NULL, NULL, address, kind, NULL, NULL, NULL, NULL, NULL, in
 {ids}"""  # noqa: S608 - table and column names are the models' own; values are parameters
 
 
-def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
+def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
     """Read, in one statement and after the lock was granted, the borrower's contact points, contact
     log, last calls, holds, opt-outs, active plan and evidence head into `borrower`.
 
@@ -245,7 +321,13 @@ def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, 
         elif part == _LAST:
             last.append((rawsql.as_datetime(at_), oid, outcome))
         elif part == _HOLD:
-            holds.append((rawsql.as_datetime(at_), oid, t1, n2, rawsql.as_datetime(until)))
+            holds.append(
+                (
+                    rawsql.as_datetime(at_),
+                    oid,
+                    hold_fact(oid, t1, n2, rawsql.as_datetime(at_), rawsql.as_datetime(until)),
+                )
+            )
         elif part == _OPT_OUT:
             opt_outs.append((oid, t1, to))
         elif part == _PLAN:
@@ -253,36 +335,15 @@ def read_state(borrower: LockedBorrower, *, at: dt.datetime, history_days: int, 
         elif part == _HEAD:
             borrower.evidence_head = (oid, t1)
         elif part == _PHONE:
-            phones.append(
-                (
-                    pos,
-                    oid,
-                    {
-                        "number": t1,
-                        "kind": t2,
-                        "invalid": bool(b1),
-                        "autodial_consent": bool(b2),
-                        "work_contact_prohibited": bool(b3),
-                    },
-                )
-            )
+            phones.append((pos, oid, phone_fact(t1, t2, b1, b2, b3)))
         elif part == _EMAIL:
-            emails.append((pos, oid, {"address": t1, "kind": t2, "invalid": bool(b1)}))
+            emails.append((pos, oid, email_fact(t1, t2, b1)))
         elif part == _IDS:
             borrower.reserved_ids = (oid, n1)
     # A UNION's rows come in no promised order: each part is put in its own here.
     borrower.log.sort(key=lambda c: (c["at"], c["id"]))
     borrower.last_call_outcomes = [outcome for _at, _id, outcome in sorted(last, reverse=True)]
-    borrower.holds = [
-        {
-            "id": hold_id,
-            "kind": kind,
-            "loan_id": loan_id,
-            "starts_at": starts.astimezone(dt.UTC).isoformat(),
-            "ends_at": ends.astimezone(dt.UTC).isoformat() if ends else None,
-        }
-        for starts, hold_id, kind, loan_id, ends in sorted(holds, key=lambda h: (-h[0].timestamp(), h[1]))
-    ]
+    borrower.holds = [h for *_key, h in sorted(holds, key=lambda h: (-h[0].timestamp(), h[1]))]
     borrower.opt_outs = [
         {"channel": channel, "to": normalise_to(to, channel=channel, region=borrower.region)}
         for _id, channel, to in sorted(opt_outs)
@@ -336,7 +397,7 @@ def build_action(
 
 def gather_facts(
     *,
-    borrower: LockedBorrower,
+    borrower: BorrowerState,
     action: dict[str, Any],
     third_party: ThirdParty | None,
     loan: Loan | None,

@@ -24,7 +24,7 @@ from supervision import evidence
 from supervision.models import EvidenceKind
 
 from . import packs
-from .facts import LockedBorrower, build_action, gather_facts, lock_borrower, normalise_to, read_state
+from .facts import BorrowerState, build_action, gather_facts, lock_borrower, normalise_to, read_state
 from .models import Decision
 from .rules import Verdict, decide
 
@@ -42,7 +42,7 @@ def _fail(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
-def default_to(*, borrower: LockedBorrower, channel: str, party: str, third_party: ThirdParty | None) -> str:
+def default_to(*, borrower: BorrowerState, channel: str, party: str, third_party: ThirdParty | None) -> str:
     """The number or address used when the caller names none: the first valid one of that kind."""
     if party == Party.THIRD_PARTY:
         return third_party.phone if third_party and channel in (Channel.CALL, Channel.SMS) else ""
@@ -97,7 +97,7 @@ class _Packs:
     versions: dict[str, int]
 
 
-def _read_locked(borrower: LockedBorrower, at: dt.datetime) -> _Packs:
+def _read_locked(borrower: BorrowerState, at: dt.datetime) -> _Packs:
     """The borrower's rule packs, and their state read under the lock (one statement, read_state)."""
     codes = packs.packs_for_region(borrower.region, borrower.default_jurisdiction)
     params, versions = packs.pack_params(codes)
@@ -113,7 +113,7 @@ def _read_locked(borrower: LockedBorrower, at: dt.datetime) -> _Packs:
 
 def _evaluate_locked(
     *,
-    borrower: LockedBorrower,
+    borrower: BorrowerState,
     rules: _Packs,
     action: dict[str, Any],
     third_party: ThirdParty | None,
@@ -136,7 +136,7 @@ def _evaluate_locked(
 
 def _new_decision(
     *,
-    borrower: LockedBorrower,
+    borrower: BorrowerState,
     action: dict[str, Any],
     facts: dict[str, Any],
     verdict: Verdict,
@@ -183,7 +183,7 @@ def _new_decision(
 
 def _new_contact(
     *,
-    borrower: LockedBorrower,
+    borrower: BorrowerState,
     action: dict[str, Any],
     decision: Decision | None,
     loan: Loan | None,
@@ -234,7 +234,7 @@ def _evidence_items(decision: Decision, contact: ContactAttempt | None) -> list[
     return items
 
 
-def _save(borrower: LockedBorrower, decision: Decision, contact: ContactAttempt | None) -> None:
+def _save(borrower: BorrowerState, decision: Decision, contact: ContactAttempt | None) -> None:
     """Write the decision, the contact it allowed and their evidence links, under the borrower's lock.
 
     Plain inserts (no post_save, which links ORM writes), so the links are chained here. On PostgreSQL

@@ -75,3 +75,11 @@ def test_a_bulk_list_mixes_both_paths_with_the_serializers_errors():
     errors = serializer.errors
     errors = errors if isinstance(errors, dict) else {i: e for i, e in enumerate(errors) if e}
     assert list(errors) == [1] and list(errors[1]) == ["currency"]
+
+
+def test_the_fast_path_knows_every_field_of_the_serializer():
+    # A field added to the serializer but not to the fast path would be dropped from plain rows.
+    from cases.serializers import _INSTALLMENT_KEYS, _LOAN_KEYS, InstallmentInputSerializer
+
+    assert _LOAN_KEYS == set(LoanInputSerializer().fields)
+    assert _INSTALLMENT_KEYS == set(InstallmentInputSerializer().fields)

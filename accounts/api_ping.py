@@ -12,7 +12,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import LargeBodyMixin, request_platform
+from core.api import LargeBodyMixin
+
+from .api import request_platform
 
 PingSerializer = inline_serializer("Ping", {"platform": serializers.CharField(allow_null=True)})
 PingBodySerializer = inline_serializer(

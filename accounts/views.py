@@ -35,7 +35,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language and remember it.
 
     Django's own `set_language` only writes the cookie; a signed-in user's `User.language` wins over
-    the cookie (accounts.middleware.UserLanguageMiddleware), so it has to be saved on the user too.
+    the cookie (core.middleware.UserLanguageMiddleware), so it has to be saved on the user too.
     """
     form = LanguageForm(request.POST)
     next_url = request.POST.get("next") or ""

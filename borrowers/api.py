@@ -5,13 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import LargeBodyMixin, request_platform, row_errors
+from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from cases.models import Loan
+from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
 from . import selectors, services
 from .filters import BorrowerFilterSet
@@ -29,25 +29,6 @@ from .serializers import (
     OptOutInputSerializer,
     OptOutOutputSerializer,
 )
-
-
-class ApiPagination(LimitOffsetPagination):
-    """The project's limit/offset pagination, bounded: an absurd `limit` or `offset` must not reach SQL."""
-
-    max_limit = 1000
-    max_offset = 2**62
-
-    def get_offset(self, request):
-        return min(super().get_offset(request), self.max_offset)
-
-
-class PlatformApiMixin:
-    """Bounded pagination for the platform API's lists.
-
-    (History under a platform key is handled once, by accounts.middleware.HistoryRequestMiddleware.)
-    """
-
-    pagination_class = ApiPagination
 
 
 def _acting_user(request):

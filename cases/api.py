@@ -8,10 +8,9 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import LargeBodyMixin, row_errors
 from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
-from borrowers.api import PlatformApiMixin
 from borrowers.selectors import write_platform
+from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
 from . import selectors, services
 from .filters import CaseFilterSet, LoanFilterSet

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from accounts import rawsql
 from accounts.models import Platform
 from borrowers.models import Borrower
+from core import rawsql
 
 from .delinquency import fresh_loan_figures
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -7,6 +7,4 @@ urlpatterns = [
     # Where signed-in users land (LOGIN_REDIRECT_URL): the case list; collectors are sent on to their
     # work queue by the sign-in view (accounts.views.SignInView).
     path("cases/", views.CaseListView.as_view(), name="home"),
-    # The collector's workspace (queue, case page and its actions) serves /cases/<id>/.
-    path("", include("cases.workspace_urls")),
 ]

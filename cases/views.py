@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,42 +16,13 @@ from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 
 from borrowers.models import Borrower, Hold, Vulnerability
+from borrowers.zones import borrower_local_time
+from core.htmx import wants_fragment
 
 from .filters_web import CaseFilterSet
 from .models import Case, CaseStatus, Stage
 
-# Used when a borrower record carries no time zone of its own: the region's main zone. Regions that
-# span several zones (most US states do not, but some do) should have `Borrower.timezone` set.
-REGION_ZONES: dict[str, str] = {
-    "US-NY": "America/New_York",
-    "US-MA": "America/New_York",
-    "US-FL": "America/New_York",
-    "US-TX": "America/Chicago",
-    "US-CA": "America/Los_Angeles",
-    "US-WA": "America/Los_Angeles",
-    "GB-ENG": "Europe/London",
-    "GB-SCT": "Europe/London",
-    "GB-WLS": "Europe/London",
-    "GB-NIR": "Europe/London",
-}
-COUNTRY_ZONES: dict[str, str] = {"CN": "Asia/Shanghai", "GB": "Europe/London", "US": "America/New_York"}
-
 CASE_LIST_PAGE_SIZE = 25
-
-
-def borrower_zone(borrower: Borrower) -> zoneinfo.ZoneInfo | None:
-    name = borrower.timezone or REGION_ZONES.get(borrower.region) or COUNTRY_ZONES.get(borrower.region[:2])
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def borrower_local_time(borrower: Borrower, now: dt.datetime | None = None) -> dt.datetime | None:
-    zone = borrower_zone(borrower)
-    return (now or timezone.now()).astimezone(zone) if zone else None
 
 
 def mask_phone(number: str) -> str:
@@ -99,7 +69,7 @@ class CaseListView(LoginRequiredMixin, FilterView):
         return kwargs
 
     def get_template_names(self) -> list[str]:
-        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+        if wants_fragment(self.request):
             return ["cases/_case_table.html"]
         return [self.template_name]
 

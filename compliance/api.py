@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import get_platform_object, request_platform, restrict_to_platform
-from borrowers.api import PlatformApiMixin
 from borrowers.models import Borrower, ThirdParty
 from cases.models import Loan
 from contacts.models import ActorKind
+from core.api import PlatformApiMixin
 
 from .models import Decision
 from .serializers import ActionInputSerializer, CheckOutputSerializer, DecisionOutputSerializer, check_body

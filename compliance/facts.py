@@ -16,16 +16,16 @@ import phonenumbers
 from django.apps import apps
 from django.db import connection
 
-from accounts import rawsql
 from accounts.models import Platform
 from borrowers.models import Borrower, Email, Hold, OptOut, Phone, ThirdParty, effective_vulnerabilities
+from borrowers.zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction
+from core import rawsql
 from supervision.models import EvidenceHead
 
 from . import lexicon
 from .models import Decision
-from .zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
 
 FACTS_VERSION = 1
 PENDING_SKEW = dt.timedelta(minutes=5)
@@ -163,7 +163,7 @@ _BORROWER_COLUMNS = (
 def lock_borrower(borrower_id: int) -> BorrowerState:
     """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction).
 
-    Plain SQL: this is the gate's hot path (see accounts.rawsql). SQLite has no row locks; it
+    Plain SQL: this is the gate's hot path (see core.rawsql). SQLite has no row locks; it
     serialises writers itself.
     """
     lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""

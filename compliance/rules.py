@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from borrowers.zones import UTC, local_day, local_wall_time, parse_hhmm, start_of_local_day, tz
+
 from . import screening
-from .zones import UTC, local_day, local_wall_time, parse_hhmm, start_of_local_day, tz
 
 CONVERSATION = frozenset({"connected", "right_party", "promise", "refused", "dispute"})
 UNANSWERED = frozenset({"no_answer", "busy", "voicemail", "wrong_number", "failed"})

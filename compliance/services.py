@@ -15,11 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import rawsql
 from accounts.models import Platform, User
 from borrowers.models import Borrower, Channel, ThirdParty
 from cases.models import Case, Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
+from core import rawsql
 from supervision import evidence
 from supervision.models import EvidenceKind
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("cases.urls")),
+    path("", include("workspace.urls")),
     path("", include("contacts.urls")),
     path("", include("compliance.urls")),
     path("", include("repayment_plans.urls")),

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from accounts.api import get_platform_object, restrict_to_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
-from borrowers.api import PlatformApiMixin
 from compliance.api import resolve_action
 from compliance.serializers import ActionInputSerializer, CheckOutputSerializer, check_body
 from compliance.services import outreach_authorize
+from core.api import PlatformApiMixin
 
 from .models import ContactAttempt, Direction, Outcome
 from .serializers import ContactOutputSerializer

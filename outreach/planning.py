@@ -145,7 +145,7 @@ def _conditions_q(step: StrategyStep, now: dt.datetime) -> Q:
 
 def _primary_zone(borrower_tz: str, region: str) -> zoneinfo.ZoneInfo:
     try:
-        from compliance.zones import primary_zone
+        from borrowers.zones import primary_zone
 
         name = primary_zone(borrower_tz=borrower_tz, region=region)
     except ImportError:

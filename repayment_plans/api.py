@@ -7,8 +7,8 @@ from rest_framework import generics, status
 
 from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
-from borrowers.api import PlatformApiMixin
 from cases.selectors import case_get
+from core.api import PlatformApiMixin
 
 from . import services
 from .models import Promise

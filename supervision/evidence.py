@@ -29,10 +29,10 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from accounts import rawsql
 from borrowers.models import Borrower
 from compliance.models import Decision
 from contacts.models import ContactAttempt
+from core import rawsql
 
 from .models import GENESIS_HASH, EvidenceHead, EvidenceKind, EvidenceLink
 
@@ -193,7 +193,7 @@ def append_rows_locked(
     """Append links for records whose rows the caller gives, in order, to the borrower's chain.
 
     The caller holds the borrower's row lock in its open transaction (see `borrower_lock_held`). Plain
-    statements whatever the number of links (head, links, head upsert): see accounts.rawsql for why not
+    statements whatever the number of links (head, links, head upsert): see core.rawsql for why not
     the ORM. `head`: (seq, chain_hash) or None as the caller read it under the same lock, to save the first.
     """
     if head is _READ:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases.models import Case, CaseStatus, Stage
 from compliance.models import Decision
 from contacts.models import ContactAttempt
+from core.htmx import wants_fragment
 from repayment_plans import plan_services
 from repayment_plans.models import Plan, PlanStatus
 
@@ -83,9 +84,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "zone": _zone(request),
     }
-    template = (
-        "supervision/_audit_table.html" if request.htmx and not request.htmx.boosted else "supervision/audit.html"
-    )
+    template = "supervision/_audit_table.html" if wants_fragment(request) else "supervision/audit.html"
     return render(request, template, context)
 
 

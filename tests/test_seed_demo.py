@@ -14,8 +14,8 @@ from django.db.models import Count
 
 from accounts.models import Role, User
 from borrowers.models import Borrower, Hold, Phone
-from cases.demo import DEMO_PASSWORD
 from cases.models import ZERO, Case, CaseStatus, Installment, Payment, PaymentAllocation, Stage
+from demo.portfolio import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

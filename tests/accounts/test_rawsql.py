@@ -7,8 +7,8 @@ import zoneinfo
 
 import pytest
 
-from accounts import rawsql
 from contacts.models import ContactAttempt
+from core import rawsql
 from supervision.models import EvidenceLink
 from tests import factories
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from cases.demo import DEMO_PASSWORD
 from cases.models import Case
+from demo.portfolio import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

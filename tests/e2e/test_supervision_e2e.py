@@ -17,10 +17,10 @@ from django.core.management import call_command  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from cases.demo import DEMO_PASSWORD  # noqa: E402
 from cases.models import Case  # noqa: E402
 from compliance.services import outreach_authorize  # noqa: E402
 from contacts.services import contact_record_outcome  # noqa: E402
+from demo.portfolio import DEMO_PASSWORD  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

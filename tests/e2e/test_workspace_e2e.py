@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from borrowers.models import Hold, OptOut, Phone
-from cases.demo import DEMO_PASSWORD
 from cases.models import Case
 from contacts.models import ContactAttempt
+from demo.portfolio import DEMO_PASSWORD
 from repayment_plans.models import Promise
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -20,7 +20,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from compliance.zones import number_zones
+from borrowers.zones import number_zones
 from config.celery import app as celery_app
 from contacts.models import ContactAttempt
 from outreach.models import JobStatus, OutboundMessage, ReminderJob

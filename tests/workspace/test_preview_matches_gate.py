@@ -9,10 +9,10 @@ import pytest
 from django.utils import timezone
 
 from borrowers.models import Borrower
-from cases.workspace_selectors import PREVIEW_MESSAGE, load_histories, preview
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
 from tests import factories
+from workspace.selectors import PREVIEW_MESSAGE, load_histories, preview
 
 from .conftest import day_place, make_case, night_place
 

@@ -16,17 +16,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agency, User
+from borrowers.zones import primary_zone
 from cases.models import Case
+from compliance.services import outreach_authorize
+from contacts.models import ContactAttempt
+from outreach.management.commands.seed_strategies import seed_strategies
+from outreach.models import CollectorProfile
+from outreach.planning import reminders_plan
+from repayment_plans.models import Promise
+from repayment_plans.services import promise_create
+from supervision.models import AgencyContract
 
 SEED = 20261125
 CALL_OUTCOMES = ["no_answer", "no_answer", "busy", "voicemail", "right_party", "promise", "connected", "refused"]
 
 
 def seed_operations(*, users: dict[str, User], agency: Agency, log: Callable[[str], None]) -> None:
-    from outreach.management.commands.seed_strategies import seed_strategies
-    from outreach.models import CollectorProfile
-    from supervision.models import AgencyContract
-
     seed_strategies()
     for name, specialist in (("collector", False), ("collector2", True)):
         CollectorProfile.objects.get_or_create(
@@ -43,7 +48,6 @@ def seed_operations(*, users: dict[str, User], agency: Agency, log: Callable[[st
     made = _seed_contacts(users=users)
     if made:
         log(f"Recorded {made} past contacts through the compliance gate.")
-    from outreach.planning import reminders_plan
 
     planned = reminders_plan()
     log(f"Reminder jobs planned: {planned.jobs_created}.")
@@ -51,11 +55,6 @@ def seed_operations(*, users: dict[str, User], agency: Agency, log: Callable[[st
 
 def _seed_contacts(*, users: dict[str, User]) -> int:
     """Yesterday's work for the demo collectors, each action through the gate as it would be live."""
-    from compliance.services import outreach_authorize
-    from compliance.zones import primary_zone
-    from contacts.models import ContactAttempt
-    from repayment_plans.models import Promise
-    from repayment_plans.services import promise_create
 
     if ContactAttempt.objects.exists():
         return 0

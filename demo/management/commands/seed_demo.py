@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from accounts.models import Agency, Role
-from cases.demo import AGENCY_NAME, DEMO_PASSWORD, DEMO_USERS, seed_demo
-from cases.demo_activity import seed_operations
 from cases.models import Case
+from demo.activity import seed_operations
+from demo.portfolio import AGENCY_NAME, DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import workspace_views as views
+from . import views
 
 urlpatterns = [
     path("queue/", views.work_queue, name="queue"),

@@ -32,6 +32,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
+from borrowers.zones import candidate_zones, parse_hhmm, primary_zone, tz
+from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
 from compliance import packs
 from compliance.facts import (
     LOG_FIELDS,
@@ -44,11 +46,8 @@ from compliance.facts import (
 )
 from compliance.models import Decision
 from compliance.rules import RuleResult, decide
-from compliance.zones import candidate_zones, parse_hhmm, primary_zone, tz
 from contacts.models import ContactAttempt, Direction, Outcome
 from repayment_plans.models import Plan, PlanStatus, Promise, PromiseStatus
-
-from .models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
 
 # A preview has no message yet; every template carries its opt-out line, so the preview judges SMS and
 # email as carrying one. The gate screens the real text at send time.
@@ -196,7 +195,7 @@ def contact_points(borrower: Borrower, *, full_pii: bool) -> list[tuple[str, str
     Agency collectors see masked numbers; the form names a contact point by id, never by its value, so
     nobody needs to see a number to dial it through the system.
     """
-    from .views import mask_email, mask_phone
+    from cases.views import mask_email, mask_phone
 
     points: list[tuple[str, str, str, str]] = []
     phones = [p for p in borrower.phones.all() if not p.invalid]

@@ -22,8 +22,8 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import Agency, Platform, Role, Team, User
 from borrowers.models import Borrower, Email, Hold, HoldKind, OptOut, Phone, ThirdParty
 from borrowers.models import Vulnerability as V
-
-from .models import (
+from cases.delinquency import refresh_delinquency
+from cases.models import (
     ZERO,
     Case,
     CaseEvent,
@@ -33,9 +33,8 @@ from .models import (
     Payment,
     PaymentAllocation,
     Product,
-    RiskSegment,
-    stage_for_dpd,
 )
+from cases.services import allocate
 
 SEED = 20250715
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - published demo credentials, printed by seed_demo
@@ -474,8 +473,6 @@ def _allocate(installments: list[Installment], payment: Payment) -> list[Payment
     which for a back-filled history would open (and close) a case for every loan paying on time. The
     allocation itself is the service's own pure `allocate`, so the rule lives in one place.
     """
-    from .services import allocate
-
     allocations, payment.unallocated = allocate(payment.amount, installments)
     rows = []
     for a in allocations:
@@ -492,40 +489,8 @@ def _allocate(installments: list[Installment], payment: Payment) -> list[Payment
 
 
 def _refresh(loan_ids: list[int], today: dt.date) -> None:
-    """Balances, DPD, stages and cases: the real delinquency refresh when it is there, else the same rules inline."""
-    try:
-        from .delinquency import refresh_delinquency
-    except ImportError:
-        refresh_delinquency = None
-    if refresh_delinquency is not None:
-        refresh_delinquency(loan_ids=loan_ids, today=today)
-        return
-    now = timezone.now()
-    for loan in Loan.objects.filter(id__in=loan_ids).prefetch_related("installments"):
-        unpaid = [i for i in loan.installments.all() if i.remaining > 0]
-        overdue = [i for i in unpaid if i.due_date < today]
-        loan.outstanding = sum((i.remaining for i in unpaid), ZERO)
-        loan.overdue_amount = sum((i.remaining for i in overdue), ZERO)
-        loan.dpd = (today - overdue[0].due_date).days if overdue else 0
-        loan.stage = stage_for_dpd(loan.dpd)
-        loan.save(update_fields=["outstanding", "overdue_amount", "dpd", "stage"])
-        due_soon = any(today <= i.due_date <= today + dt.timedelta(days=3) for i in unpaid)
-        if loan.dpd > 0 or due_soon:
-            score = min(loan.dpd, 90) // 2 + (20 if loan.overdue_amount > 5000 else 0)
-            segment = RiskSegment.HIGH if score >= 50 else RiskSegment.MEDIUM if score >= 25 else RiskSegment.LOW
-            case = Case.objects.create(
-                platform_id=loan.platform_id,
-                loan=loan,
-                borrower_id=loan.borrower_id,
-                stage=loan.stage,
-                dpd=loan.dpd,
-                overdue_amount=loan.overdue_amount,
-                risk_score=score,
-                risk_segment=segment,
-                priority=score,
-                next_action_at=now,
-            )
-            CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.OPENED, new_value=case.stage, at=now)
+    """Balances, DPD, stages and cases: the delinquency refresh itself."""
+    refresh_delinquency(loan_ids=loan_ids, today=today)
 
 
 def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: random.Random, now: dt.datetime) -> None:

@@ -39,6 +39,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from accounts.models import Platform
+from borrowers.serializers import BorrowerInputSerializer
+from borrowers.services import BorrowerRowsInvalid, BorrowersConflict, borrowers_bulk_upsert
+from cases.serializers import LoanInputSerializer
+from cases.services import LoanRowsInvalid, loans_bulk_upsert
 
 BORROWER_FIELDS = ("external_id", "full_name", "region", "timezone", "national_id", "date_of_birth", "language")
 BORROWER_FIELDS += ("address", "vulnerabilities")
@@ -238,8 +242,6 @@ class Command(BaseCommand):
     # --- the two kinds ---------------------------------------------------------------------------------
 
     def _import_borrowers(self, platform: Platform, path: str, chunk_size: int) -> int:
-        from borrowers.serializers import BorrowerInputSerializer
-        from borrowers.services import BorrowerRowsInvalid, BorrowersConflict, borrowers_bulk_upsert
 
         items = borrower_items(path)
         seen: dict[str, int] = {}
@@ -266,8 +268,6 @@ class Command(BaseCommand):
         return self._run("borrowers", path, items, early, chunk_size, upsert)
 
     def _import_loans(self, platform: Platform, path: str, chunk_size: int) -> int:
-        from cases.serializers import LoanInputSerializer
-        from cases.services import LoanRowsInvalid, loans_bulk_upsert
 
         items, grouping_errors = loan_items(path)
         early = {line: [f"{f}: {m}" for f, ms in errs.items() for m in ms] for line, errs in grouping_errors.items()}

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from importlib import resources
+from typing import Any
 
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
@@ -153,6 +154,18 @@ def primary_zone(*, borrower_tz: str, region: str) -> str | None:
         return borrower_tz
     zones = region_zones(region)
     return zones[0] if zones else None
+
+
+def borrower_zone(borrower: Any) -> zoneinfo.ZoneInfo | None:
+    """The one answer to "what is this borrower's local time zone" for pages, plans, reminders and the
+    queue: the zone counting days use (`primary_zone`), as a ZoneInfo; None when the region has none."""
+    name = primary_zone(borrower_tz=borrower.timezone, region=borrower.region)
+    return tz(name) if name else None
+
+
+def borrower_local_time(borrower: Any, now: dt.datetime) -> dt.datetime | None:
+    zone = borrower_zone(borrower)
+    return now.astimezone(zone) if zone else None
 
 
 @functools.cache

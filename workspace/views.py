@@ -29,21 +29,22 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from borrowers.models import Borrower, Channel
 from borrowers.services import hold_create, opt_out_create
+from borrowers.zones import primary_zone
+from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
+from cases.views import _borrower_summary, _get_case_for_user
 from compliance.models import Decision
 from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
-from compliance.zones import primary_zone
 from contacts.models import ContactAttempt, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
+from core.htmx import wants_fragment
 from outreach.gateways import Message, gateway_for
 from outreach.models import MessageStatus, OutboundMessage
 from outreach.rendering import reminder_context, render_template
 from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
-from . import workspace_forms as wf
-from .models import Case, CaseStatus, Installment, RiskSegment, Stage
-from .views import _borrower_summary, _get_case_for_user
-from .workspace_selectors import (
+from . import forms as wf
+from .selectors import (
     QUEUE_PAGE_SIZE,
     Verdict,
     case_timeline,
@@ -142,9 +143,9 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         "stages": Stage.choices,
         "segments": RiskSegment.choices,
     }
-    if getattr(request, "htmx", False) and not request.htmx.boosted:
-        return render(request, "cases/workspace/_queue_table.html", context)
-    return render(request, "cases/workspace/queue.html", context)
+    if wants_fragment(request):
+        return render(request, "workspace/_queue_table.html", context)
+    return render(request, "workspace/queue.html", context)
 
 
 @login_required
@@ -254,7 +255,7 @@ def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) ->
 @in_user_zone
 def case_workspace(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
-    return render(request, "cases/workspace/case.html", _workspace_context(request, case, now=timezone.now()))
+    return render(request, "workspace/case.html", _workspace_context(request, case, now=timezone.now()))
 
 
 # --- answering an action ----------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ def _respond(
         full = _workspace_context(request, case, now=timezone.now())
         full.update(context)
         full["result_template"] = template
-        return render(request, "cases/workspace/_action_response.html", full)
+        return render(request, "workspace/_action_response.html", full)
     if flash:
         messages.info(request, flash)
     return redirect("case-detail", pk=case.pk)
@@ -276,12 +277,12 @@ def _respond(
 
 def _invalid(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
     errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-    return _respond(request, case, "cases/workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
+    return _respond(request, case, "workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
 
 
 def _validation_error(request: HttpRequest, case: Case, exc: ValidationError) -> HttpResponse:
     errors = [m for ms in exc.message_dict.values() for m in ms] if hasattr(exc, "message_dict") else exc.messages
-    return _respond(request, case, "cases/workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
+    return _respond(request, case, "workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
 
 
 def _blocked(request: HttpRequest, case: Case, gate: GateResult) -> HttpResponse:
@@ -300,7 +301,7 @@ def _blocked(request: HttpRequest, case: Case, gate: GateResult) -> HttpResponse
     return _respond(
         request,
         case,
-        "cases/workspace/_result_blocked.html",
+        "workspace/_result_blocked.html",
         context,
         flash=_("Blocked by compliance: ") + "; ".join(reasons),
     )
@@ -350,7 +351,7 @@ def call_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond(
         request,
         case,
-        "cases/workspace/_result_outcome_form.html",
+        "workspace/_result_outcome_form.html",
         _outcome_form_context(gate.contact),
         flash=_("Call started."),
     )
@@ -379,7 +380,7 @@ def contact_outcome(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespo
     except OutcomeAlreadyRecorded as exc:
         return _validation_error(request, case, exc)
     return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Outcome recorded.")}, flash=_("Outcome recorded.")
+        request, case, "workspace/_result_ok.html", {"ok": _("Outcome recorded.")}, flash=_("Outcome recorded.")
     )
 
 
@@ -455,12 +456,10 @@ def message_send(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
         return _respond(
             request,
             case,
-            "cases/workspace/_result_error.html",
+            "workspace/_result_error.html",
             {"errors": [_("Sending failed: %(e)s") % {"e": sent.error}]},
         )
-    return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Message sent.")}, flash=_("Message sent.")
-    )
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Message sent.")}, flash=_("Message sent."))
 
 
 @login_required
@@ -476,7 +475,7 @@ def letter_record(request: HttpRequest, pk: int) -> HttpResponse:
         return _blocked(request, case, gate)
     contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=form.cleaned_data["notes"])
     return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Letter recorded.")}, flash=_("Letter recorded.")
+        request, case, "workspace/_result_ok.html", {"ok": _("Letter recorded.")}, flash=_("Letter recorded.")
     )
 
 
@@ -498,7 +497,7 @@ def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
     notes = " · ".join(x for x in (names, form.cleaned_data["notes"]) if x)
     contact_record_outcome(contact=gate.contact, outcome=form.cleaned_data["outcome"], notes=notes)
     return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Visit recorded.")}, flash=_("Visit recorded.")
+        request, case, "workspace/_result_ok.html", {"ok": _("Visit recorded.")}, flash=_("Visit recorded.")
     )
 
 
@@ -515,7 +514,7 @@ def promise_take(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _validation_error(request, case, exc)
     return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Promise recorded.")}, flash=_("Promise recorded.")
+        request, case, "workspace/_result_ok.html", {"ok": _("Promise recorded.")}, flash=_("Promise recorded.")
     )
 
 
@@ -537,7 +536,7 @@ def hold_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         return _validation_error(request, case, exc)
-    return _respond(request, case, "cases/workspace/_result_ok.html", {"ok": _("Hold added.")}, flash=_("Hold added."))
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Hold added.")}, flash=_("Hold added."))
 
 
 @login_required
@@ -557,7 +556,7 @@ def opt_out_add(request: HttpRequest, pk: int) -> HttpResponse:
             return _respond(
                 request,
                 case,
-                "cases/workspace/_result_error.html",
+                "workspace/_result_error.html",
                 {"errors": [_("That contact point does not belong to this channel.")]},
             )
     try:
@@ -565,7 +564,7 @@ def opt_out_add(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _validation_error(request, case, exc)
     return _respond(
-        request, case, "cases/workspace/_result_ok.html", {"ok": _("Opt-out recorded.")}, flash=_("Opt-out recorded.")
+        request, case, "workspace/_result_ok.html", {"ok": _("Opt-out recorded.")}, flash=_("Opt-out recorded.")
     )
 
 
@@ -588,7 +587,7 @@ def block_override(request: HttpRequest, pk: int) -> HttpResponse:
         return _validation_error(request, case, exc)
     channel = decision.channel
     if channel in (Channel.CALL, Channel.VISIT):
-        return _respond(request, case, "cases/workspace/_result_outcome_form.html", _outcome_form_context(gate.contact))
+        return _respond(request, case, "workspace/_result_outcome_form.html", _outcome_form_context(gate.contact))
     if channel == Channel.LETTER:
         contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=_("overridden"))
     else:
@@ -596,4 +595,4 @@ def block_override(request: HttpRequest, pk: int) -> HttpResponse:
         text = decision.facts.get("action", {}).get("message", "")
         subject, _sep, body = text.partition("\n") if channel == Channel.EMAIL else ("", "", text)
         _send(gate, channel=channel, to=decision.to, subject=subject, body=body or text, language=borrower.language)
-    return _respond(request, case, "cases/workspace/_result_ok.html", {"ok": _("Override recorded; action done.")})
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Override recorded; action done.")})

@@ -16,6 +16,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, Ou
 from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
+from .events import case_event_build, case_events_record, refresh_webhooks_emit
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSegment, Stage, stage_for_dpd
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
@@ -230,9 +231,8 @@ def _open_cases(
             "id", "stage"
         )
     )
-    CaseEvent.objects.bulk_create(
-        [CaseEvent(case_id=cid, kind=CaseEvent.Kind.OPENED, new_value=stage, at=now) for cid, stage in opened],
-        batch_size=2000,
+    case_events_record(
+        case_event_build(case_id=cid, kind=CaseEvent.Kind.OPENED, new=stage, at=now) for cid, stage in opened
     )
     result.cases_opened = len(opened)
     result.opened_case_ids = [cid for cid, _ in opened]
@@ -241,19 +241,11 @@ def _open_cases(
 def _restage_open_cases(open_cases: models.QuerySet, now: dt.datetime, result: RefreshResult) -> None:
     changed = list(open_cases.exclude(stage=F("loan__stage")).values_list("id", "stage", "loan__stage", "loan__dpd"))
     if changed:
-        CaseEvent.objects.bulk_create(
-            [
-                CaseEvent(
-                    case_id=cid,
-                    kind=CaseEvent.Kind.STAGE_CHANGED,
-                    old_value=old,
-                    new_value=new,
-                    at=now,
-                    data={"dpd": dpd},
-                )
-                for cid, old, new, dpd in changed
-            ],
-            batch_size=2000,
+        case_events_record(
+            case_event_build(
+                case_id=cid, kind=CaseEvent.Kind.STAGE_CHANGED, old=old, new=new, at=now, data={"dpd": dpd}
+            )
+            for cid, old, new, dpd in changed
         )
         result.stage_changes = len(changed)
         result.stage_changed_case_ids = [c[0] for c in changed]
@@ -284,18 +276,11 @@ def _close_cured_cases(open_cases: models.QuerySet, today: dt.date, now: dt.date
     closing = list(cured.values_list("id", "stage", "loan__outstanding"))
     if not closing:
         return
-    CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(
-                case_id=cid,
-                kind=CaseEvent.Kind.CLOSED,
-                old_value=stage,
-                new_value="paid_off" if outstanding <= 0 else "cured",
-                at=now,
-            )
-            for cid, stage, outstanding in closing
-        ],
-        batch_size=2000,
+    case_events_record(
+        case_event_build(
+            case_id=cid, kind=CaseEvent.Kind.CLOSED, old=stage, new="paid_off" if outstanding <= 0 else "cured", at=now
+        )
+        for cid, stage, outstanding in closing
     )
     ids = [c[0] for c in closing]
     Case.objects.filter(id__in=ids, loan__outstanding__lte=0).update(
@@ -420,7 +405,5 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
             _close_cured_cases(open_cases, today, now, result)
             _rescore_open_cases(open_cases, today)
         # In the same transaction: the platform hears of a change exactly when it committed.
-        from webhooks.producers import emit_case_events
-
-        emit_case_events(result)
+        refresh_webhooks_emit(result)
     return result

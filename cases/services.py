@@ -22,7 +22,9 @@ from borrowers.models import Borrower
 from core import rawsql
 
 from .delinquency import fresh_loan_figures
+from .events import case_event_record
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
+from .signals import payment_recorded
 
 LOAN_FIELDS = ("product", "currency", "principal", "annual_rate", "disbursed_on", "statute_limitations_date")
 INSTALLMENT_FIELDS = ("due_date", "principal_due", "interest_due", "fee_due")
@@ -447,25 +449,15 @@ def payment_record(
 
     case = Case.objects.filter(loan=loan, status=CaseStatus.OPEN).first()
     if case is not None:
-        CaseEvent.objects.create(
-            case=case,
+        case_event_record(
+            case_id=case.pk,
             kind=CaseEvent.Kind.PAYMENT,
-            new_value=f"{amount} {loan.currency}",
-            at=timezone.now(),
+            new=f"{amount} {loan.currency}",
             data={"payment": payment.pk, "external_id": external_id, "paid_at": paid_at.isoformat()},
         )
     _refresh_delinquency([loan.pk])
-    # Promises and plans are credited in the same transaction: a payment is never on the ledger
-    # without counting towards the promise it keeps (repayment_plans.tracking is safe to re-run).
-    from outreach.services import reminders_cancel_obsolete
-    from outreach.tasks import on_payment_task
-    from repayment_plans.tracking import on_payment_recorded
-
-    on_payment_recorded(payment)
-    # Reminders for installments this payment settled are cancelled in the same transaction, so none
-    # goes out after the money arrived; planning for the new stage runs in the worker once committed
-    # (robust: a broker outage must not fail a recorded payment; the hourly planner catches up).
-    reminders_cancel_obsolete(loan_ids=[loan.pk])
-    loan_pk = loan.pk
-    transaction.on_commit(lambda: on_payment_task.delay(loan_pk), robust=True)
+    # In the same transaction, the apps above react (repayment_plans credits promises and plans,
+    # outreach cancels the reminders the payment made obsolete): a payment is never on the ledger
+    # without counting towards the promise it keeps, and no reminder goes out after the money arrived.
+    payment_recorded.send(sender=Payment, payment=payment)
     return payment

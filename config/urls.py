@@ -11,7 +11,6 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("contacts.api_urls")),
     path("", include("repayment_plans.api_urls")),
-    path("", include("repayment_plans.plan_urls")),
     path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]

@@ -23,6 +23,7 @@ from accounts.models import Agency, Platform, Role, Team, User
 from borrowers.models import Borrower, Email, Hold, HoldKind, OptOut, Phone, ThirdParty
 from borrowers.models import Vulnerability as V
 from cases.delinquency import refresh_delinquency
+from cases.events import case_event_build, case_events_record
 from cases.models import (
     ZERO,
     Case,
@@ -506,7 +507,7 @@ def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: rand
             case.agency = agency
             case.assigned_to = users["agent"]
             events.append(
-                CaseEvent(case=case, kind=CaseEvent.Kind.PLACED, new_value=agency.name, actor=supervisor, at=now)
+                case_event_build(case_id=case.pk, kind=CaseEvent.Kind.PLACED, new=agency.name, actor=supervisor, at=now)
             )
         elif rng.random() < 0.15:
             continue  # left in the pool for the supervisor to distribute
@@ -514,17 +515,17 @@ def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: rand
             # The Chinese-speaking collector works the CN book; the English-speaking one the rest.
             case.assigned_to = collectors[0] if case.platform.default_jurisdiction == "CN" else collectors[1]
         events.append(
-            CaseEvent(
-                case=case,
+            case_event_build(
+                case_id=case.pk,
                 kind=CaseEvent.Kind.ASSIGNED,
-                new_value=case.assigned_to.username,
+                new=case.assigned_to.username,
                 actor=supervisor,
                 at=now,
             )
         )
         case.next_action_at = now + dt.timedelta(hours=rng.randint(0, 72))
         case.save(update_fields=["agency", "assigned_to", "next_action_at", "updated_at"])
-    CaseEvent.objects.bulk_create(events)
+    case_events_record(events)
 
 
 def _close_cured(loans: list[tuple[Loan, PlannedLoan]], users: dict[str, User], now: dt.datetime) -> None:
@@ -546,13 +547,13 @@ def _close_cured(loans: list[tuple[Loan, PlannedLoan]], users: dict[str, User], 
             closed_at=late_paid,
             close_reason="cured",
         )
-        CaseEvent.objects.bulk_create(
+        case_events_record(
             [
-                CaseEvent(case=case, kind=CaseEvent.Kind.OPENED, new_value="m1", at=opened),
-                CaseEvent(
-                    case=case, kind=CaseEvent.Kind.PAYMENT, new_value=str(plan.payments[-1].amount), at=late_paid
+                case_event_build(case_id=case.pk, kind=CaseEvent.Kind.OPENED, new="m1", at=opened),
+                case_event_build(
+                    case_id=case.pk, kind=CaseEvent.Kind.PAYMENT, new=str(plan.payments[-1].amount), at=late_paid
                 ),
-                CaseEvent(case=case, kind=CaseEvent.Kind.CLOSED, old_value="m1", new_value="cured", at=late_paid),
+                case_event_build(case_id=case.pk, kind=CaseEvent.Kind.CLOSED, old="m1", new="cured", at=late_paid),
             ]
         )
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = _("Outreach: templates, channels, strategies and reminders")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the payment receiver

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Role
+from cases.events import case_event_record
 from cases.models import Case, CaseEvent
 
 from .models import CollectorProfile, Task, TaskStatus
@@ -90,10 +91,10 @@ def cases_assign(
             chosen = min(pool, key=lambda p: (workload[p.user_id], assigned_today[p.user_id], p.user_id))
             case.assigned_to = chosen.user
             case.save(update_fields=["assigned_to", "updated_at"])
-            CaseEvent.objects.create(
-                case=case,
+            case_event_record(
+                case_id=case.pk,
                 kind=CaseEvent.Kind.ASSIGNED,
-                new_value=chosen.user.username,
+                new=chosen.user.username,
                 reason="specialist queue (vulnerable borrower)" if vulnerable else "workload",
                 at=now,
                 data={"user_id": chosen.user_id, "specialist": vulnerable},

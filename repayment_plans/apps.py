@@ -7,5 +7,4 @@ class RepaymentPlansConfig(AppConfig):
     verbose_name = _("Repayment plans")
 
     def ready(self) -> None:
-        # Plans' admin lives beside admin.py (owned by the promises work) and registers itself here.
-        from . import admin_plans  # noqa: F401
+        from . import receivers  # noqa: F401 - connects the payment receiver

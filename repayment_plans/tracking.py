@@ -19,16 +19,15 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from cases.events import case_event_record
 from cases.models import Case, CaseEvent, Payment
+from webhooks.models import EventType
+from webhooks.services import event_emit
 
-from . import events
 from .models import ZERO, Plan, PlanInstallment, PlanPayment, PlanStatus, Promise, PromisePayment, PromiseStatus
-from .plan_services import next_plan_due_at, plan_break, plan_complete
+from .services import next_plan_due_at, plan_break, plan_complete
 
 logger = logging.getLogger(__name__)
-
-EV_PROMISE_KEPT = "promise_kept"
-EV_PROMISE_BROKEN = "promise_broken"
 
 UNRESOLVED_PROMISE = (PromiseStatus.PENDING, PromiseStatus.PARTLY_KEPT)
 
@@ -49,12 +48,11 @@ def promise_webhook_data(promise: Promise) -> dict:
 
 
 def _promise_event(promise: Promise, kind: str, old: str) -> None:
-    CaseEvent.objects.create(
+    case_event_record(
         case_id=promise.case_id,
         kind=kind,
-        old_value=old,
-        new_value=promise.status,
-        at=timezone.now(),
+        old=old,
+        new=promise.status,
         data={"promise": promise.pk, "amount": str(promise.amount), "paid_amount": str(promise.paid_amount)},
     )
 
@@ -88,8 +86,8 @@ def _credit_promises(payment: Payment, paid_on: dt.date) -> Decimal:
             promise.status = PromiseStatus.KEPT
             promise.resolved_at = timezone.now()
             promise.save(update_fields=["paid_amount", "status", "resolved_at"])
-            _promise_event(promise, EV_PROMISE_KEPT, old)
-            events.emit(promise.case.platform, events.PROMISE_KEPT, promise_webhook_data(promise))
+            _promise_event(promise, CaseEvent.Kind.PROMISE_KEPT, old)
+            event_emit(platform=promise.case.platform, type=EventType.PROMISE_KEPT, data=promise_webhook_data(promise))
         else:
             # Some money came; the promise stays open until its grace period ends.
             promise.status = PromiseStatus.PARTLY_KEPT
@@ -174,12 +172,12 @@ def _resolve_expired_promise(promise_id: int, today: dt.date, result: CheckResul
         promise.status = PromiseStatus.PARTLY_KEPT if promise.paid_amount > ZERO else PromiseStatus.BROKEN
         promise.resolved_at = now
         promise.save(update_fields=["status", "resolved_at"])
-        _promise_event(promise, EV_PROMISE_BROKEN, old)
+        _promise_event(promise, CaseEvent.Kind.PROMISE_BROKEN, old)
         # A broken promise re-enters the stage's strategy: the case is due for its next step now.
         Case.objects.filter(pk=promise.case_id).update(next_action_at=now)
         # Partly kept is still short of what was promised: platforms hear about it as a broken promise,
         # with the status and the amount paid in the payload.
-        events.emit(promise.case.platform, events.PROMISE_BROKEN, promise_webhook_data(promise))
+        event_emit(platform=promise.case.platform, type=EventType.PROMISE_BROKEN, data=promise_webhook_data(promise))
         (result.promises_partly_kept if promise.paid_amount > ZERO else result.promises_broken).append(promise.pk)
 
 

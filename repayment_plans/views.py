@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case
 
-from . import plan_services, selectors
+from . import selectors, services
 from .agreement import LANGUAGES, GateUnavailable, agreement_context, agreement_pdf_bytes, agreement_send
 from .models import OPEN_PLAN_STATUSES, Frequency, Plan, PlanKind, PlanStatus
 
@@ -92,7 +92,7 @@ def plan_new(request: HttpRequest, case_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if request.POST.get("action") == "propose":
-                plan = plan_services.plan_propose(
+                plan = services.plan_propose(
                     case=case, user=request.user, reason=form.cleaned_data["reason"], **form.terms()
                 )
                 if plan.status == PlanStatus.PENDING_APPROVAL:
@@ -100,13 +100,13 @@ def plan_new(request: HttpRequest, case_pk: int) -> HttpResponse:
                 else:
                     messages.success(request, _("The plan is active; its agreement is ready to print or send."))
                 return redirect("plan-detail", pk=plan.pk)
-            preview = plan_services.plan_preview(case=case, user=request.user, **form.terms())
+            preview = services.plan_preview(case=case, user=request.user, **form.terms())
         except ValidationError as exc:
             _attach_errors(form, exc)
     return render(
         request,
         "repayment_plans/plan_new.html",
-        {"case": case, "form": form, "preview": preview, "balance": plan_services.loan_balance(case.loan_id)},
+        {"case": case, "form": form, "preview": preview, "balance": services.loan_balance(case.loan_id)},
     )
 
 
@@ -152,25 +152,19 @@ def _decide(request: HttpRequest, pk: int, action) -> HttpResponse:
 @login_required
 @require_POST
 def plan_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(
-        request, pk, lambda plan, reason: plan_services.plan_approve(plan=plan, user=request.user, reason=reason)
-    )
+    return _decide(request, pk, lambda plan, reason: services.plan_approve(plan=plan, user=request.user, reason=reason))
 
 
 @login_required
 @require_POST
 def plan_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(
-        request, pk, lambda plan, reason: plan_services.plan_reject(plan=plan, user=request.user, reason=reason)
-    )
+    return _decide(request, pk, lambda plan, reason: services.plan_reject(plan=plan, user=request.user, reason=reason))
 
 
 @login_required
 @require_POST
 def plan_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decide(
-        request, pk, lambda plan, reason: plan_services.plan_cancel(plan=plan, user=request.user, reason=reason)
-    )
+    return _decide(request, pk, lambda plan, reason: services.plan_cancel(plan=plan, user=request.user, reason=reason))
 
 
 @login_required

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from accounts.models import Agency, Role, User
+from cases.events import case_event_build, case_event_record, case_events_record
 from cases.models import Case, CaseEvent, CaseStatus
 from contacts.models import ContactAttempt
 
@@ -70,11 +71,11 @@ def _place_locked(*, case: Case, agency: Agency, user: User, reason: str, now: d
     case.assigned_to = None
     case._history_user = user  # type: ignore[attr-defined]
     case.save(update_fields=["agency", "assigned_to", "updated_at"])
-    return CaseEvent(
-        case=case,
+    return case_event_build(
+        case_id=case.pk,
         kind=CaseEvent.Kind.PLACED,
-        old_value="",
-        new_value=agency.name,
+        old="",
+        new=agency.name,
         reason=reason,
         actor=user,
         at=now,
@@ -110,7 +111,7 @@ def cases_place_by_stage(*, stage: str, agency: Agency, max_count: int, user: Us
         Case.objects.select_for_update(of=("self",)).select_related("assigned_to").filter(pk__in=list(candidates))
     )
     events = [_place_locked(case=c, agency=agency, user=user, reason=reason, now=now) for c in cases]
-    CaseEvent.objects.bulk_create(events)
+    case_events_record(events)
     return [c.pk for c in cases]
 
 
@@ -128,11 +129,11 @@ def case_recall(*, case: Case, user: User, reason: str) -> Case:
     locked.assigned_to = None
     locked._history_user = user  # type: ignore[attr-defined]
     locked.save(update_fields=["agency", "assigned_to", "updated_at"])
-    CaseEvent.objects.create(
-        case=locked,
+    case_event_record(
+        case_id=locked.pk,
         kind=CaseEvent.Kind.RECALLED,
-        old_value=agency.name,
-        new_value="",
+        old=agency.name,
+        new="",
         reason=reason,
         actor=user,
         at=timezone.now(),
@@ -168,11 +169,11 @@ def case_reassign(*, case: Case, to_user: User, user: User, reason: str = "") ->
     locked.assigned_to = to_user
     locked._history_user = user  # type: ignore[attr-defined]
     locked.save(update_fields=["assigned_to", "updated_at"])
-    CaseEvent.objects.create(
-        case=locked,
+    case_event_record(
+        case_id=locked.pk,
         kind=CaseEvent.Kind.ASSIGNED,
-        old_value=previous.username if previous else "",
-        new_value=to_user.username,
+        old=previous.username if previous else "",
+        new=to_user.username,
         reason=reason,
         actor=user,
         at=timezone.now(),
@@ -214,11 +215,11 @@ def collector_rebalance(*, collector: User, user: User, reason: str = "") -> dic
         case.assigned_to = target
         case._history_user = user  # type: ignore[attr-defined]
         events.append(
-            CaseEvent(
-                case=case,
+            case_event_build(
+                case_id=case.pk,
                 kind=CaseEvent.Kind.ASSIGNED,
-                old_value=collector.username,
-                new_value=target.username,
+                old=collector.username,
+                new=target.username,
                 reason=reason or _("Rebalanced"),
                 actor=user,
                 at=now,
@@ -227,7 +228,7 @@ def collector_rebalance(*, collector: User, user: User, reason: str = "") -> dic
         received[name] += 1
         heapq.heappush(heap, (load + 1, name, target))
     bulk_update_with_history(cases, Case, ["assigned_to", "updated_at"], default_user=user)
-    CaseEvent.objects.bulk_create(events)
+    case_events_record(events)
     return dict(received)
 
 

@@ -20,7 +20,7 @@ from cases.models import Case, CaseStatus, Stage
 from compliance.models import Decision
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
-from repayment_plans import plan_services
+from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
 from . import evidence, selectors, services

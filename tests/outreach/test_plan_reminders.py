@@ -11,7 +11,7 @@ from outreach.models import JobStatus, OutboundMessage, ReminderJob, Strategy, S
 from outreach.planning import reminders_plan
 from outreach.services import reminder_send
 from repayment_plans.models import PlanStatus, Promise
-from repayment_plans.plan_services import plan_break, plan_complete, plan_propose
+from repayment_plans.services import plan_break, plan_complete, plan_propose
 
 from .conftest import due_job, make_case, outbox_lines, shanghai, step
 

@@ -15,7 +15,7 @@ from compliance.models import Decision
 from contacts.models import ContactAttempt
 from repayment_plans.agreement import agreement_render_pdf, agreement_send
 from repayment_plans.models import AgreementDispatch
-from repayment_plans.plan_services import plan_propose
+from repayment_plans.services import plan_propose
 from tests.factories import EmailFactory, OptOutFactory
 
 from .conftest import TODAY, make_case

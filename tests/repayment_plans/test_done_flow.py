@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases.models import Payment
 from repayment_plans.models import Plan, PlanPayment, PlanStatus, Promise, PromiseStatus
-from repayment_plans.plan_services import plan_propose
+from repayment_plans.services import plan_propose
 from repayment_plans.tracking import on_payment_recorded, promises_and_plans_check
 from webhooks.models import WebhookEvent
 

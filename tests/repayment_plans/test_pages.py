@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from repayment_plans.models import Plan, PlanStatus
-from repayment_plans.plan_services import plan_propose
 from repayment_plans.selectors import plan_installments_due_between
+from repayment_plans.services import plan_propose
 
 from .conftest import TODAY
 

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.models import CaseEvent, CaseStatus, Installment
 from repayment_plans.models import ApprovalDecision, Plan, PlanStatus
-from repayment_plans.plan_services import loan_balance, plan_approve, plan_cancel, plan_propose, plan_reject
 from repayment_plans.selectors import needs_plan_offer_before_escalation, plan_reminder
+from repayment_plans.services import loan_balance, plan_approve, plan_cancel, plan_propose, plan_reject
 from tests.factories import UserFactory
 
 from .conftest import BALANCE, TODAY, make_case

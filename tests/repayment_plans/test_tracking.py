@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from cases.models import CaseEvent, CaseStatus, Installment, Loan
 from repayment_plans.models import Plan, PlanPayment, PlanStatus, Promise, PromisePayment, PromiseStatus
-from repayment_plans.plan_services import plan_propose
 from repayment_plans.selectors import plan_reminder
+from repayment_plans.services import plan_propose
 from repayment_plans.tracking import on_payment_recorded, promises_and_plans_check
 
 from .conftest import TODAY, pay

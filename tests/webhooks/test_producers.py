@@ -9,10 +9,11 @@ import pytest
 from django.db import transaction
 
 from cases.delinquency import refresh_delinquency
+from cases.events import case_data
+from cases.events import refresh_webhooks_emit as emit_case_events
 from cases.models import Case, Installment
 from tests.factories import BorrowerFactory, InstallmentFactory, LoanFactory
 from webhooks.models import EventType, WebhookEvent
-from webhooks.producers import case_data, emit_case_events
 
 pytestmark = pytest.mark.django_db
 

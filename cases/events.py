@@ -1,24 +1,77 @@
-"""Webhook producers for changes made elsewhere: the delinquency refresh's case events.
+"""Case events: the one writer of a case's domain events (the timeline's who, what, old -> new, why),
+and the webhook events that announce what the delinquency refresh did to cases.
 
-`emit_case_events(result)` must run inside the refresh's transaction (see the module's callers), so
-that the events commit, or roll back, with the case changes they announce.
+Every app that changes a case records the change here, in the caller's transaction, so that the event
+commits or rolls back with the change. The kinds are declared once, in `CaseEvent.Kind`; the webhook
+event types once, in `webhooks.models.EventType`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
-from accounts.models import Platform
-from cases.models import Case, CaseEvent
+from accounts.models import Platform, User
+from webhooks.models import EventType, WebhookEvent
+from webhooks.services import events_emit_bulk
 
-from .models import EventType, WebhookEvent
-from .services import events_emit_bulk
+from .models import Case, CaseEvent
 
 if TYPE_CHECKING:
-    from cases.delinquency import RefreshResult
+    from .delinquency import RefreshResult
+
+
+def case_event_build(
+    *,
+    case_id: int,
+    kind: str,
+    old: str = "",
+    new: str = "",
+    reason: str = "",
+    actor: User | None = None,
+    at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """An unsaved event, for writers that record many at once with `case_events_record`."""
+    if kind not in CaseEvent.Kind.values:
+        raise ValueError(f"Unknown case event kind {kind!r}.")
+    return CaseEvent(
+        case_id=case_id,
+        kind=kind,
+        old_value=old,
+        new_value=new,
+        reason=reason,
+        actor=actor,
+        at=at or timezone.now(),
+        data=data or {},
+    )
+
+
+def case_event_record(
+    *,
+    case_id: int,
+    kind: str,
+    old: str = "",
+    new: str = "",
+    reason: str = "",
+    actor: User | None = None,
+    at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    event = case_event_build(case_id=case_id, kind=kind, old=old, new=new, reason=reason, actor=actor, at=at, data=data)
+    event.save()
+    return event
+
+
+def case_events_record(events: Iterable[CaseEvent]) -> list[CaseEvent]:
+    return CaseEvent.objects.bulk_create(list(events), batch_size=2000)
+
+
+# --- webhooks of the refresh ----------------------------------------------------------------------------
 
 # Keeps each `id IN (...)` well under SQLite's variable limit and PostgreSQL's comfortable plan size.
 CHUNK = 2000
@@ -87,7 +140,7 @@ def _case_items(case_ids: list[int], type: str) -> Iterator[tuple[int, dict[str,
             yield row["platform_id"], _data_from_row(row, type)
 
 
-def emit_case_events(result: RefreshResult) -> list[WebhookEvent]:
+def refresh_webhooks_emit(result: RefreshResult) -> list[WebhookEvent]:
     """case.opened / case.stage_changed / case.closed for the cases a delinquency refresh touched."""
     events: list[WebhookEvent] = []
     # The common case on a big book (the benchmark's, a newcomer's): nobody subscribed, one cheap query.

@@ -1,0 +1,24 @@
+"""Outreach's answers to what happens below it (connected in OutreachConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from cases.models import Payment
+from cases.signals import payment_recorded
+
+from .services import reminders_cancel_obsolete
+from .tasks import on_payment_task
+
+
+@receiver(payment_recorded, dispatch_uid="outreach_payment_recorded")
+def payment_cancels_obsolete_reminders(sender: type[Payment], payment: Payment, **kwargs: Any) -> None:
+    """Reminders for installments the payment settled are cancelled in its transaction; planning for
+    the new stage runs in the worker once committed (robust: a broker outage must not fail a recorded
+    payment; the hourly planner catches up)."""
+    reminders_cancel_obsolete(loan_ids=[payment.loan_id])
+    loan_id = payment.loan_id
+    transaction.on_commit(lambda: on_payment_task.delay(loan_id), robust=True)

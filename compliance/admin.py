@@ -8,8 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import Max
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
+
 from . import packs
-from .models import Decision, RulePack
+from .models import Decision, EvidenceLink, RulePack, VerificationRun
 
 
 @admin.register(RulePack)
@@ -77,3 +79,18 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Evidence and verification results are read-only: the chain is written by the application only,
+# and an admin edit would (rightly) show up as tampering.
+@admin.register(EvidenceLink)
+class EvidenceLinkAdmin(ReadOnlyAdmin):
+    list_display = ("borrower_id", "seq", "kind", "object_id", "chain_hash", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("=borrower__id", "=object_id", "chain_hash")
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "started_by", "scope", "borrowers_checked", "links_checked", "ok")
+    list_filter = ("ok",)

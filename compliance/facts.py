@@ -22,10 +22,9 @@ from borrowers.zones import candidate_zones, local_day, primary_zone, start_of_l
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction
 from core import rawsql
-from supervision.models import EvidenceHead
 
 from . import lexicon
-from .models import Decision
+from .models import Decision, EvidenceHead
 
 FACTS_VERSION = 1
 PENDING_SKEW = dt.timedelta(minutes=5)

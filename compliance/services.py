@@ -20,12 +20,10 @@ from borrowers.models import Borrower, Channel, ThirdParty
 from cases.models import Case, Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
 from core import rawsql
-from supervision import evidence
-from supervision.models import EvidenceKind
 
-from . import packs
+from . import evidence, packs
 from .facts import BorrowerState, build_action, gather_facts, lock_borrower, normalise_to, read_state
-from .models import Decision
+from .models import Decision, EvidenceKind
 from .rules import Verdict, decide
 
 

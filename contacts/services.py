@@ -71,8 +71,8 @@ def contact_record_inbound(
     It takes the same borrower lock as the gate, so an inbound conversation and a concurrent outbound
     decision see each other in a definite order.
     """
+    from borrowers.locks import borrower_lock_held
     from compliance.facts import normalise_to
-    from supervision.evidence import borrower_lock_held
 
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel {channel!r}."]})

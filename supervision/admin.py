@@ -1,39 +1,13 @@
-"""Admin for supervision records. Evidence and verification results are read-only: the chain is
-written by the application only, and an admin edit would (rightly) show up as tampering."""
+"""Admin for supervision records; quality samples are read-only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AgencyContract, EvidenceLink, QualityReview, QualitySample, VerificationRun
+from core.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(EvidenceLink)
-class EvidenceLinkAdmin(ReadOnlyAdmin):
-    list_display = ("borrower_id", "seq", "kind", "object_id", "chain_hash", "created_at")
-    list_filter = ("kind",)
-    search_fields = ("=borrower__id", "=object_id", "chain_hash")
-
-
-@admin.register(VerificationRun)
-class VerificationRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "started_by", "scope", "borrowers_checked", "links_checked", "ok")
-    list_filter = ("ok",)
+from .models import AgencyContract, QualityReview, QualitySample
 
 
 @admin.register(AgencyContract)

@@ -4,7 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class SupervisionConfig(AppConfig):
     name = "supervision"
-    verbose_name = _("Supervision: audit, evidence, quality, agencies, dashboard")
-
-    def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the evidence chain receivers
+    verbose_name = _("Supervision: audit, quality, agencies, dashboard")

@@ -1,4 +1,4 @@
-"""Supervision: the tamper-evident evidence chain, agency contracts and quality review."""
+"""Supervision: agency contracts and quality review."""
 
 from __future__ import annotations
 
@@ -8,76 +8,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-
-GENESIS_HASH = "0" * 64
-
-
-class EvidenceKind(models.TextChoices):
-    DECISION = "decision", _("Compliance decision")
-    CONTACT = "contact", _("Contact")
-    CONTACT_OUTCOME = "contact_outcome", _("Contact outcome")
-
-
-class EvidenceLink(models.Model):
-    """One link of a borrower's hash chain over their decisions and contacts.
-
-    One chain per borrower, not one global chain: the gate already serialises writes per borrower
-    (row lock on the borrower), so appending under that lock needs no global bottleneck.
-    `object_id` is a plain integer, not a foreign key, on purpose: a link must outlive a record that
-    someone deletes behind the application's back, so that verification can say it was removed.
-    """
-
-    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="+")
-    seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
-    object_id = models.BigIntegerField()
-    content_hash = models.CharField(max_length=64)
-    prev_hash = models.CharField(max_length=64)
-    chain_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["borrower", "seq"]
-        verbose_name = _("evidence link")
-        verbose_name_plural = _("evidence links")
-        constraints = [models.UniqueConstraint(fields=["borrower", "seq"], name="uniq_evidence_seq")]
-        indexes = [models.Index(fields=["kind", "object_id"], name="evidence_object")]
-
-    def __str__(self) -> str:
-        return f"{self.borrower_id}#{self.seq} {self.kind} {self.object_id}"
-
-
-class EvidenceHead(models.Model):
-    """The last link of each borrower's chain: without it, deleting a record together with the
-    chain's final link would leave a shorter chain that still verifies."""
-
-    borrower = models.OneToOneField(
-        "borrowers.Borrower", on_delete=models.PROTECT, primary_key=True, related_name="evidence_head"
-    )
-    seq = models.PositiveIntegerField(default=0)
-    chain_hash = models.CharField(max_length=64, default=GENESIS_HASH)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("evidence chain head")
-        verbose_name_plural = _("evidence chain heads")
-
-
-class VerificationRun(models.Model):
-    """The result of one run of the verification, kept so the evidence page can show the last state."""
-
-    started_at = models.DateTimeField(auto_now_add=True)
-    started_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    scope = models.CharField(_("scope"), max_length=100)
-    borrowers_checked = models.PositiveIntegerField(default=0)
-    links_checked = models.PositiveIntegerField(default=0)
-    ok = models.BooleanField(default=True)
-    failures = models.JSONField(default=list)
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
-        verbose_name = _("evidence verification")
-        verbose_name_plural = _("evidence verifications")
 
 
 class AgencyContract(models.Model):

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import Case, CaseStatus, Stage
-from compliance.models import Decision
+from compliance import evidence
+from compliance.models import Decision, EvidenceKind, EvidenceLink, VerificationRun
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
 from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
-from . import evidence, selectors, services
+from . import selectors, services
 from .access import auditor_required, supervised_cases, supervisor_required
 from .audit import audit_rows, csv_lines, present
 from .forms import (
@@ -40,7 +41,7 @@ from .forms import (
     SampleForm,
 )
 from .history import record_history
-from .models import AgencyContract, EvidenceKind, EvidenceLink, QualityReview, QualitySample, VerificationRun
+from .models import AgencyContract, QualityReview, QualitySample
 
 AUDIT_PAGE_SIZE = 50
 STAGE_LABELS = dict(Stage.choices)

@@ -7,9 +7,9 @@ import zoneinfo
 
 import pytest
 
+from compliance.models import EvidenceLink
 from contacts.models import ContactAttempt
 from core import rawsql
-from supervision.models import EvidenceLink
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from compliance import evidence
 from compliance.services import outreach_authorize
-from supervision import evidence
 
 from .conftest import local, log
 
@@ -63,7 +63,7 @@ def test_the_gate_takes_the_borrower_lock_once_and_opens_no_savepoint_per_link(c
 
 @pytest.mark.parametrize("outcome", ["", "no_answer"])
 def test_a_contact_written_with_or_without_an_outcome_is_linked_as_before(cn_borrower, outcome):
-    from supervision.models import EvidenceLink
+    from compliance.models import EvidenceLink
 
     result = outreach_authorize(borrower=cn_borrower, channel="call", at=NOON, actor_kind="scheduler", outcome=outcome)
     kinds = list(

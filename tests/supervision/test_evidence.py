@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from supervision import evidence
-from supervision.models import EvidenceHead, EvidenceLink, VerificationRun
+from borrowers.locks import borrower_lock_held
+from compliance import evidence
+from compliance.models import EvidenceHead, EvidenceLink, VerificationRun
 from tests.factories import BorrowerFactory
 
 from .factories import ContactFactory, DecisionFactory, record_outcome
@@ -88,7 +89,7 @@ def test_a_record_deleted_with_raw_sql_is_named_as_removed(history):
 
 def test_a_deleted_link_breaks_the_chain_at_the_next_link(history):
     link = EvidenceLink.objects.get(kind="contact", object_id=history["contact"].pk)
-    _raw("DELETE FROM supervision_evidencelink WHERE id = %s", [link.pk])
+    _raw("DELETE FROM compliance_evidencelink WHERE id = %s", [link.pk])
 
     failure = evidence.verify().failures[0]
 
@@ -98,8 +99,8 @@ def test_a_deleted_link_breaks_the_chain_at_the_next_link(history):
 
 def test_deleting_the_last_record_and_its_link_is_caught_by_the_head(history):
     inbound = history["inbound"]
-    _raw("DELETE FROM supervision_evidencelink WHERE kind = 'contact_outcome' AND object_id = %s", [inbound.pk])
-    _raw("DELETE FROM supervision_evidencelink WHERE kind = 'contact' AND object_id = %s", [inbound.pk])
+    _raw("DELETE FROM compliance_evidencelink WHERE kind = 'contact_outcome' AND object_id = %s", [inbound.pk])
+    _raw("DELETE FROM compliance_evidencelink WHERE kind = 'contact' AND object_id = %s", [inbound.pk])
     _raw("DELETE FROM contacts_contactattempt WHERE id = %s", [inbound.pk])
 
     failure = evidence.verify().failures[0]
@@ -110,7 +111,7 @@ def test_deleting_the_last_record_and_its_link_is_caught_by_the_head(history):
 
 def test_a_rewritten_link_hash_is_caught(history):
     link = EvidenceLink.objects.get(kind="decision", object_id=history["blocked"].pk)
-    _raw("UPDATE supervision_evidencelink SET content_hash = %s WHERE id = %s", ["f" * 64, link.pk])
+    _raw("UPDATE compliance_evidencelink SET content_hash = %s WHERE id = %s", ["f" * 64, link.pk])
 
     failure = evidence.verify().failures[0]
 
@@ -135,8 +136,8 @@ def test_a_second_outcome_write_is_chained_and_only_the_latest_is_compared(histo
 
 
 def test_records_without_links_are_reported_and_backfill_links_them(history):
-    _raw("DELETE FROM supervision_evidencelink WHERE borrower_id = %s", [history["other"].pk])
-    _raw("DELETE FROM supervision_evidencehead WHERE borrower_id = %s", [history["other"].pk])
+    _raw("DELETE FROM compliance_evidencelink WHERE borrower_id = %s", [history["other"].pk])
+    _raw("DELETE FROM compliance_evidencehead WHERE borrower_id = %s", [history["other"].pk])
 
     failure = evidence.verify().failures[0]
     assert (failure.problem, failure.object_id) == ("unlinked", history["blocked"].pk)
@@ -178,7 +179,7 @@ def test_appending_outside_a_lock_holder_takes_the_lock_itself():
     """A writer that declared another borrower's lock held gets no shortcut for this one."""
     borrower, other = BorrowerFactory(), BorrowerFactory()
     decision = DecisionFactory(borrower=borrower)
-    with evidence.borrower_lock_held(other.pk):
+    with borrower_lock_held(other.pk):
         contact = ContactFactory(borrower=borrower, decision=decision)
     links = list(EvidenceLink.objects.filter(borrower_id=borrower.pk).order_by("seq"))
     assert [(link.kind, link.object_id) for link in links] == [("decision", decision.pk), ("contact", contact.pk)]
@@ -192,7 +193,7 @@ def test_a_link_appended_under_a_declared_lock_chains_like_any_other():
 
     borrower = BorrowerFactory()
     first = DecisionFactory(borrower=borrower)
-    with transaction.atomic(), evidence.borrower_lock_held(borrower.pk):
+    with transaction.atomic(), borrower_lock_held(borrower.pk):
         second = DecisionFactory(borrower=borrower)
         contact = ContactFactory(borrower=borrower, decision=second, direction="inbound", outcome="connected")
     kinds = list(EvidenceLink.objects.filter(borrower_id=borrower.pk).order_by("seq").values_list("kind", "object_id"))

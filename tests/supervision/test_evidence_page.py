@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from supervision.models import VerificationRun
+from compliance.models import VerificationRun
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +48,27 @@ def test_recent_scope_and_compliance_read_access(client, book, compliance_office
 
 
 @pytest.mark.parametrize(
-    "model", ["evidencelink", "verificationrun", "agencycontract", "qualitysample", "qualityreview"]
+    "model",
+    [
+        "compliance_evidencelink",
+        "compliance_verificationrun",
+        "supervision_agencycontract",
+        "supervision_qualitysample",
+        "supervision_qualityreview",
+    ],
 )
 def test_admin_lists_supervision_records(client, admin_user, book, model):
     client.force_login(admin_user)
-    assert client.get(reverse(f"admin:supervision_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
 
 
 def test_evidence_links_cannot_be_edited_in_the_admin(client, admin_user, book):
-    from supervision.models import EvidenceLink
+    from compliance.models import EvidenceLink
 
     link = EvidenceLink.objects.first()
     client.force_login(admin_user)
-    url = reverse("admin:supervision_evidencelink_change", args=[link.pk])
+    url = reverse("admin:compliance_evidencelink_change", args=[link.pk])
     client.post(url, {"content_hash": "0" * 64})
     link_after = EvidenceLink.objects.get(pk=link.pk)
     assert link_after.content_hash == link.content_hash
-    assert client.get(reverse("admin:supervision_evidencelink_add")).status_code == 403
+    assert client.get(reverse("admin:compliance_evidencelink_add")).status_code == 403

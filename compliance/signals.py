@@ -11,20 +11,20 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from compliance.models import Decision
 from contacts.models import ContactAttempt
 
 from . import evidence
+from .models import Decision
 
 
-@receiver(post_save, sender=Decision, dispatch_uid="supervision_link_decision")
+@receiver(post_save, sender=Decision, dispatch_uid="compliance_link_decision")
 def link_decision(sender: type[Decision], instance: Decision, created: bool, raw: bool = False, **kwargs: Any) -> None:
     # Fixtures loaded with loaddata (raw) are not new evidence; backfill links them if wanted.
     if created and not raw:
         evidence.link_decision(instance)
 
 
-@receiver(post_save, sender=ContactAttempt, dispatch_uid="supervision_link_contact")
+@receiver(post_save, sender=ContactAttempt, dispatch_uid="compliance_link_contact")
 def link_contact(
     sender: type[ContactAttempt], instance: ContactAttempt, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:

@@ -16,12 +16,10 @@ consistently. The per-borrower heads are the anchor to publish elsewhere (`chain
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,12 +27,12 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from borrowers.locks import borrower_lock_is_held
 from borrowers.models import Borrower
-from compliance.models import Decision
 from contacts.models import ContactAttempt
 from core import rawsql
 
-from .models import GENESIS_HASH, EvidenceHead, EvidenceKind, EvidenceLink
+from .models import GENESIS_HASH, Decision, EvidenceHead, EvidenceKind, EvidenceLink
 
 DECISION_FIELDS: tuple[str, ...] = (
     "id",
@@ -141,26 +139,6 @@ def _load_row(kind: str, object_id: int) -> dict[str, Any] | None:
 
 # --- appending ------------------------------------------------------------------------------------------
 
-# The borrower whose row lock the current caller already holds inside its own (still open) transaction,
-# set by the compliance gate and the other writers that take that lock (`borrower_lock_held`).
-_lock_held: contextvars.ContextVar[int | None] = contextvars.ContextVar("evidence_borrower_lock_held", default=None)
-
-
-@contextmanager
-def borrower_lock_held(borrower_id: int) -> Iterator[None]:
-    """Declare that the caller holds `borrower_id`'s row lock (select_for_update) in its open transaction.
-
-    Inside this block append_link neither takes the lock again nor opens a savepoint of its own: the
-    caller's transaction already makes the append atomic with the record it links, and an error still
-    propagates out of the caller's transaction. Use it only between taking the lock and leaving the
-    `transaction.atomic()` block that took it.
-    """
-    token = _lock_held.set(borrower_id)
-    try:
-        yield
-    finally:
-        _lock_held.reset(token)
-
 
 def append_link(*, borrower_id: int, kind: str, object_id: int, row: dict[str, Any] | None = None) -> EvidenceLink:
     """Append a link for one record to its borrower's chain.
@@ -169,7 +147,7 @@ def append_link(*, borrower_id: int, kind: str, object_id: int, row: dict[str, A
     chain; the savepoint makes the lock legal for callers in autocommit mode too. Callers that already
     hold the lock in their transaction (the gate, inside `borrower_lock_held`) skip both.
     """
-    if _lock_held.get() == borrower_id and transaction.get_connection().in_atomic_block:
+    if borrower_lock_is_held(borrower_id):
         return _append_locked(borrower_id=borrower_id, kind=kind, object_id=object_id, row=row)
     with transaction.atomic():
         list(Borrower.objects.select_for_update().filter(pk=borrower_id).values_list("pk", flat=True))

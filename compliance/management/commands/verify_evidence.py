@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from supervision import evidence
-from supervision.models import VerificationRun
+from compliance import evidence
+from compliance.models import VerificationRun
 
 
 class Command(BaseCommand):

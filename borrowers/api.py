@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 
 from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
-from cases.models import Loan
 from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
 from . import selectors, services
@@ -153,9 +152,8 @@ class BorrowerHoldListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         data = dict(serializer.validated_data)
         loan = None
         if data.pop("loan", None):
-            loan = Loan.objects.filter(
-                platform_id=borrower.platform_id, external_id=serializer.validated_data["loan"]
-            ).first()
+            # Only the borrower's own loans: a hold on someone else's loan would silence the wrong case.
+            loan = borrower.loans.filter(external_id=serializer.validated_data["loan"]).first()
             if loan is None:
                 raise ValidationError({"loan": ["Unknown loan external id."]})
         hold = services.hold_create(borrower=borrower, loan=loan, created_by=_acting_user(request), **data)

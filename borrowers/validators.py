@@ -216,3 +216,24 @@ def validate_currency(value: str) -> str:
     if value not in ISO_4217_CODES:
         raise ValidationError(_("Unknown ISO 4217 currency code %(code)s.") % {"code": value})
     return value
+
+
+_COUNTRY_OF_REGION = {"CN": "CN", "US": "US", "GB": "GB"}
+
+
+def normalise_to(value: str | None, *, channel: str, region: str = "") -> str:
+    """The canonical form of a number (E.164) or address (lower case), so that the log, opt-outs and
+    the borrower's phones compare equal however the caller wrote them."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if channel in ("call", "sms"):
+        default = _COUNTRY_OF_REGION.get(region.split("-", 1)[0].upper())
+        try:
+            parsed = phonenumbers.parse(value, default)
+        except phonenumbers.NumberParseException:
+            return value
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if channel == "email":
+        return value.lower()
+    return value

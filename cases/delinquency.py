@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
 from django.db.models import Case as When_
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
 from .events import case_event_build, case_events_record, refresh_webhooks_emit
-from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, RiskSegment, Stage, stage_for_dpd
+from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Stage, stage_for_dpd
+from .signals import open_cases_refreshed
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
 PRE_DUE_WINDOW_DAYS = 3
@@ -293,83 +294,6 @@ def _close_cured_cases(open_cases: models.QuerySet, today: dt.date, now: dt.date
     result.closed_case_ids = ids
 
 
-def _rescore_open_cases(open_cases: models.QuerySet, today: dt.date) -> None:
-    """A transparent scorecard; every point is explained in docs and on the case page."""
-    from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt
-    from repayment_plans.models import Promise, PromiseStatus
-
-    broken = (
-        Promise.objects.filter(case__loan_id=OuterRef("loan_id"), status=PromiseStatus.BROKEN)
-        .order_by()
-        .values("case__loan_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    since = timezone.now() - dt.timedelta(days=14)
-    talked = ContactAttempt.objects.filter(
-        borrower_id=OuterRef("borrower_id"), outcome__in=CONVERSATION_OUTCOMES, at__gte=since
-    )
-    paid_recently = Loan.objects.filter(
-        pk=OuterRef("loan_id"), payments__paid_at__gte=timezone.now() - dt.timedelta(days=30)
-    )
-    score = (
-        When_(
-            When(dpd__lte=7, then=Value(0)),
-            When(dpd__lte=30, then=Value(10)),
-            When(dpd__lte=60, then=Value(25)),
-            When(dpd__lte=90, then=Value(40)),
-            default=Value(55),
-        )
-        + When_(
-            When(overdue_amount__lt=1000, then=Value(0)),
-            When(overdue_amount__lt=5000, then=Value(10)),
-            When(overdue_amount__lt=20000, then=Value(20)),
-            default=Value(30),
-        )
-        + Coalesce(Subquery(broken, output_field=models.IntegerField()), Value(0)) * Value(15)
-        + When_(When(models.Exists(talked), then=Value(0)), default=Value(10))
-        - When_(When(models.Exists(paid_recently), then=Value(15)), default=Value(0))
-    )
-    # Compute once per case, then write only the cases whose score or segment moved.
-    if connection.vendor == "postgresql":
-        # The score is computed once per case (a materialized CTE: inlined, PostgreSQL would plan and
-        # run the subqueries once for the score and again for each comparison), the segment from it.
-        sql, params = open_cases.annotate(new_score=score).values("id", "new_score").query.sql_with_params()
-        segment_sql = (
-            f"CASE WHEN s.new_score < {SEGMENT_MEDIUM_FROM} THEN '{RiskSegment.LOW.value}'"
-            f" WHEN s.new_score < {SEGMENT_HIGH_FROM} THEN '{RiskSegment.MEDIUM.value}'"
-            f" ELSE '{RiskSegment.HIGH.value}' END"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH s AS MATERIALIZED ({sql})
-                UPDATE cases_case c SET risk_score = s.new_score, priority = s.new_score, risk_segment = {segment_sql}
-                FROM s
-                WHERE c.id = s.id
-                  AND (c.risk_score, c.priority, c.risk_segment) IS DISTINCT FROM (s.new_score, s.new_score, {segment_sql})
-                """,  # noqa: S608 - the inner SQL is Django's own, parameters stay parameters
-                params,
-            )
-        return
-    segment = When_(
-        When(new_score__lt=SEGMENT_MEDIUM_FROM, then=Value(RiskSegment.LOW.value)),
-        When(new_score__lt=SEGMENT_HIGH_FROM, then=Value(RiskSegment.MEDIUM.value)),
-        default=Value(RiskSegment.HIGH.value),
-        output_field=models.CharField(),
-    )
-    scored = open_cases.annotate(new_score=score).annotate(new_segment=segment)
-    changed = scored.exclude(risk_score=F("new_score"), risk_segment=F("new_segment"), priority=F("new_score"))
-    rows = list(changed.values_list("id", "new_score", "new_segment").iterator(chunk_size=5000))
-    for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        Case.objects.bulk_update(
-            [Case(id=cid, risk_score=sc, priority=sc, risk_segment=seg) for cid, sc, seg in chunk],
-            ["risk_score", "priority", "risk_segment"],
-            batch_size=1000,
-        )
-
-
 def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | None = None) -> RefreshResult:
     """Recompute balances, DPD and stages; open, re-stage, rescore and close cases. Idempotent."""
     today = today or timezone.localdate()
@@ -403,7 +327,8 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
         if open_cases is not None:
             _restage_open_cases(open_cases, now, result)
             _close_cured_cases(open_cases, today, now, result)
-            _rescore_open_cases(open_cases, today)
+            # Scoring reads promises and conversations, which live in the apps above: they answer.
+            open_cases_refreshed.send(sender=Case, open_cases=open_cases, today=today)
         # In the same transaction: the platform hears of a change exactly when it committed.
         refresh_webhooks_emit(result)
     return result

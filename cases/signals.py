@@ -1,11 +1,17 @@
-"""Signals by which the apps above cases react to what happens to a loan, without cases importing them.
+"""Signals by which the apps above cases react to what happens to loans and cases, without cases
+importing them. Both are sent inside the writer's transaction; receivers run in INSTALLED_APPS order
+and must be safe to run again.
 
-`payment_recorded` is sent inside the payment's transaction, after the allocation and the loan's
-refresh; receivers run in INSTALLED_APPS order (repayment_plans credits promises and plans before
-outreach cancels obsolete reminders) and must be safe to run again.
+`payment_recorded`: after the allocation and the loan's refresh (repayment_plans credits promises and
+plans before outreach cancels obsolete reminders).
+`open_cases_refreshed`: after a delinquency refresh re-staged and closed cases, with the open cases it
+touched (outreach rescores them: the score reads promises and conversations).
 """
 
 from django.dispatch import Signal
 
 # Sent with `payment=<Payment>`.
 payment_recorded = Signal()
+
+# Sent with `open_cases=<QuerySet[Case]>` and `today=<date>`.
+open_cases_refreshed = Signal()

@@ -1,20 +1,28 @@
-"""The compliance gate over the platform API: a dry-run check, and reading a stored decision."""
+"""The compliance gate over the platform API: a dry-run check (POST /compliance/check/), reading a
+stored decision, and the contact log, whose writes are the gate's: performing or recording an action
+(POST /contacts/) and recording an outcome. The contact log's records belong to contacts; the gate
+writes them, so their API lives with the gate."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import get_platform_object, request_platform, restrict_to_platform
+from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from borrowers.models import Borrower, ThirdParty
 from cases.models import Loan
-from contacts.models import ActorKind
+from contacts.models import ActorKind, ContactAttempt, Direction, Outcome
+from contacts.serializers import ContactOutputSerializer
+from contacts.services import OutcomeAlreadyRecorded, contact_record_inbound, contact_record_outcome
 from core.api import PlatformApiMixin
 
 from .models import Decision
@@ -90,3 +98,128 @@ class DecisionDetailApi(PlatformApiMixin, generics.GenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         decision = get_platform_object(self.get_queryset(), request, pk=pk)
         return Response(DecisionOutputSerializer(decision).data)
+
+
+# Dialers report after the fact; a time in the future is a clock error or an attempt to pre-book.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    serializer_class = ContactOutputSerializer
+
+    class InputSerializer(ActionInputSerializer):
+        direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.OUTBOUND)
+        outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
+        duration_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+        def validate_at(self, value: dt.datetime | None) -> dt.datetime | None:
+            if value is not None and value > timezone.now() + MAX_CLOCK_SKEW:
+                raise serializers.ValidationError("May not lie more than 5 minutes in the future.")
+            return value
+
+    class FilterSerializer(serializers.Serializer):
+        borrower = serializers.CharField(required=False)
+        loan = serializers.CharField(required=False)
+        since = serializers.DateTimeField(required=False)
+
+    def get_queryset(self):
+        queryset = ContactAttempt.objects.select_related("borrower", "loan").order_by("-at", "-id")
+        return restrict_to_platform(queryset, self.request)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("borrower", str, description="borrower external_id"),
+            OpenApiParameter("loan", str, description="loan external_id"),
+            OpenApiParameter("since", dt.datetime, description="contacts at or after this time"),
+        ],
+        responses=ContactOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = self.get_queryset()
+        if "borrower" in filters.validated_data:
+            queryset = queryset.filter(borrower__external_id=filters.validated_data["borrower"])
+        if "loan" in filters.validated_data:
+            queryset = queryset.filter(loan__external_id=filters.validated_data["loan"])
+        if "since" in filters.validated_data:
+            queryset = queryset.filter(at__gte=filters.validated_data["since"])
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ContactOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: ContactOutputSerializer,
+            422: CheckOutputSerializer,
+            409: OpenApiResponse(description="The Idempotency-Key was used with another body."),
+        },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
+        description="Outbound actions pass the compliance gate: 201 when allowed, 422 with the check's body "
+        "when blocked (the decision is kept, no contact is written). Inbound contacts are always recorded. "
+        "With an Idempotency-Key, a retry answers the first response again, the 422 included (its decision "
+        "is not recorded twice).",
+    )
+    def post(self, request: Request) -> Response:
+        idempotency_key(request, required=False)  # a malformed key is a 400 before anything else
+        # Validation runs inside the handler: a replay answers the stored response even when the body
+        # would no longer pass (an `at` that has since drifted out of bounds).
+        return idempotent_response(request, scope="contacts", handler=lambda: self._create(request), required=False)
+
+    def _create(self, request: Request) -> tuple[int, dict]:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        action = resolve_action(request, data)
+        if data["direction"] == Direction.INBOUND:
+            contact = contact_record_inbound(
+                borrower=action["borrower"],
+                channel=action["channel"],
+                to=action["to"] or "",
+                party=action["party"],
+                third_party=action["third_party"],
+                loan=action["loan"],
+                at=action["at"],
+                outcome=data["outcome"],
+                duration_s=data.get("duration_s"),
+                notes=data["notes"],
+                message=action["message"],
+                actor_kind=action["actor_kind"],
+                actor_user=action["actor_user"],
+                actor_platform=action["actor_platform"],
+            )
+            return status.HTTP_201_CREATED, ContactOutputSerializer(contact).data
+        result = outreach_authorize(
+            **action, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
+        )
+        if not result.allowed:
+            return status.HTTP_422_UNPROCESSABLE_ENTITY, check_body(result.decision)
+        body = {**ContactOutputSerializer(result.contact).data, **check_body(result.decision)}
+        body["id"] = result.contact.pk
+        return status.HTTP_201_CREATED, body
+
+
+class ContactOutcomeApi(PlatformApiMixin, generics.GenericAPIView):
+    """Record the outcome of a pending outbound attempt, once."""
+
+    serializer_class = ContactOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(choices=Outcome.choices)
+        duration_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+
+    def get_queryset(self):
+        return ContactAttempt.objects.select_related("borrower", "loan")
+
+    @extend_schema(request=InputSerializer, responses={200: ContactOutputSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        contact = get_platform_object(self.get_queryset(), request, pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contact = contact_record_outcome(contact=contact, **serializer.validated_data)
+        except OutcomeAlreadyRecorded as exc:
+            return Response(exc.message_dict, status=status.HTTP_409_CONFLICT)
+        return Response(ContactOutputSerializer(contact).data)

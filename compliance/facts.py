@@ -18,6 +18,7 @@ from django.db import connection
 
 from accounts.models import Platform
 from borrowers.models import Borrower, Email, Hold, OptOut, Phone, ThirdParty, effective_vulnerabilities
+from borrowers.validators import normalise_to
 from borrowers.zones import candidate_zones, local_day, primary_zone, start_of_local_day, tz
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction
@@ -28,25 +29,6 @@ from .models import Decision, EvidenceHead
 
 FACTS_VERSION = 1
 PENDING_SKEW = dt.timedelta(minutes=5)
-_COUNTRY_OF_REGION = {"CN": "CN", "US": "US", "GB": "GB"}
-
-
-def normalise_to(value: str | None, *, channel: str, region: str = "") -> str:
-    """The canonical form of a number (E.164) or address (lower case), so that the log, opt-outs and
-    the borrower's phones compare equal however the caller wrote them."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if channel in ("call", "sms"):
-        default = _COUNTRY_OF_REGION.get(region.split("-", 1)[0].upper())
-        try:
-            parsed = phonenumbers.parse(value, default)
-        except phonenumbers.NumberParseException:
-            return value
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if channel == "email":
-        return value.lower()
-    return value
 
 
 def _phone_kind_of_unknown(number: str) -> str:

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Platform, User
+from borrowers.locks import borrower_lock_held
 from borrowers.models import Borrower, Channel, ThirdParty
+from borrowers.validators import normalise_to
 from cases.models import Case, Loan
 
 from .models import ContactAttempt, Direction, Outcome, Party
@@ -71,9 +73,6 @@ def contact_record_inbound(
     It takes the same borrower lock as the gate, so an inbound conversation and a concurrent outbound
     decision see each other in a definite order.
     """
-    from borrowers.locks import borrower_lock_held
-    from compliance.facts import normalise_to
-
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel {channel!r}."]})
     if outcome and outcome not in Outcome.values:

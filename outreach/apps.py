@@ -7,4 +7,4 @@ class OutreachConfig(AppConfig):
     verbose_name = _("Outreach: templates, channels, strategies and reminders")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the payment receiver
+        from . import receivers, scoring  # noqa: F401 - connect the payment and refresh receivers

@@ -34,6 +34,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from .api import request_platform
 from .models import IdempotencyRecord, Platform
 
 HEADER = "Idempotency-Key"
@@ -152,7 +153,6 @@ def idempotent_response(
     when the same URL pattern serves many objects, so that a key reused on another case is a 409.
     Staff users on a session have no platform; their requests run without a stored record.
     """
-    from .api import request_platform
 
     key = idempotency_key(request, required=required)
     platform = request_platform(request)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.api import get_platform_object, restrict_to_platform
+from accounts.api import get_platform_object, request_platform, restrict_to_platform
+from accounts.models import Platform
 
 from .models import Borrower, Hold, OptOut
 
@@ -38,9 +39,6 @@ def write_platform(*, request):
     """The platform a write is made for: the caller's; a staff user names one with `platform` (id)."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
-
-    from accounts.api import request_platform
-    from accounts.models import Platform
 
     platform = request_platform(request)
     if platform is not None:

@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import Role
+
 ZERO = Decimal("0.00")
 
 
@@ -173,7 +175,6 @@ class CaseQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> CaseQuerySet:
         """The one place that says which cases a signed-in user may see."""
-        from accounts.models import Role
 
         if not user or not user.is_authenticated:
             return self.none()

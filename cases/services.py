@@ -21,7 +21,7 @@ from accounts.models import Platform
 from borrowers.models import Borrower
 from core import rawsql
 
-from .delinquency import fresh_loan_figures
+from .delinquency import fresh_loan_figures, refresh_delinquency
 from .events import case_event_record
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
 from .signals import payment_recorded
@@ -32,7 +32,6 @@ INSTALLMENT_FIELDS = ("due_date", "principal_due", "interest_due", "fee_due")
 
 def _refresh_delinquency(loan_ids: list[int]) -> None:
     """Recompute outstanding/overdue/DPD/stage and open, close or re-stage the loans' cases."""
-    from .delinquency import refresh_delinquency  # owned by the delinquency work; imported late
 
     refresh_delinquency(loan_ids=loan_ids)
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from .models import RulePack
+
 # Quiet-hour windows are [start, end) in local wall-clock time, "HH:MM".
 DEFAULT_PACKS: dict[str, dict[str, Any]] = {
     "COMMON": {
@@ -101,7 +103,6 @@ def active_pack(code: str) -> tuple[int, dict[str, Any]]:
         hit = _cache.get(code)
         if hit and now - hit[0] < _CACHE_TTL_S:
             return hit[1], hit[2]
-    from .models import RulePack
 
     row = RulePack.objects.filter(code=code).order_by("-version").first()
     if row is None:
@@ -150,7 +151,6 @@ def pack_params(codes: list[str]) -> tuple[dict[str, dict[str, Any]], dict[str, 
 
 def params_at_versions(versions: dict[str, int]) -> dict[str, dict[str, Any]]:
     """The params of the exact pack versions a stored decision used (for replay)."""
-    from .models import RulePack
 
     out: dict[str, dict[str, Any]] = {}
     for code, version in versions.items():

@@ -19,6 +19,7 @@ from accounts.models import Platform, User
 from borrowers.models import Borrower, Channel, ThirdParty
 from cases.models import Case, Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
+from contacts.services import contact_record_inbound
 from core import rawsql
 
 from . import evidence, packs
@@ -303,8 +304,6 @@ def outreach_authorize(
     if actor_kind not in ActorKind.values:
         raise _fail("actor_kind", f"Unknown actor kind {actor_kind!r}.")
     if direction == Direction.INBOUND:
-        from contacts.services import contact_record_inbound
-
         contact = contact_record_inbound(
             borrower=borrower,
             channel=channel,

@@ -17,9 +17,11 @@ from accounts.models import Role, User
 from borrowers.models import Borrower, Phone
 from cases.models import Case
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
+from repayment_plans.models import Promise, PromiseStatus
 
+from .assignment import cases_assign
 from .models import MESSAGE_CHANNELS, Alert, AlertKind, JobStatus, ReminderJob, Task, TaskKind, TaskStatus
-from .planning import frozen_q
+from .planning import frozen_q, reminders_plan
 
 REFUSAL_WINDOW_DAYS = 30
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -80,7 +82,6 @@ def cases_escalate_unanswered(*, now: dt.datetime | None = None, threshold: int 
     rows = list(due.values_list("id", "unanswered"))
     if not rows:
         return []
-    from .assignment import cases_assign
 
     cases_assign(case_ids=[cid for cid, _ in rows], include_all_open=True, now=now)
     created = []
@@ -151,9 +152,6 @@ def borrowers_flag_lost_contact(*, borrower_ids: list[int] | None = None, now: d
 
 def cases_restage_after_broken_promise(*, since: dt.datetime, now: dt.datetime | None = None) -> list[int]:
     """A broken promise ends the pause: plan the case's current strategy step again."""
-    from repayment_plans.models import Promise, PromiseStatus
-
-    from .planning import reminders_plan
 
     case_ids = list(
         Promise.objects.filter(status=PromiseStatus.BROKEN, resolved_at__gte=since, case__status="open")
@@ -167,7 +165,6 @@ def cases_restage_after_broken_promise(*, since: dt.datetime, now: dt.datetime |
 
 def escalation_run(*, now: dt.datetime | None = None) -> EscalationResult:
     """The beat job: every rule above, then assignment of new and escalated cases."""
-    from .assignment import cases_assign
 
     now = now or timezone.now()
     result = EscalationResult()

@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .rendering import screen_template
+
 
 class StepChannel(models.TextChoices):
     SMS = "sms", _("SMS")
@@ -76,7 +78,6 @@ class MessageTemplate(models.Model):
             raise ValidationError({"body": str(exc)}) from exc
         if unknown:
             raise ValidationError({"body": _("Unknown placeholders: %s") % ", ".join(sorted(unknown))})
-        from .rendering import screen_template
 
         findings = screen_template(self)
         if findings:

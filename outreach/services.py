@@ -27,8 +27,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from borrowers.models import Borrower, Email, EmailKind, Phone, PhoneKind
+from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus
+from compliance.services import outreach_authorize
+from contacts.services import contact_record_outcome
+from repayment_plans.models import Plan, PlanInstallment, PlanStatus
 
+from .assignment import cases_assign
+from .escalation import borrowers_flag_lost_contact, case_supervisor
 from .gateways import Message, SendResult, gateway_for
 from .models import (
     MESSAGE_CHANNELS,
@@ -43,7 +49,7 @@ from .models import (
     TaskKind,
     TaskStatus,
 )
-from .planning import unpaid_installments
+from .planning import reminders_plan, unpaid_installments
 from .rendering import reminder_context, render_template
 
 log = logging.getLogger(__name__)
@@ -76,7 +82,7 @@ class SendOutcome:
 
 
 def _enqueue_sends(job_ids: list[int]) -> None:
-    from .tasks import send_reminders
+    from .tasks import send_reminders  # deferred: tasks.py imports this module
 
     size = max(1, settings.REMINDER_SEND_BATCH)
     for start in range(0, len(job_ids), size):
@@ -154,7 +160,6 @@ def _is_plan_job(job: ReminderJob) -> bool:
 def _plan_installment_due(job: ReminderJob) -> tuple[Decimal, str] | None:
     """What is left to pay on the active plan's installment(s) the job is about, and the plan's
     currency; None when the plan is no longer active or that installment is paid."""
-    from repayment_plans.models import PlanInstallment, PlanStatus
 
     unpaid = list(
         PlanInstallment.objects.filter(
@@ -170,7 +175,6 @@ def _plan_installment_due(job: ReminderJob) -> tuple[Decimal, str] | None:
 
 
 def _has_active_plan(case_id: int) -> bool:
-    from repayment_plans.models import Plan, PlanStatus
 
     return Plan.objects.filter(case_id=case_id, status=PlanStatus.ACTIVE).exists()
 
@@ -216,7 +220,6 @@ def _template(code: str, language: str) -> MessageTemplate | None:
 def _authorize(**kwargs: Any) -> Any:
     # Lazy: the gate lives in compliance and is imported at call time so that this module loads
     # (and its planning/dispatch work) independently of it.
-    from compliance.services import outreach_authorize
 
     return outreach_authorize(**kwargs)
 
@@ -224,20 +227,16 @@ def _authorize(**kwargs: Any) -> Any:
 def _record_outcome(contact: Any, outcome: str, notes: str = "") -> None:
     if contact is None:
         return
-    from contacts.services import contact_record_outcome
 
     contact_record_outcome(contact=contact, outcome=outcome, notes=notes)
 
 
 def _create_task(job: ReminderJob, *, now: dt.datetime) -> Task:
     """A collector call task (or a placement review for the supervisor): one open task per kind."""
-    from .escalation import case_supervisor
 
     kind = TaskKind.CALL if job.step.channel == StepChannel.TASK else TaskKind.PLACEMENT
     case = job.case
     if kind == TaskKind.CALL and case.assigned_to_id is None:
-        from .assignment import cases_assign
-
         cases_assign(case_ids=[case.pk], include_all_open=True)
         case.refresh_from_db(fields=["assigned_to"])
     assignee = case.assigned_to if kind == TaskKind.CALL else case_supervisor(case)
@@ -338,7 +337,6 @@ def _mark_contact_point_invalid(borrower_id: int, channel: str, to: str) -> None
 
 
 def _after_contact_point_loss(borrower_id: int) -> None:
-    from .escalation import borrowers_flag_lost_contact
 
     borrowers_flag_lost_contact(borrower_ids=[borrower_id])
 
@@ -497,9 +495,6 @@ def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
 def on_payment(*, loan_id: int) -> dict[str, int]:
     """After a payment (also a late or backdated one): re-stage the loan's case, cancel reminders that
     no longer apply, and plan what the new stage calls for."""
-    from cases.delinquency import refresh_delinquency
-
-    from .planning import reminders_plan
 
     refresh = refresh_delinquency(loan_ids=[loan_id])
     cancelled = reminders_cancel_obsolete(loan_ids=[loan_id])

@@ -10,7 +10,10 @@ from django import db
 from django.conf import settings
 from django.db import OperationalError
 
+from cases.delinquency import refresh_delinquency
+
 from . import services
+from .assignment import cases_assign
 from .escalation import escalation_run
 from .planning import reminders_plan
 
@@ -71,9 +74,6 @@ def reminders_plan_task(case_ids: list[int] | None = None) -> dict[str, int]:
 @shared_task(name="outreach.refresh_and_plan", acks_late=True)
 def refresh_and_plan(loan_ids: list[int] | None = None) -> dict[str, int]:
     """The daily refresh, then planning and assignment on the fresh stages."""
-    from cases.delinquency import refresh_delinquency
-
-    from .assignment import cases_assign
 
     refresh = refresh_delinquency(loan_ids=loan_ids)
     plan = reminders_plan()

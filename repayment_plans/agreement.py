@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from compliance.services import outreach_authorize
+from contacts.services import contact_record_outcome
 
 from .models import AgreementDispatch, Plan, PlanKind
 
@@ -280,10 +282,6 @@ def agreement_pdf_bytes(plan: Plan) -> bytes:
         return fh.read()
 
 
-class GateUnavailable(RuntimeError):
-    """The compliance gate is not installed: nothing may be sent without its decision."""
-
-
 # The opt-out sentence is there for every borrower: US rules require it in an email, and it costs nothing elsewhere.
 COVER_NOTE = {
     "en": (
@@ -325,10 +323,6 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
         raise ValidationError({"channel": [_("The borrower has no valid email address.")]})
     if channel == "letter" and not borrower.address.strip():
         raise ValidationError({"channel": [_("The borrower has no postal address.")]})
-    try:
-        from compliance.services import outreach_authorize
-    except ImportError as exc:
-        raise GateUnavailable("compliance.services.outreach_authorize is not available") from exc
 
     case = plan.case
     language = plan.agreement_language or agreement_language(plan)
@@ -357,8 +351,6 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
     pdf = agreement_pdf_bytes(plan)
     to = _contact_to(result)
     if channel == "email":
-        from contacts.services import contact_record_outcome
-
         message = EmailMessage(subject=SUBJECT[language].format(number=number), body=note, to=[to])
         message.attach(f"{number}.pdf", pdf, "application/pdf")
         try:

@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from cases.models import Payment
+
 from .tracking import on_payment_recorded, promises_and_plans_check
 
 
@@ -17,7 +19,6 @@ def promises_and_plans_check_task() -> dict:
 @shared_task(name="repayment_plans.on_payment_recorded")
 def on_payment_recorded_task(payment_id: int) -> None:
     """For callers that prefer to track a payment after their commit (`delay_on_commit(payment.pk)`)."""
-    from cases.models import Payment
 
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is not None:

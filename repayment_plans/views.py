@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Case
 
 from . import selectors, services
-from .agreement import LANGUAGES, GateUnavailable, agreement_context, agreement_pdf_bytes, agreement_send
+from .agreement import LANGUAGES, agreement_context, agreement_pdf_bytes, agreement_send
 from .models import OPEN_PLAN_STATUSES, Frequency, Plan, PlanKind, PlanStatus
 
 
@@ -175,8 +175,6 @@ def plan_agreement_send_view(request: HttpRequest, pk: int) -> HttpResponse:
         dispatch = agreement_send(plan=plan, channel=request.POST.get("channel", ""), user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
-    except GateUnavailable:
-        messages.error(request, _("The compliance gate is not available; nothing was sent."))
     else:
         if dispatch.status == dispatch.Status.BLOCKED:
             messages.warning(request, _("Blocked by compliance: nothing was sent."))

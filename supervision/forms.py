@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Agency, Role, Team, User
+from accounts.models import Agency, Platform, Role, Team, User
 from borrowers.models import Channel
 from cases.models import Stage
 from compliance.rules import MESSAGES
@@ -164,7 +164,6 @@ class DashboardFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.models import Platform
 
         super().__init__(*args, **kwargs)
         self.fields["platform"].queryset = Platform.objects.all()

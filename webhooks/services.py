@@ -28,6 +28,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Platform
+
 from .models import UNDELIVERED, EventStatus, EventType, WebhookDelivery, WebhookEvent
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, event_body, sign
 
@@ -61,7 +63,7 @@ def _check_type(type: str) -> None:
 
 
 def _enqueue_delivery_on_commit(event_pk: int) -> None:
-    from .tasks import deliver_event
+    from .tasks import deliver_event  # deferred: tasks.py imports this module
 
     # robust: a broker outage at commit time must not turn the caller's committed change into an
     # error; the row stays pending and the sweep queues it a minute later. (A lambda, not a
@@ -70,7 +72,7 @@ def _enqueue_delivery_on_commit(event_pk: int) -> None:
 
 
 def _enqueue_sweep() -> None:
-    from .tasks import sweep
+    from .tasks import sweep  # deferred: tasks.py imports this module
 
     sweep.delay()
 
@@ -100,7 +102,6 @@ def events_emit_bulk(*, type: str, items: Iterable[tuple[int, dict[str, Any]]]) 
     sweep, which fans the rows out to delivery tasks in batches.
     """
     _check_type(type)
-    from accounts.models import Platform
 
     items = list(items)
     if not items:
@@ -230,7 +231,7 @@ def events_sweep(*, batch_size: int = SWEEP_BATCH) -> int:
     plus a bulk producer's kick) split the work instead of queueing the same rows twice. When a full
     batch was found it queues itself again, so a backlog drains at worker speed, not one batch a minute.
     """
-    from .tasks import deliver_event, sweep
+    from .tasks import deliver_event, sweep  # deferred: tasks.py imports this module
 
     now = timezone.now()
     with transaction.atomic():

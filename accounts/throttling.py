@@ -8,17 +8,67 @@ A fixed-window counter instead of DRF's default sliding history: DRF keeps a lis
 time in the cache and rewrites it on each request (6,000 floats per key at the default rate), and its
 read-modify-write races between web processes. Here each request is one atomic INCR on a per-window
 key. The price is that a client may burst up to twice the rate across a window boundary.
+
+The limiter protects the service; it is not worth an outage of its own. When the cache (Redis) cannot
+be reached the request goes through unthrottled, one warning is logged, and for `OUTAGE_PAUSE_S`
+seconds this process does not try the cache again, so that a Redis that is down or black-holed costs
+neither a failed connection per request nor a warning per request.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
+import redis
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .api import request_platform
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable or failing cache raises: redis-py's errors (connection refused, timeouts, a
+# server loading or out of memory) and the OS's socket errors (other cache backends).
+CACHE_ERRORS: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
+OUTAGE_PAUSE_S = 30.0
+
+
+class CacheOutage:
+    """Per process: since when the cache is known to be down, and so until when not to ask it.
+
+    `clock` is monotonic (a wall-clock step must not stretch the pause) and replaceable for tests.
+    """
+
+    def __init__(self, pause_s: float = OUTAGE_PAUSE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause_s = pause_s
+        self.clock = clock
+        self._until: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._until is not None and self.clock() < self._until
+
+    def begin(self) -> None:
+        self._until = self.clock() + self.pause_s
+
+    def end(self) -> None:
+        self._until = None
+
+
+cache_outage = CacheOutage()
+
+
+@receiver(setting_changed, dispatch_uid="throttle_cache_outage_reset")
+def _reset_outage_on_new_cache(setting: str, **kwargs: Any) -> None:
+    # Another cache (override_settings in tests) is another server: what was known of the old one is void.
+    if setting == "CACHES":
+        cache_outage.end()
 
 
 class PlatformRateThrottle(SimpleRateThrottle):
@@ -40,8 +90,23 @@ class PlatformRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if self.rate is None:
+        if self.rate is None or cache_outage.active:
             return True
+        try:
+            return self._count(request, view)
+        except CACHE_ERRORS as exc:
+            cache_outage.begin()
+            # The exception's class and the cache's own message only: the key names a platform, a
+            # user or a client address, which have no place in an operations log.
+            logger.warning(
+                "API throttle cache unavailable (%s: %s); requests are not rate-limited for the next %d s",
+                type(exc).__name__,
+                str(exc)[:200],
+                cache_outage.pause_s,
+            )
+            return True
+
+    def _count(self, request: Request, view: Any) -> bool:
         now = self.timer()
         window = int(now // self.duration)
         key = f"{self.get_cache_key(request, view)}:{window}"

@@ -8,21 +8,15 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from config.env import env_int
-
 from .models import IdempotencyRecord
 
 # API.md promises a retry with the same Idempotency-Key is answered for at least a day.
 MIN_TTL_HOURS = 24
-DEFAULT_TTL_HOURS = 48
 
 
 def idempotency_ttl_hours() -> int:
-    """IDEMPOTENCY_KEY_TTL_HOURS (a setting, else the environment), never below the promised 24 hours."""
-    hours = getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", None)
-    if hours is None:
-        hours = env_int("IDEMPOTENCY_KEY_TTL_HOURS", DEFAULT_TTL_HOURS)
-    return max(int(hours), MIN_TTL_HOURS)
+    """The IDEMPOTENCY_KEY_TTL_HOURS setting (from the environment), never below the promised 24 hours."""
+    return max(int(settings.IDEMPOTENCY_KEY_TTL_HOURS), MIN_TTL_HOURS)
 
 
 def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:

@@ -10,7 +10,6 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("repayment_plans.api_urls")),
-    path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
 
@@ -24,9 +23,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("cases.urls")),
     path("", include("workspace.urls")),
-    path("", include("compliance.urls")),
     path("", include("repayment_plans.urls")),
-    path("", include("outreach.urls")),
     path("", include("webhooks.urls")),
     path("", include("supervision.urls")),
 ]

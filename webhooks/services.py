@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import Platform
 
 from .models import UNDELIVERED, EventStatus, EventType, WebhookDelivery, WebhookEvent
-from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, event_body, sign
+from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, event_body, sign, standard_headers
 
 if TYPE_CHECKING:
     from accounts.models import Platform
@@ -137,7 +137,7 @@ class _AttemptOutcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _post(event: WebhookEvent) -> _AttemptOutcome:
+def _post(event: WebhookEvent, *, at: dt.datetime) -> _AttemptOutcome:
     platform = event.platform
     outcome = _AttemptOutcome(url=platform.webhook_url)
     if not platform.webhook_url:
@@ -153,6 +153,11 @@ def _post(event: WebhookEvent) -> _AttemptOutcome:
         SIGNATURE_HEADER: sign(body, platform.webhook_secret),
         EVENT_ID_HEADER: str(event.event_id),
         "User-Agent": "collections-webhooks/1",
+        # The same content signed again with the attempt's time in it (Standard Webhooks), so that a
+        # receiver can refuse a replayed capture; see webhooks.signing.
+        **standard_headers(
+            msg_id=str(event.event_id), timestamp=int(at.timestamp()), body=body, secret=platform.webhook_secret
+        ),
     }
     timeout = float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
     started = time.monotonic()
@@ -188,7 +193,7 @@ def event_deliver(*, event_id: int) -> str:
         return "skipped"
     event = WebhookEvent.objects.select_related("platform").get(pk=event_id)
     attempt = event.attempts
-    outcome = _post(event)
+    outcome = _post(event, at=now)
     finished = timezone.now()
     if outcome.ok:
         changes: dict[str, Any] = {

@@ -18,7 +18,7 @@ class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     list_select_related = ("team", "agency")
     search_fields = ("username", "first_name", "last_name", "email")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             _("Collections"),
             {"fields": ("role", "team", "agency", "language", "timezone", "max_discount_percent", "max_plan_months")},

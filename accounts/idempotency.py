@@ -119,6 +119,7 @@ def run_idempotent(
                 return _conflict()
             if record.response_status is None:  # cannot normally happen: the response is written with it
                 return _conflict()
+            assert record.response_body is not None  # written together with response_status
             return _render(record.response_status, record.response_body)
         status_code, body, store = _unpack(handler())
         text = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -134,8 +135,8 @@ def run_idempotent(
 
 def _unpack(result: HandlerResult) -> tuple[int, Any, bool]:
     if len(result) == 3:
-        return result  # type: ignore[return-value]
-    status_code, body = result  # type: ignore[misc]
+        return result
+    status_code, body = result
     return status_code, body, True
 
 

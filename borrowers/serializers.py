@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from . import validators
 from .models import (
@@ -142,7 +146,7 @@ class ThirdPartyInputSerializer(serializers.Serializer):
         return validators.normalize_e164(value) if value else ""
 
 
-def _unique(items: list[dict], key, message: str) -> list[dict]:
+def _unique(items: list[dict], key, message: StrOrPromise) -> list[dict]:
     seen = set()
     for item in items:
         k = key(item)
@@ -159,11 +163,11 @@ class BorrowerInputSerializer(serializers.Serializer):
     timezone = StrictCharField(max_length=64, required=False, allow_blank=True)
     national_id = StrictCharField(max_length=64, required=False, allow_blank=True, allow_null=True, write_only=True)
     date_of_birth = ApiDateField(required=False, allow_null=True)
-    language = serializers.ChoiceField(choices=Borrower._meta.get_field("language").choices, required=False)
+    language = serializers.ChoiceField(choices=Borrower._meta.get_field("language").choices or (), required=False)
     address = StrictCharField(max_length=1000, required=False, allow_blank=True)
-    phones = PhoneInputSerializer(many=True, required=False, max_length=20)
-    emails = EmailInputSerializer(many=True, required=False, max_length=20)
-    third_parties = ThirdPartyInputSerializer(many=True, required=False, max_length=20)
+    phones = PhoneInputSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+    emails = EmailInputSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+    third_parties = ThirdPartyInputSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
     vulnerabilities = serializers.ListField(
         child=serializers.ChoiceField(choices=Vulnerability.choices), required=False, max_length=10
     )
@@ -208,7 +212,7 @@ MAX_BULK = 10_000
 class BorrowerBulkInputSerializer(serializers.Serializer):
     """For the schema: the bulk endpoint also takes a bare list of borrowers."""
 
-    borrowers = BorrowerInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK)
+    borrowers = BorrowerInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
 
 class BorrowerBulkOutputSerializer(serializers.Serializer):

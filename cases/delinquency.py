@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
 from .events import case_event_build, case_events_record, refresh_webhooks_emit
-from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Stage, stage_for_dpd
+from .models import ZERO, Case, CaseEvent, CaseQuerySet, CaseStatus, Installment, Loan, Stage, stage_for_dpd
 from .signals import open_cases_refreshed
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
@@ -313,7 +313,7 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
             result.loans_updated = _update_loans(loans, today)
         if loan_ids is None:
             _open_cases(loans, today, now, result)
-            open_cases = Case.objects.open().filter(loan__in=loans)
+            open_cases: CaseQuerySet | None = Case.objects.open().filter(loan__in=loans)
         else:
             # A few loans (a payment, an upload): the open cases with one indexed query first; only the
             # loans without one can need a case opened (most payments are on a loan with an open case),

@@ -133,8 +133,8 @@ def _plain_loan(row, child: LoanInputSerializer) -> dict | None:
         return None
     if type(items) is not list or not 0 < len(items) <= MAX_INSTALLMENTS:
         return None
-    installments = [_plain_installment(item) for item in items]
-    if any(item is None for item in installments):
+    installments = [plain for item in items if (plain := _plain_installment(item)) is not None]
+    if len(installments) != len(items):
         return None
     attrs = {
         "external_id": external_id,
@@ -176,7 +176,7 @@ class LoanInputSerializer(serializers.Serializer):
     )
     disbursed_on = ApiDateField()
     statute_limitations_date = ApiDateField(required=False, allow_null=True)
-    installments = InstallmentInputSerializer(many=True, allow_empty=False, max_length=MAX_INSTALLMENTS)
+    installments = InstallmentInputSerializer(many=True, allow_empty=False, max_length=MAX_INSTALLMENTS)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
     class Meta:
         list_serializer_class = LoanListSerializer
@@ -204,7 +204,7 @@ class LoanInputSerializer(serializers.Serializer):
 
 
 class LoanBulkInputSerializer(serializers.Serializer):
-    loans = LoanInputSerializer(many=True, allow_empty=False, max_length=10_000)
+    loans = LoanInputSerializer(many=True, allow_empty=False, max_length=10_000)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
 
 class InstallmentOutputSerializer(serializers.ModelSerializer):

@@ -87,7 +87,7 @@ CONTACT_FIELDS: tuple[str, ...] = (
 # The fields record_outcome() may fill in once, after the contact was written pending.
 OUTCOME_FIELDS: tuple[str, ...] = ("id", "outcome", "outcome_at", "duration_s", "notes")
 
-KIND_FIELDS: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
+KIND_FIELDS: dict[str, tuple[type[Decision] | type[ContactAttempt], tuple[str, ...]]] = {
     EvidenceKind.DECISION: (Decision, DECISION_FIELDS),
     EvidenceKind.CONTACT: (ContactAttempt, CONTACT_FIELDS),
     EvidenceKind.CONTACT_OUTCOME: (ContactAttempt, OUTCOME_FIELDS),
@@ -345,7 +345,9 @@ class Report:
         return [asdict(f) | {"text": f.describe()} for f in self.failures]
 
 
-def _rows(model: type[models.Model], fields: tuple[str, ...], borrower_id: int) -> dict[int, dict[str, Any]]:
+def _rows(
+    model: type[Decision] | type[ContactAttempt], fields: tuple[str, ...], borrower_id: int
+) -> dict[int, dict[str, Any]]:
     return {row["id"]: row for row in model.objects.filter(borrower_id=borrower_id).values(*fields)}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from borrowers.zones import UTC, local_day, local_wall_time, parse_hhmm, start_of_local_day, tz
 
@@ -211,7 +211,12 @@ class Ctx:
         return loan is None or entry.loan_id is None or entry.loan_id == loan
 
 
+@overload
+def parse_dt(value: str) -> dt.datetime: ...
+@overload
+def parse_dt(value: str | None) -> dt.datetime | None: ...
 def parse_dt(value: str | None) -> dt.datetime | None:
+    """An ISO timestamp of the facts, in UTC; None for an absent one (a present one is never empty)."""
     return dt.datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 

@@ -8,4 +8,4 @@ from django.http import HttpRequest
 def wants_fragment(request: HttpRequest) -> bool:
     """An htmx request that swaps part of the page (a boosted navigation wants the whole page)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return bool(htmx and not htmx.boosted)

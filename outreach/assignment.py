@@ -51,14 +51,14 @@ def cases_assign(
         if team_id is not None:
             profiles_qs = profiles_qs.filter(user__team_id=team_id)
         profiles = list(profiles_qs.order_by("user_id"))
-        cases = Case.objects.open().filter(assigned_to__isnull=True, agency__isnull=True)
+        candidates = Case.objects.open().filter(assigned_to__isnull=True, agency__isnull=True)
         if case_ids is not None:
-            cases = cases.filter(pk__in=case_ids)
+            candidates = candidates.filter(pk__in=case_ids)
         if not include_all_open:
             escalated = Task.objects.filter(case_id=OuterRef("pk"), status=TaskStatus.OPEN)
-            cases = cases.filter(Q(dpd__gte=settings.ASSIGN_MIN_DPD) | Q(Exists(escalated)))
+            candidates = candidates.filter(Q(dpd__gte=settings.ASSIGN_MIN_DPD) | Q(Exists(escalated)))
         cases = list(
-            cases.select_for_update(skip_locked=True, of=("self",))
+            candidates.select_for_update(skip_locked=True, of=("self",))
             .select_related("borrower")
             .order_by("-priority", "opened_at", "id")
         )

@@ -38,7 +38,7 @@ class EscalationResult:
 def case_supervisor(case: Case | None) -> User | None:
     """The supervisor of the team of the case's collector; else any active supervisor."""
     supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id")
-    if case is not None and case.assigned_to_id and case.assigned_to.team_id:
+    if case is not None and case.assigned_to is not None and case.assigned_to.team_id:
         own = supervisors.filter(team_id=case.assigned_to.team_id).first()
         if own:
             return own

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -25,7 +27,12 @@ class PromiseOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+class _DecimalShape(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalShape = {"max_digits": 14, "decimal_places": 2}
 
 
 class PlanCreateInputSerializer(serializers.Serializer):
@@ -114,7 +121,7 @@ class PlanOutputSerializer(serializers.ModelSerializer):
         return str(sum((i.paid_amount for i in plan.installments.all()), ZERO))
 
     def get_proposed_by(self, plan: Plan) -> str:
-        if plan.proposed_by_id:
+        if plan.proposed_by_id and plan.proposed_by is not None:
             return f"user:{plan.proposed_by.username}"
         return "platform" if plan.proposed_by_platform_id else ""
 

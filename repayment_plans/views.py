@@ -12,12 +12,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from cases.models import Case
 
 from . import selectors, services
@@ -25,14 +26,14 @@ from .agreement import LANGUAGES, agreement_context, agreement_pdf_bytes, agreem
 from .models import OPEN_PLAN_STATUSES, Frequency, Plan, PlanKind, PlanStatus
 
 
-def _get_plan_for_user(request: HttpRequest, pk: int) -> Plan:
+def _get_plan_for_user(request: AuthenticatedHttpRequest, pk: int) -> Plan:
     plan = selectors.plan_get_for_user(request.user, pk)
     if plan is None:
         raise Http404
     return plan
 
 
-def _get_case_for_user(request: HttpRequest, pk: int) -> Case:
+def _get_case_for_user(request: AuthenticatedHttpRequest, pk: int) -> Case:
     case = Case.objects.visible_to(request.user).select_related("loan", "borrower").filter(pk=pk).first()
     if case is None:
         raise Http404
@@ -84,7 +85,7 @@ def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 @login_required
-def plan_new(request: HttpRequest, case_pk: int) -> HttpResponse:
+def plan_new(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """Propose a plan: the first POST (action=preview) shows the schedule; the second proposes it."""
     case = _get_case_for_user(request, case_pk)
     preview = None
@@ -112,7 +113,7 @@ def plan_new(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
     can_decide = (
         request.user.is_supervisor
@@ -130,7 +131,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_approvals(request: HttpRequest) -> HttpResponse:
+def plan_approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_supervisor:
         raise PermissionDenied
     return render(
@@ -138,7 +139,7 @@ def plan_approvals(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _decide(request: HttpRequest, pk: int, action) -> HttpResponse:
+def _decide(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
     try:
         action(plan, request.POST.get("reason", ""))
@@ -151,25 +152,25 @@ def _decide(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_approve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_approve(plan=plan, user=request.user, reason=reason))
 
 
 @login_required
 @require_POST
-def plan_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_reject_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_reject(plan=plan, user=request.user, reason=reason))
 
 
 @login_required
 @require_POST
-def plan_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_cancel(plan=plan, user=request.user, reason=reason))
 
 
 @login_required
 @require_POST
-def plan_agreement_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_agreement_send_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
     try:
         dispatch = agreement_send(plan=plan, channel=request.POST.get("channel", ""), user=request.user)
@@ -185,7 +186,7 @@ def plan_agreement_send_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_agreement(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The printable agreement, in the borrower's language (or ?lang=en|zh-hans for a copy)."""
     plan = _get_plan_for_user(request, pk)
     if plan.activated_at is None:
@@ -197,7 +198,7 @@ def plan_agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_agreement_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
     if plan.activated_at is None:
         raise Http404

@@ -12,7 +12,7 @@ import json
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import BooleanField, CharField, F, IntegerField, Q, QuerySet, TextField, Value
@@ -23,6 +23,8 @@ from compliance.models import Decision
 from contacts.models import ContactAttempt
 
 from .access import supervised_cases
+
+_QS = TypeVar("_QS", bound=QuerySet[Any])
 
 
 class Result:
@@ -135,7 +137,7 @@ def _decision_rows(qs: QuerySet[Decision]) -> QuerySet:
     ).values(*COLUMNS)
 
 
-def _with_rule(qs: QuerySet, prefixes: tuple[str, ...], code: str) -> QuerySet:
+def _with_rule(qs: _QS, prefixes: tuple[str, ...], code: str) -> _QS:
     """Rows whose decision (or the decision it overrode) failed rule `code`."""
     if connection.vendor == "postgresql":
         q = Q()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -49,11 +49,12 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collector"].queryset = _people()
+        cast("forms.ModelChoiceField[User]", self.fields["collector"]).queryset = _people()
         self.fields["borrower"].widget.attrs["placeholder"] = _("External id or name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
@@ -121,6 +122,7 @@ class SampleForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
@@ -140,7 +142,9 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, collectors: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].queryset = collectors if collectors is not None else User.objects.none()
+        cast("forms.ModelChoiceField[User]", self.fields["to_user"]).queryset = (
+            collectors if collectors is not None else User.objects.none()
+        )
 
 
 class RebalanceForm(forms.Form):
@@ -149,11 +153,15 @@ class RebalanceForm(forms.Form):
 
     def __init__(self, *args: Any, collectors: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collector"].queryset = collectors if collectors is not None else User.objects.none()
+        cast("forms.ModelChoiceField[User]", self.fields["collector"]).queryset = (
+            collectors if collectors is not None else User.objects.none()
+        )
 
 
 class DashboardFilterForm(forms.Form):
-    platform = forms.ModelChoiceField(label=_("Platform"), queryset=None, required=False)
+    platform: forms.ModelChoiceField[Platform] = forms.ModelChoiceField(
+        label=_("Platform"), queryset=None, required=False
+    )
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False)
     months = forms.TypedChoiceField(
         label=_("Period"),
@@ -166,4 +174,4 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
 
         super().__init__(*args, **kwargs)
-        self.fields["platform"].queryset = Platform.objects.all()
+        cast("forms.ModelChoiceField[Platform]", self.fields["platform"]).queryset = Platform.objects.all()

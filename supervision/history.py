@@ -10,11 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
 from django.utils.translation import gettext as _
 
 from borrowers.models import Borrower
-from cases.models import Case
+from cases.models import Case, Loan
 
 # Enough to cover the weeks around a contact without turning the page into a dump of every snapshot.
 HISTORY_LIMIT = 40
@@ -46,7 +45,7 @@ class HistoryEntry:
 TYPE_LABELS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _entries(instance: models.Model | None, label: str, around: dt.datetime) -> list[HistoryEntry]:
+def _entries(instance: Case | Loan | Borrower | None, label: str, around: dt.datetime) -> list[HistoryEntry]:
     if instance is None:
         return []
     records = list(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -130,7 +131,7 @@ def dashboard_scope(*, user: Any, platform: Platform | None = None, team: Team |
 
 def stage_breakdown(scope: Scope) -> list[dict[str, Any]]:
     """Open cases and overdue amounts by stage, every stage listed (zero when empty)."""
-    rows = {
+    rows: dict[str, Mapping[str, Any]] = {
         r["stage"]: r
         for r in scope.cases.filter(status=CaseStatus.OPEN)
         .order_by()
@@ -405,9 +406,9 @@ def placement_periods(
             agency_id, since = current.pop(case_id)
             periods[case_id].append((agency_id, since, at))
         if new_value:
-            agency_id = (data or {}).get("agency_id") or agency_ids.get(new_value)
-            if agency_id:
-                current[case_id] = (agency_id, at)
+            placed_with = (data or {}).get("agency_id") or agency_ids.get(new_value)
+            if placed_with:
+                current[case_id] = (placed_with, at)
     for case_id, (agency_id, since) in current.items():
         periods[case_id].append((agency_id, since, None))
     return periods
@@ -447,17 +448,17 @@ def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
     ).values_list("loan_id", "paid_at", "amount"):
         payments[loan_id].append((paid_at, amount))
     for case_id, spans in periods.items():
-        case = cases.get(case_id)
-        if case is None:
+        placed = cases.get(case_id)
+        if placed is None:
             continue
         for agency_id, since, until in spans:
-            summary = summaries.get(agency_id)
-            if summary is None:
+            placement = summaries.get(agency_id)
+            if placement is None:
                 continue
-            summary.recovered += sum(
+            placement.recovered += sum(
                 (
                     amount
-                    for paid_at, amount in payments[case["loan_id"]]
+                    for paid_at, amount in payments[placed["loan_id"]]
                     if since <= paid_at and (until is None or paid_at < until)
                 ),
                 ZERO,
@@ -485,7 +486,8 @@ def quality_results(*, since: dt.datetime | None = None) -> list[dict[str, Any]]
             avg_score=Avg("score"),
             identity=Count("id", filter=Q(identity_verified=True)),
             disclosure=Count("id", filter=Q(disclosure_made=True)),
-            clean=Count("id", filter=Q(no_prohibited_content=True)),
+            # Not `clean`: an annotation may not shadow a model attribute (Model.clean) for the type checker.
+            clean_calls=Count("id", filter=Q(no_prohibited_content=True)),
             outcome=Count("id", filter=Q(correct_outcome=True)),
             avg_tone=Avg("tone"),
         )
@@ -500,7 +502,7 @@ def quality_results(*, since: dt.datetime | None = None) -> list[dict[str, Any]]
             "avg_tone": round(float(r["avg_tone"]), 1),
             "identity_rate": _rate(r["identity"], r["reviews"]),
             "disclosure_rate": _rate(r["disclosure"], r["reviews"]),
-            "clean_rate": _rate(r["clean"], r["reviews"]),
+            "clean_rate": _rate(r["clean_calls"], r["reviews"]),
             "outcome_rate": _rate(r["outcome"], r["reviews"]),
         }
         for r in rows

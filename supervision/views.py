@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from cases.models import Case, CaseStatus, Stage
 from compliance import evidence
 from compliance.models import Decision, EvidenceKind, EvidenceLink, VerificationRun
@@ -66,7 +68,7 @@ def _error_messages(request: HttpRequest, error: ValidationError) -> None:
 
 
 @auditor_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     rows = audit_rows(form.to_filters(zone=_zone(request)), user=request.user)
     if request.GET.get("export") == "csv":
@@ -89,14 +91,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _audit_scope(request: HttpRequest) -> Q:
+def _audit_scope(request: AuthenticatedHttpRequest) -> Q:
     if request.user.sees_everything:
         return Q()
     cases = supervised_cases(request.user)
     return Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
 
 
-def _evidence_for(kind_ids: list[tuple[str, int]]) -> list[EvidenceLink]:
+def _evidence_for(kind_ids: Sequence[tuple[str, int]]) -> list[EvidenceLink]:
     q = Q(pk__in=[])
     for kind, object_id in kind_ids:
         q |= Q(kind=kind, object_id=object_id)
@@ -104,7 +106,7 @@ def _evidence_for(kind_ids: list[tuple[str, int]]) -> list[EvidenceLink]:
 
 
 @auditor_required
-def audit_contact(request: HttpRequest, pk: int) -> HttpResponse:
+def audit_contact(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(
         ContactAttempt.objects.filter(_audit_scope(request)).select_related(
             "borrower", "case", "loan", "actor_user", "actor_user__team", "actor_user__agency", "decision"
@@ -112,7 +114,9 @@ def audit_contact(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     decision = contact.decision
-    override_of = Decision.objects.filter(pk=decision.override_of_id).first() if decision else None
+    override_of = (
+        Decision.objects.filter(pk=decision.override_of_id).first() if decision and decision.override_of_id else None
+    )
     kinds = [(EvidenceKind.CONTACT, contact.pk), (EvidenceKind.CONTACT_OUTCOME, contact.pk)]
     if decision:
         kinds.append((EvidenceKind.DECISION, decision.pk))
@@ -131,7 +135,7 @@ def audit_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @auditor_required
-def audit_decision(request: HttpRequest, pk: int) -> HttpResponse:
+def audit_decision(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     decision = get_object_or_404(
         Decision.objects.filter(_audit_scope(request)).select_related("borrower", "case", "actor_user"), pk=pk
     )
@@ -156,7 +160,7 @@ def audit_decision(request: HttpRequest, pk: int) -> HttpResponse:
 
 @auditor_required
 @require_http_methods(["GET", "POST"])
-def evidence_page(request: HttpRequest) -> HttpResponse:
+def evidence_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The chain's state. Verification runs on demand (a button), never on page load: it reads every link."""
     form = EvidenceRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -191,7 +195,7 @@ def evidence_page(request: HttpRequest) -> HttpResponse:
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
-def quality_page(request: HttpRequest) -> HttpResponse:
+def quality_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = SampleForm(request.POST or None, initial={"date_from": today - dt.timedelta(days=7), "date_to": today})
     if request.method == "POST" and form.is_valid():
@@ -224,7 +228,7 @@ def quality_page(request: HttpRequest) -> HttpResponse:
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
-def quality_review(request: HttpRequest, pk: int) -> HttpResponse:
+def quality_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sample = get_object_or_404(
         QualitySample.objects.filter(contact__in=ContactAttempt.objects.filter(_audit_scope(request))).select_related(
             "contact", "contact__actor_user", "contact__borrower", "contact__decision"
@@ -249,7 +253,7 @@ def quality_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
-def agencies_page(request: HttpRequest) -> HttpResponse:
+def agencies_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     place_form = PlacementForm(request.POST if action == "place" else None)
     bulk_form = BulkPlacementForm(request.POST if action == "bulk" else None)
@@ -284,7 +288,7 @@ def agencies_page(request: HttpRequest) -> HttpResponse:
 
 
 def _agency_action(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     action: str,
     place_form: PlacementForm,
     bulk_form: BulkPlacementForm,
@@ -327,7 +331,7 @@ def _contract_for(agency_id: str | None) -> AgencyContract | None:
     return AgencyContract.objects.filter(agency_id=agency_id).first() if agency_id and agency_id.isdigit() else None
 
 
-def _supervised_case(request: HttpRequest, pk: int) -> Case:
+def _supervised_case(request: AuthenticatedHttpRequest, pk: int) -> Case:
     case = supervised_cases(request.user).filter(pk=pk).first()
     if case is None:
         raise ValidationError({"case": [_("Case #%(id)s does not exist or is not yours to manage.") % {"id": pk}]})
@@ -338,7 +342,7 @@ def _supervised_case(request: HttpRequest, pk: int) -> Case:
 
 
 @supervisor_required
-def dashboard_page(request: HttpRequest) -> HttpResponse:
+def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     figures = selectors.dashboard(
@@ -394,7 +398,7 @@ def _chart_data(f: dict[str, Any]) -> dict[str, Any]:
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
-def assignment_page(request: HttpRequest) -> HttpResponse:
+def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     collectors = services.team_collectors(request.user)
     action = request.POST.get("action", "")
     reassign_form = ReassignForm(request.POST if action == "reassign" else None, collectors=collectors)
@@ -435,7 +439,7 @@ def assignment_page(request: HttpRequest) -> HttpResponse:
 
 
 @supervisor_required
-def approvals_page(request: HttpRequest) -> HttpResponse:
+def approvals_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Plans (installments, deferrals, settlements, waivers) beyond their proposer's limits, oldest first."""
     plans = (
         Plan.objects.filter(status=PlanStatus.PENDING_APPROVAL, case__in=supervised_cases(request.user).values("pk"))
@@ -448,7 +452,7 @@ def approvals_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @supervisor_required
-def approvals_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def approvals_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.filter(case__in=supervised_cases(request.user).values("pk")), pk=pk)
     decision = request.POST.get("decision")
     reason = request.POST.get("reason", "")

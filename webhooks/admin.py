@@ -10,12 +10,15 @@ from .models import WebhookDelivery, WebhookEvent
 from .services import event_replay
 
 
+DELIVERY_FIELDS = ("attempt", "attempted_at", "url", "status_code", "error", "duration_ms", "response_excerpt")
+
+
 class WebhookDeliveryInline(admin.TabularInline):
     model = WebhookDelivery
     extra = 0
     can_delete = False
-    fields = ["attempt", "attempted_at", "url", "status_code", "error", "duration_ms", "response_excerpt"]
-    readonly_fields = fields
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
         return False

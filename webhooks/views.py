@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Platform
 
 from .models import EventStatus, EventType, WebhookEvent
@@ -23,7 +24,7 @@ from .services import event_replay
 PAGE_SIZE = 50
 
 
-def _require_supervisor(request: HttpRequest) -> None:
+def _require_supervisor(request: AuthenticatedHttpRequest) -> None:
     # Webhook payloads span every platform and team, so this is a supervisor's tool, not a collector's.
     if not request.user.is_supervisor:
         raise PermissionDenied
@@ -31,7 +32,7 @@ def _require_supervisor(request: HttpRequest) -> None:
 
 @login_required
 @require_GET
-def webhook_event_list(request: HttpRequest) -> HttpResponse:
+def webhook_event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_supervisor(request)
     events = WebhookEvent.objects.select_related("platform").order_by("-created_at", "-id")
     filters = {
@@ -66,7 +67,7 @@ def webhook_event_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def webhook_event_replay(request: HttpRequest, event_id: uuid.UUID) -> HttpResponse:
+def webhook_event_replay(request: AuthenticatedHttpRequest, event_id: uuid.UUID) -> HttpResponse:
     _require_supervisor(request)
     event = event_replay(event=get_object_or_404(WebhookEvent, event_id=event_id))
     messages.success(request, _("Event %(event_id)s is queued for delivery again.") % {"event_id": event.event_id})

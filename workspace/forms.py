@@ -4,7 +4,7 @@ number that is not the borrower's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -69,7 +69,7 @@ class PointForm(forms.Form):
 
     def __init__(self, *args: Any, points: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["point"].choices = points
+        cast(forms.ChoiceField, self.fields["point"]).choices = points
 
 
 class CallStartForm(PointForm):
@@ -88,7 +88,8 @@ class MessageForm(PointForm):
     def __init__(self, *args: Any, channel: str, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The borrower's language first; English as a fallback when a template has no translation.
-        self.fields["template"].queryset = MessageTemplate.objects.filter(
+        templates = cast("forms.ModelChoiceField[MessageTemplate]", self.fields["template"])
+        templates.queryset = MessageTemplate.objects.filter(
             channel=channel, active=True, language__in={language, "en"}
         ).order_by("code", "language")
 
@@ -108,10 +109,15 @@ class VisitForm(PointForm):
             is_active=True, role__in=(Role.COLLECTOR, Role.AGENCY_COLLECTOR, Role.SUPERVISOR)
         )
         # The second person of a visit works where the first does: the same agency, or the same team.
-        colleagues = (
-            colleagues.filter(agency_id=user.agency_id) if user.agency_id else colleagues.filter(team_id=user.team_id)
-        )
-        self.fields["second_collector"].queryset = colleagues.exclude(pk=user.pk).order_by("username")
+        # (Without a team, the others without one: what `team_id=None` has always meant to the ORM.)
+        if user.agency_id:
+            colleagues = colleagues.filter(agency_id=user.agency_id)
+        elif user.team_id is not None:
+            colleagues = colleagues.filter(team_id=user.team_id)
+        else:
+            colleagues = colleagues.filter(team_id__isnull=True)
+        second = cast("forms.ModelChoiceField[User]", self.fields["second_collector"])
+        second.queryset = colleagues.exclude(pk=user.pk).order_by("username")
 
 
 class PromiseForm(forms.Form):
@@ -134,7 +140,7 @@ class OptOutForm(forms.Form):
 
     def __init__(self, *args: Any, points: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["point"].choices = [("", _("The whole channel")), *points]
+        cast(forms.ChoiceField, self.fields["point"]).choices = [("", _("The whole channel")), *points]
 
 
 class OverrideForm(forms.Form):

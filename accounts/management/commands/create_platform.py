@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, name: str, jurisdiction: str, webhook_url: str, **options):
         name = name.strip()
-        if not name or len(name) > Platform._meta.get_field("name").max_length:
+        limit = Platform._meta.get_field("name").max_length
+        assert limit is not None  # a CharField's
+        if not name or len(name) > limit:
             raise CommandError("Give a platform name of 1 to 200 characters.")
         if webhook_url:
             try:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -44,7 +44,15 @@ from borrowers.services import BorrowerRowsInvalid, BorrowersConflict, borrowers
 from cases.serializers import LoanInputSerializer
 from cases.services import LoanRowsInvalid, loans_bulk_upsert
 
-BORROWER_FIELDS = ("external_id", "full_name", "region", "timezone", "national_id", "date_of_birth", "language")
+BORROWER_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "full_name",
+    "region",
+    "timezone",
+    "national_id",
+    "date_of_birth",
+    "language",
+)
 BORROWER_FIELDS += ("address", "vulnerabilities")
 BORROWER_REQUIRED = ("external_id", "full_name", "region")
 LOAN_FIELDS = (
@@ -61,7 +69,7 @@ INSTALLMENT_FIELDS = ("seq", "due_date", "principal_due", "interest_due", "fee_d
 LOAN_REQUIRED = ("external_id", "borrower", "currency", "principal", "disbursed_on", "seq", "due_date", "principal_due")
 
 # (group prefix, the list's name, {column suffix: field}, the suffix-less column's field, boolean fields)
-GROUPS = (
+GROUPS: tuple[tuple[str, str, dict[str, str], str, set[str]], ...] = (
     (
         "phone",
         "phones",
@@ -230,7 +238,8 @@ class Command(BaseCommand):
         for path in (borrowers, loans):
             if path and not Path(path).is_file():
                 raise CommandError(f"No such file: {path}")
-        self.console = Console(file=self.stdout._out, highlight=False)
+        # The stream OutputWrapper wraps (rich writes its own line endings); the stubs do not declare it.
+        self.console = Console(file=cast(TextIO, self.stdout._out), highlight=False)
         failed = 0
         if borrowers:
             failed += self._import_borrowers(target, borrowers, chunk_size)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.core.signals import setting_changed
@@ -73,11 +73,16 @@ def _reset_outage_on_new_cache(setting: str, **kwargs: Any) -> None:
 
 class PlatformRateThrottle(SimpleRateThrottle):
     scope = "platform"
+    # Set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them); only read when a
+    # rate is set, so never None where they are used.
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str | None:
         # Read at request time, not at import (SimpleRateThrottle.THROTTLE_RATES is a class attribute
         # captured once), so that override_settings and a changed setting take effect.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # (The stubs type the rates as numbers; DRF's are strings such as "600/min".)
+        return cast("str | None", api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         platform = request_platform(request)

@@ -7,7 +7,7 @@ import io
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
 
 
 class ApiPagination(LimitOffsetPagination):
@@ -26,7 +26,7 @@ class PlatformApiMixin:
     (History under a platform key is handled once, by core.middleware.HistoryRequestMiddleware.)
     """
 
-    pagination_class = ApiPagination
+    pagination_class: type[BasePagination] | None = ApiPagination  # GenericAPIView's type, for the views mixing this in
 
 
 def row_errors(errors) -> dict[str, dict]:

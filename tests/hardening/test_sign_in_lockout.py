@@ -154,3 +154,15 @@ def test_passwords_pass_all_four_django_validators(user, password, rule):
 
 def test_a_good_password_passes(user):
     validate_password("tide-Lantern-47-orbit", user=user)
+
+
+def test_the_lockout_page_speaks_chinese_too(client, user):
+    _fail(client, user.username, LIMIT)
+
+    refused = client.post(
+        "/", {"username": user.username, "password": PASSWORD}, REMOTE_ADDR=ADDRESS, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "登录失败次数过多" in page and "15 分钟内" in page

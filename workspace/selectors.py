@@ -352,11 +352,14 @@ def queue_cases(
         cases = cases.filter(callable_hint=True)
     # The loan is not joined here: the ordering does not need it, and joining it for every case of a
     # long queue before the sort cost more than the page (queue_rows loads the page's loans).
+    # Nobody awake: the hint is the constant false, which orders nothing and which PostgreSQL refuses in
+    # ORDER BY when the annotation is not selected (queue_next reads the ids alone).
+    hint_order = [] if awake is None else ["-callable_hint"]
     return cases.select_related("borrower", "borrower__platform", "assigned_to").order_by(
         "-risk_rank",
         "-overdue_amount",
         "-promise_due_today",
-        "-callable_hint",
+        *hint_order,
         F("next_action_at").asc(nulls_last=True),
         "id",
     )

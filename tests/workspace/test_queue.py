@@ -175,3 +175,16 @@ def test_collectors_land_on_their_queue_and_supervisors_on_the_case_list(client,
 
 def test_the_queue_is_for_signed_in_users_only(client):
     assert client.get("/queue/")["Location"] == "/?next=/queue/"
+
+
+@pytest.mark.postgres
+def test_next_case_when_nobody_in_the_queue_may_be_called_now(client, collector):
+    """At NOW it is night for every borrower of this queue: the "callable now" hint is the constant false,
+    which PostgreSQL refused in ORDER BY (`non-integer constant in ORDER BY`) when the ids were read alone."""
+    first = make_case(place=night_place(), assigned_to=collector, risk_segment="high")
+    second = make_case(place=night_place(), assigned_to=collector, risk_segment="low")
+    client.force_login(collector)
+
+    assert client.get("/queue/next/")["Location"] == f"/cases/{first.pk}/"
+    assert client.get(f"/queue/next/?after={first.pk}")["Location"] == f"/cases/{second.pk}/"
+    assert client.get("/queue/?callable=1").status_code == 200

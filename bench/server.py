@@ -25,6 +25,8 @@ def gunicorn(*, workers: int = 2):
     env = {
         **os.environ,
         "DEBUG": "false",
+        # Plain HTTP on loopback, as behind a TLS-terminating proxy: no redirect to https.
+        "HTTPS": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_THROTTLE_RATE": "1000000/min",
         "CONN_MAX_AGE": "60",

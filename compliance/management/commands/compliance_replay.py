@@ -13,12 +13,18 @@ from compliance.replay import replay_decision
 
 
 def _bound(value: str, *, end: bool) -> dt.datetime:
-    parsed = parse_datetime(value)
-    if parsed is None:
+    # A bare date first: on Python 3.11 parse_datetime reads "2026-12-02" as its midnight, which would
+    # make --until exclude the very day it names.
+    try:
         day = parse_date(value)
-        if day is None:
-            raise CommandError(f"Not a date or time: {value!r}")
+    except ValueError:
+        day = None
+    if day is not None:
         parsed = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time(0))
+    else:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise CommandError(f"Not a date or time: {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed

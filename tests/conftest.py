@@ -1,6 +1,11 @@
-"""Fixed users and platforms for permission tests, and API clients for each."""
+"""Fixed users and platforms for permission tests, and API clients for each; per-run test database names;
+the TEST_NOW clock for checking that no test depends on the hour it runs at."""
 
 from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -85,3 +90,49 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# One id per test run, made by the first pytest process (the xdist controller, or the only process) and
+# inherited by the xdist workers through the environment: it names this run's databases.
+RUN_ID_VARIABLE = "COLLECTIONS_TEST_RUN_ID"
+
+
+def run_id() -> str:
+    return os.environ[RUN_ID_VARIABLE]
+
+
+def pytest_configure(config):
+    os.environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex[:8])
+    # TEST_NOW=2026-06-30T15:30:00Z runs the suite as if started at that instant (the clock ticks on from
+    # it), to check that no test depends on the hour or date it runs at. Only this process and its xdist
+    # workers are moved: subprocesses (Celery workers, servers) and the databases keep the real clock.
+    when = os.environ.get("TEST_NOW")
+    if when:
+        import time_machine
+
+        instant = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+        if instant.tzinfo is None:
+            raise pytest.UsageError(f"TEST_NOW={when!r} needs a UTC offset, e.g. 2026-06-30T15:30:00Z")
+        config._test_now_traveller = time_machine.travel(instant, tick=True)
+        config._test_now_traveller.start()
+
+
+def pytest_report_header(config):
+    lines = [f"test run id: {os.environ.get(RUN_ID_VARIABLE)}"]
+    if os.environ.get("TEST_NOW"):
+        lines.append(f"TEST_NOW: the clock starts at {os.environ['TEST_NOW']}")
+    return lines
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """On a shared PostgreSQL, this run's test databases are its own: test_<name>[_gwN]_<run id>, so two
+    suites (two checkouts, two CI runs) never create, use or drop each other's. pytest-django drops them at
+    the end of the run; with --reuse-db the names stay fixed so that they can be reused."""
+    from django.conf import settings
+
+    if request.config.getoption("reuse_db") or not settings.IS_POSTGRES:
+        return
+    for db_settings in settings.DATABASES.values():
+        test = db_settings.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{run_id()}"

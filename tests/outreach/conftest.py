@@ -1,4 +1,5 @@
-"""Cases with installment schedules, the demo strategy, and an outbox directory per test."""
+"""Cases with installment schedules, the demo strategy, an outbox directory per test, and the clock at a
+fixed instant for every test, so that nothing here depends on the hour or the date the suite runs at."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from compliance import packs
@@ -17,6 +19,17 @@ from outreach.models import ReminderJob, StrategyStep
 from tests import factories
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+# Every test starts at this instant (the clock then ticks on): 11:00 in Shanghai, the same calendar day
+# there as in UTC (the server's TIME_ZONE), so "today" is one day for the planner, the gate and the tests.
+NOW = dt.datetime(2026, 1, 14, 3, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """The clock at NOW, ticking; a test that needs the real clock (a worker in a subprocess) overrides it."""
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +59,8 @@ def step(strategy, offset: int, channel: str = "sms") -> StrategyStep:
 
 
 def shanghai(hour: int, minute: int = 0, *, day: dt.date | None = None) -> dt.datetime:
-    """An aware time at a Shanghai wall-clock hour on `day` (default: today)."""
-    day = day or timezone.localdate()
+    """An aware time at a Shanghai wall-clock hour on `day` (default: TODAY, the frozen clock's day)."""
+    day = day or TODAY
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
 
 

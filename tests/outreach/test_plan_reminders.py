@@ -13,11 +13,10 @@ from outreach.services import reminder_send
 from repayment_plans.models import PlanStatus, Promise
 from repayment_plans.services import plan_break, plan_complete, plan_propose
 
-from .conftest import due_job, make_case, outbox_lines, shanghai, step
+from .conftest import TODAY, due_job, make_case, outbox_lines, shanghai, step
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 TOMORROW = TODAY + dt.timedelta(days=1)
 DAYTIME = shanghai(10)
 

@@ -11,9 +11,7 @@ from outreach.planning import reminders_plan
 from repayment_plans.models import Promise
 from tests import factories
 
-from .conftest import make_case, step
-
-TODAY = timezone.localdate()
+from .conftest import TODAY, make_case, step
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
@@ -53,6 +54,14 @@ NUMBERS = {
     "America/Los_Angeles": "+1415555{:04d}",
     "Pacific/Honolulu": "+1808555{:04d}",
 }
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Overrides the folder's frozen clock: the Celery workers are subprocesses on the real clock, so this
+    test is on it too (even under TEST_NOW), and picks a zone where it is daytime now."""
+    with time_machine.travel(time_machine.escape_hatch.datetime.datetime.now(dt.UTC), tick=True) as traveller:
+        yield traveller
 
 
 def _daytime_zone() -> str:

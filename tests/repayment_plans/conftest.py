@@ -1,4 +1,6 @@
-"""A case with a three-installment loan, payments through the real ledger, and a private MEDIA_ROOT."""
+"""A case with a three-installment loan, payments through the real ledger, a private MEDIA_ROOT, and the
+clock at a fixed instant for every test, so that nothing here depends on the hour or the date the suite
+runs at (a run across midnight, a borrower's day ahead of the server's, a 29 February)."""
 
 from __future__ import annotations
 
@@ -7,17 +9,27 @@ import itertools
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases.models import Case, Payment
 from repayment_plans.tracking import on_payment_recorded
 from tests.factories import BorrowerFactory, CaseFactory, InstallmentFactory, LoanFactory
 
-TODAY = timezone.localdate()
+# Every test starts at this instant (the clock then ticks on): 11:00 in Shanghai (the factories'
+# borrowers live there), the same calendar day there as in UTC (the server's TIME_ZONE).
+NOW = dt.datetime(2026, 1, 14, 3, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
 # Three installments of 1000.00 principal + 50.00 interest + 10.00 fee: 3180.00 owed, two overdue.
 BALANCE = Decimal("3180.00")
 
 _payment_ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

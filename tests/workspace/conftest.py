@@ -1,4 +1,5 @@
-"""Borrowers placed where it is day or night *now*, so that quiet-hours tests hold at any hour."""
+"""Borrowers placed where it is day or night at a fixed instant: every workspace test runs with the clock
+set to `NOW`, so quiet-hours tests hold whatever the hour (or date) the suite runs at."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,28 +25,36 @@ class Place:
     email: str
 
 
-# One place per pack family; between them, at least one is in daytime (09-20) and one at night (00-07)
-# at every UTC hour. The phone numbers belong to the same zone as the region, so no extra candidate
-# zone appears.
-PLACES = [
-    Place("CN-31", "Asia/Shanghai", "+8613912345678", "cn@example.com"),
-    Place("GB-ENG", "Europe/London", "+442079460123", "gb@example.com"),
-    Place("US-NY", "America/New_York", "+12125550123", "ny@example.com"),
-    Place("US-CA", "America/Los_Angeles", "+14155550123", "ca@example.com"),
-]
+# The instant every workspace test starts at (the clock then ticks on from it): a Wednesday in January,
+# 11:00 in Shanghai, 03:00 in London (no daylight saving in either that day).
+NOW = dt.datetime(2026, 1, 14, 3, 0, tzinfo=dt.UTC)
+# Well inside the permitted hours (CN: 08:00-22:00) at NOW, and for hours after it.
+DAY = Place("CN-31", "Asia/Shanghai", "+8613912345678", "cn@example.com")
+# Well before the permitted hours (UK: from 08:00) at NOW. The phone numbers belong to the same zone as the
+# region, so no extra candidate zone appears.
+NIGHT = Place("GB-ENG", "Europe/London", "+442079460123", "gb@example.com")
 
 
-def _local_hour(place: Place) -> int:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(place.zone)).hour
+def local_hour(place: Place, at: dt.datetime) -> int:
+    return at.astimezone(zoneinfo.ZoneInfo(place.zone)).hour
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """The clock at NOW (ticking) for the test's whole run: factories, pages and the gate all read it."""
+    assert 9 <= local_hour(DAY, NOW) < 20 and 0 <= local_hour(NIGHT, NOW) < 7
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 def day_place() -> Place:
-    """A place where it is well inside the permitted hours for the next hour at least."""
-    return next(p for p in PLACES if 9 <= _local_hour(p) < 20)
+    """A place where it is well inside the permitted hours at NOW (and for hours after it)."""
+    return DAY
 
 
 def night_place() -> Place:
-    return next(p for p in PLACES if 0 <= _local_hour(p) < 7)
+    """A place where it is night at NOW: every channel but letters waits for the morning."""
+    return NIGHT
 
 
 def make_case(*, place: Place, assigned_to: User | None = None, platform=None, **case_kwargs) -> Case:

@@ -22,9 +22,10 @@ def _bound(value: str, *, end: bool) -> dt.datetime:
     if day is not None:
         parsed = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time(0))
     else:
-        parsed = parse_datetime(value)
-        if parsed is None:
+        moment = parse_datetime(value)
+        if moment is None:
             raise CommandError(f"Not a date or time: {value!r}")
+        parsed = moment
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed

@@ -55,6 +55,7 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     from cases.models import Case
 
     settings.ALLOWED_HOSTS = ["*"]
+    settings.SECURE_SSL_REDIRECT = False  # plain HTTP in process, as the measured gunicorn (bench.server)
     _assign_open_cases(info.loans)
     collector = User.objects.get(username="bench-collector-1")
     case = Case.objects.open().filter(assigned_to=collector).order_by("-priority").first()

@@ -34,12 +34,18 @@ check: setup
 	DEBUG=true $(BIN)/python manage.py check
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-# make test: the whole suite, browser tests included (installs Debian's Chromium when missing).
+# make test: the whole suite, browser tests included (installs Debian's Chromium when missing). In a git
+# checkout it then fails if the run changed the working tree: a tracked file rewritten, a stray file left.
+test: TREE_STATE = { git status --porcelain --untracked-files=all && git diff HEAD --binary; } | git hash-object --stdin
 test: setup
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	@mkdir -p var && rm -f var/tree-before-test && if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then $(TREE_STATE) > var/tree-before-test; fi
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	@if [ -f var/tree-before-test ] && [ "$$($(TREE_STATE))" != "$$(cat var/tree-before-test)" ]; then \
+		echo "make test: the test run changed the working tree (a test must write no tracked file):"; \
+		git status --short; exit 1; fi
 
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/collections_bench
 bench: export REDIS_URL ?= redis://127.0.0.1:6379/0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -39,11 +38,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """
     form = LanguageForm(request.POST)
     next_url = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
+    # Back to a path of this site (the switcher sends the page's own); anything else, such as `-1` or a
+    # view name (which `redirect` would try to reverse, a 500 when it is none), goes to the start page.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("home") if request.user.is_authenticated else reverse("login")
-    response: HttpResponseRedirect = redirect(next_url)
+    response = HttpResponseRedirect(next_url)
     if not form.is_valid():
         return response
     language = form.cleaned_data["language"]

@@ -194,11 +194,17 @@ class BorrowerInputSerializer(serializers.Serializer):
 
 
 class BorrowerUpdateSerializer(BorrowerInputSerializer):
-    """PATCH: every field optional; external_id may be repeated but not changed."""
+    """PATCH: every field optional; external_id may be repeated but not changed.
+
+    Only the borrower's own fields are optional: a phone, e-mail or third party sent is a whole item, its
+    required keys required. (DRF's `partial=True` would reach into the nested items too and let an e-mail
+    without its address through.)
+    """
 
     def __init__(self, *args, **kwargs):
-        kwargs["partial"] = True
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
 
     def validate_external_id(self, value: str) -> str:
         if self.instance is not None and value != self.instance.external_id:

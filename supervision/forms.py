@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agency, Platform, Role, Team, User
@@ -17,6 +19,20 @@ from .audit import AuditFilters, Result
 from .models import AgencyContract, QualityReview
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class BoundedDateField(forms.DateField):
+    """A date between 1900 and 9000, as the API takes them: the pages turn a date into the bounds of its
+    day in a time zone, and 9999-12-31 plus a day (or 0001-01-01 in UTC+8) overflowed into a 500."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        message = _("Enter a date between 1900 and 9000.")
+        self.validators += [
+            MinValueValidator(dt.date(1900, 1, 1), message=message),
+            MaxValueValidator(dt.date(9000, 1, 1), message=message),
+        ]
+
 
 RESULT_CHOICES = [
     ("", _("Any result")),
@@ -43,8 +59,8 @@ class AuditFilterForm(forms.Form):
     rule = forms.ChoiceField(
         label=_("Rule"), choices=[("", _("Any rule"))] + [(code, code) for code in sorted(MESSAGES)], required=False
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    date_from = BoundedDateField(label=_("From"), required=False, widget=DATE)
+    date_to = BoundedDateField(label=_("To"), required=False, widget=DATE)
     borrower = forms.CharField(label=_("Borrower"), required=False, max_length=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,8 +129,8 @@ class AgencyContractForm(forms.ModelForm):
 
 
 class SampleForm(forms.Form):
-    date_from = forms.DateField(label=_("Calls from"), widget=DATE)
-    date_to = forms.DateField(label=_("to"), widget=DATE)
+    date_from = BoundedDateField(label=_("Calls from"), widget=DATE)
+    date_to = BoundedDateField(label=_("to"), widget=DATE)
     share_percent = forms.IntegerField(
         label=_("Share of each collector's calls (%)"), min_value=0, max_value=100, initial=5
     )

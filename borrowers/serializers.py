@@ -110,6 +110,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class ExternalIdField(StrictCharField):
+    """An external id the platform chooses for a new object (borrowers.validators.validate_external_id):
+    refused, not trimmed, when it holds whitespace or anything else a URL would have to escape."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", validators.EXTERNAL_ID_MAX_LENGTH)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        self.validators.append(validators.validate_external_id)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """JSON true/false only: a stray "yes" or 2 for a consent flag is an error, not a guess."""
 
@@ -157,7 +168,7 @@ def _unique(items: list[dict], key, message: StrOrPromise) -> list[dict]:
 
 
 class BorrowerInputSerializer(serializers.Serializer):
-    external_id = StrictCharField(max_length=100)
+    external_id: StrictCharField = ExternalIdField()
     full_name = StrictCharField(max_length=200)
     region = StrictCharField(max_length=10)
     timezone = StrictCharField(max_length=64, required=False, allow_blank=True)
@@ -200,6 +211,9 @@ class BorrowerUpdateSerializer(BorrowerInputSerializer):
     required keys required. (DRF's `partial=True` would reach into the nested items too and let an e-mail
     without its address through.)
     """
+
+    # The borrower's own id, whatever it is (one stored before ids were limited to URL-safe characters too).
+    external_id = StrictCharField(max_length=validators.EXTERNAL_ID_MAX_LENGTH, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .regions import ISO_3166_2, KNOWN_REGIONS, normalize_region
 
@@ -173,6 +176,24 @@ ISO_4217_CODES: frozenset[str] = frozenset(
         "ZWG",
         "ZWL",
     ]
+)
+
+
+# External ids (borrowers, loans, payments) are chosen by the platform and name the object in URL paths
+# (/borrowers/{external_id}/) and query strings (?borrower=): letters, digits and `. _ : -`, 1 to 100 of them,
+# not starting with a dot (`.` and `..` are path segments every client rewrites). Nothing in them needs
+# escaping; an id with `/`, whitespace, `?`, `#`, `%`, `+` or a control character was accepted and then
+# unreachable. (The pattern is in the OpenAPI schema of every field that takes one.)
+EXTERNAL_ID_MAX_LENGTH = 100
+EXTERNAL_ID_PATTERN = r"\A[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,99}\Z"  # 1 to EXTERNAL_ID_MAX_LENGTH
+EXTERNAL_ID_RE = re.compile(EXTERNAL_ID_PATTERN)
+validate_external_id = RegexValidator(
+    EXTERNAL_ID_RE,
+    message=gettext_lazy(
+        "Enter 1 to 100 letters, digits, dots, underscores, colons or hyphens, not starting with a dot "
+        "(the id appears in URLs)."
+    ),
+    code="invalid_external_id",
 )
 
 

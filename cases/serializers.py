@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from borrowers import validators
-from borrowers.serializers import ApiDateField, ApiDateTimeField, MoneyField, StrictCharField
+from borrowers.serializers import ApiDateField, ApiDateTimeField, ExternalIdField, MoneyField, StrictCharField
 
 from .models import Case, Installment, Loan, Payment, PaymentAllocation, Product
 
@@ -123,7 +123,12 @@ def _plain_loan(row, child: LoanInputSerializer) -> dict | None:
     if type(row) is not dict or not row.keys() <= _LOAN_KEYS or row.get("annual_rate") is not None:
         return None
     external_id, borrower, currency = row.get("external_id"), row.get("borrower"), row.get("currency")
-    if not (_plain_text(external_id, 100) and _plain_text(borrower, 100) and type(currency) is str):
+    if not (
+        type(external_id) is str
+        and validators.EXTERNAL_ID_RE.match(external_id)
+        and _plain_text(borrower, 100)
+        and type(currency) is str
+    ):
         return None
     product = row.get("product", _DEFAULT_PRODUCT)
     principal = _plain_money(row.get("principal"))
@@ -166,7 +171,7 @@ class LoanListSerializer(serializers.ListSerializer):
 
 
 class LoanInputSerializer(serializers.Serializer):
-    external_id = StrictCharField(max_length=100)
+    external_id = ExternalIdField()
     borrower = StrictCharField(max_length=100, help_text="The borrower's external_id.")
     product = serializers.ChoiceField(choices=Product.choices, required=False, default=Product.CONSUMER_LOAN)
     currency = StrictCharField(max_length=3, help_text="ISO 4217, e.g. CNY")
@@ -265,7 +270,7 @@ class LoanBulkOutputSerializer(serializers.Serializer):
 
 
 class PaymentInputSerializer(serializers.Serializer):
-    external_id = StrictCharField(max_length=100)
+    external_id = ExternalIdField()
     loan = StrictCharField(max_length=100, help_text="The loan's external_id.")
     amount = MoneyField()
     currency = StrictCharField(max_length=3, required=False, help_text="Default: the loan's; must equal it.")

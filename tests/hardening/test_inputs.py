@@ -284,3 +284,86 @@ def test_quality_sampling_with_a_date_beyond_the_calendar_names_the_field(client
 
     assert page.status_code == 200
     assert page.context["form"].errors == {"date_to": ["Enter a date between 1900 and 9000."]}
+
+
+# --- external ids that a URL cannot reach ------------------------------------------------------------------
+
+UNREACHABLE_IDS = [
+    "a/b",
+    "a b",
+    " B-7",
+    "B-7 ",
+    "a?b",
+    "a#b",
+    "a%2Fb",
+    "a+b",
+    "a\tb",
+    "a\nb",
+    "B-7\n",
+    ".",
+    "..",
+    ".x",
+    "",
+]
+UNREACHABLE_IDS += ["x" * 101, "借款人"]
+REACHABLE_IDS = ["B-7", "CN00001-L1-P01A", "a.b:c_d", "7", "-", "x" * 100]
+
+
+def _create(api, kind: str, external_id: str):
+    from tests.api.helpers import borrower_payload, loan_payload
+
+    if kind == "borrower":
+        return api.post("/api/v1/borrowers/", borrower_payload(external_id=external_id), format="json")
+    if kind == "loan":
+        return api.post("/api/v1/loans/", loan_payload(borrower="B-1", external_id=external_id), format="json")
+    if kind == "bulk loan":  # the bulk upload's fast path checks plain rows without the serializer
+        return api.post("/api/v1/loans/bulk/", [loan_payload(borrower="B-1", external_id=external_id)], format="json")
+    if kind == "bulk borrower":
+        return api.post("/api/v1/borrowers/bulk/", [borrower_payload(external_id=external_id)], format="json")
+    payment = {"external_id": external_id, "loan": "L-1", "amount": "1.00", "paid_at": "2026-01-01T00:00:00Z"}
+    return api.post("/api/v1/payments/", payment, format="json", HTTP_IDEMPOTENCY_KEY=f"p-{len(external_id)}")
+
+
+KINDS = ["borrower", "loan", "bulk loan", "bulk borrower", "payment"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("external_id", UNREACHABLE_IDS)
+def test_an_external_id_a_url_cannot_reach_is_a_400_naming_it(api, world, kind, external_id):
+    response = _create(api, kind, external_id)
+
+    assert response.status_code == 400
+    errors = response.json()
+    if kind.startswith("bulk"):
+        errors = next(iter(errors.values()))["0"]
+    assert "external_id" in errors
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("external_id", REACHABLE_IDS)
+def test_an_external_id_of_the_safe_set_is_taken_and_reachable(api, world, kind, external_id):
+    response = _create(api, kind, external_id)
+
+    assert response.status_code in (200, 201), response.content[:300]
+    if kind in ("borrower", "bulk borrower"):
+        assert api.get(f"/api/v1/borrowers/{external_id}/").json()["external_id"] == external_id
+    elif kind in ("loan", "bulk loan"):
+        assert api.get(f"/api/v1/loans/{external_id}/").json()["external_id"] == external_id
+
+
+def test_a_borrower_stored_with_an_older_id_can_still_be_patched(api, platform):
+    factories.BorrowerFactory(platform=platform, external_id="old id")
+
+    response = api.patch("/api/v1/borrowers/old%20id/", {"external_id": "old id", "full_name": "Li Na"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["full_name"] == "Li Na"
+
+
+def test_the_schema_gives_the_external_id_pattern(api):
+    schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    pattern = "^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,99}$"
+
+    for name in ("BorrowerInputRequest", "LoanInputRequest", "PaymentInputRequest"):
+        assert schema[name]["properties"]["external_id"]["pattern"] == pattern, name
+        assert schema[name]["properties"]["external_id"]["maxLength"] == 100

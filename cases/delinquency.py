@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
 from .events import case_event_build, case_events_record, refresh_webhooks_emit
+from .metrics import observe_refresh
 from .models import ZERO, Case, CaseEvent, CaseQuerySet, CaseStatus, Installment, Loan, Stage, stage_for_dpd
 from .signals import open_cases_refreshed
 
@@ -294,6 +295,7 @@ def _close_cured_cases(open_cases: models.QuerySet, today: dt.date, now: dt.date
     result.closed_case_ids = ids
 
 
+@observe_refresh
 def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | None = None) -> RefreshResult:
     """Recompute balances, DPD and stages; open, re-stage, rescore and close cases. Idempotent."""
     today = today or timezone.localdate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import zoneinfo
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 from .env import ImproperlyConfiguredEnv, env_bool, env_choice, env_int, env_list, env_str
 
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
     "django_celery_beat",
@@ -61,6 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (almost) last, as django-prometheus asks: requests, responses and latencies for /metrics.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Before anything that may log: every log line of a request carries its id (core.request_id).
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,6 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
+    # A database that does not answer fails a request (and /readyz) within seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_S", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # outreach.Strategy's "one default per platform/product/segment" constraint needs NULLS NOT DISTINCT,
 # which only PostgreSQL has; on the newcomer's SQLite the service layer's check stands alone.
@@ -195,6 +208,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's copy in our static files: /api/docs/ works without a
+    # network and loads nothing from another origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -204,7 +221,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
     # Embedded broker: kombu's filesystem transport, so a newcomer's worker and beat really run.
-    CELERY_BROKER_URL = "filesystem://"
+    # The host name means nothing to this transport, but without one kombu warns on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _queue = VAR_DIR / "celery" / "queue"
     # The transport lists these folders on every publish; any process may be the first to send.
     for _folder in (_queue, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
@@ -324,7 +342,8 @@ X_FRAME_OPTIONS = "DENY"
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 # The container health check calls http://localhost:8000/healthz from inside.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# So do /readyz (an orchestrator's readiness probe) and /metrics (Prometheus, inside the network).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
@@ -336,10 +355,9 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (django-csp): scripts, styles, images and fonts from our own static files
-# only; no inline script or style anywhere (per-page JS lives in static/js/). The API's Swagger page is
-# drf-spectacular's, with an inline script and a CDN, and stays outside the policy.
+# only; no inline script or style anywhere (per-page JS lives in static/js/), the API docs included
+# (templates/api/swagger_ui.html: Swagger UI from drf-spectacular-sidecar's static copy).
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -368,13 +386,53 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Log lines name a keyed hash of the username and address, never the username or the address.
 AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"
 
+# --- Logs and metrics ----------------------------------------------------------------------------
+# One JSON object per line in production (LOG_FORMAT=json, the default with DEBUG off), plain lines on a
+# developer's machine. Every line carries the request id (core.request_id, "-" outside a request).
+# Records never name a borrower: messages carry ids, and the request object Django attaches to its
+# request logs (its query string may hold a searched name or phone number) is left out of the JSON.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", {"json", "plain"})
+_LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {
+        "request_id": {"()": "core.request_id.RequestIdFilter"},
+        "expected_client_errors": {"()": "core.request_id.ExpectedClientErrorFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "request", "server_time", "taskName", "color_message"],
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print its records a second time beside ours.
+        "django": {"handlers": [], "level": _LOG_LEVEL},
+        "django.request": {"filters": ["expected_client_errors"]},
+        # At DEBUG these two write template contexts and SQL parameters, borrowers' details among them:
+        # never below INFO, whatever LOG_LEVEL says.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
+    },
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
 }
+# Celery keeps these handlers (and so the JSON and the request id field) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics (Prometheus) answers only these addresses or networks; anyone else gets 403. Behind a proxy,
+# the address is the proxy's: scrape the application directly, from inside the network.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(item, strict=False) for item in METRICS_ALLOWED_IPS]
+except ValueError as exc:
+    raise ImproperlyConfiguredEnv(f"METRICS_ALLOWED_IPS: {exc}") from exc
 
 # How long an Idempotency-Key is remembered (API.md promises at least a day; accounts.tasks purges).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 
 from borrowers.models import Borrower, Hold, Vulnerability
-from borrowers.zones import borrower_local_time
+from borrowers.zones import borrower_local_time, borrower_today
 from core.htmx import wants_fragment
 
 from .filters_web import CaseFilterSet
@@ -125,7 +125,11 @@ def _borrower_summary(borrower: Borrower, *, full_pii: bool, now: dt.datetime) -
         # Nobody reads a full national id on screen: the last four digits identify the person on a call.
         national_id=borrower.national_id_masked,
         date_of_birth=borrower.date_of_birth if full_pii else None,
-        vulnerabilities=[str(vulnerability_labels.get(v, v)) for v in borrower.effective_vulnerabilities(now.date())],
+        # Age (elderly at 65+) on the borrower's own day, as the gate counts it.
+        vulnerabilities=[
+            str(vulnerability_labels.get(v, v))
+            for v in borrower.effective_vulnerabilities(borrower_today(borrower, now))
+        ],
         lost_contact=borrower.lost_contact,
         phones=[
             ContactPoint(

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Agency, User
-from borrowers.zones import primary_zone
+from borrowers.zones import borrower_zone
 from cases.models import Case
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
@@ -70,9 +70,9 @@ def _seed_contacts(*, users: dict[str, User]) -> int:
     for n, case in enumerate(cases):
         borrower = case.borrower
         phones = list(borrower.phones.all())
-        zone = primary_zone(borrower_tz=borrower.timezone, region=borrower.region) or "UTC"
+        zone = borrower_zone(borrower) or dt.UTC
         day = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=1 + n % 3)
-        at = dt.datetime.combine(day, dt.time(10 + n % 8, (7 * n) % 60), tzinfo=_zone(zone))
+        at = dt.datetime.combine(day, dt.time(10 + n % 8, (7 * n) % 60), tzinfo=zone)
         outcome = rng.choice(CALL_OUTCOMES)
         with transaction.atomic():
             result = outreach_authorize(
@@ -97,9 +97,3 @@ def _seed_contacts(*, users: dict[str, User]) -> int:
                     created_by=case.assigned_to,
                 )
     return made
-
-
-def _zone(name: str):
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)

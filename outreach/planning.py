@@ -8,7 +8,6 @@ second job for the same reminder.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -16,6 +15,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from borrowers.models import Hold, HoldKind
+from borrowers.zones import local_wall_time, primary_zone
 from cases.delinquency import unpaid_installments
 from cases.models import Case, Payment
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
@@ -143,25 +143,12 @@ def _conditions_q(step: StrategyStep, now: dt.datetime) -> Q:
     return excluded
 
 
-def _primary_zone(borrower_tz: str, region: str) -> zoneinfo.ZoneInfo:
-    try:
-        from borrowers.zones import primary_zone
-
-        name = primary_zone(borrower_tz=borrower_tz, region=region)
-    except ImportError:
-        name = borrower_tz or None
-    try:
-        return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo("UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def scheduled_time(*, target: dt.date, now: dt.datetime, borrower_tz: str, region: str) -> dt.datetime:
-    """09:00 local on the step's day, or now when that has passed. Only a hint to spare needless
-    deferrals: the gate decides whether the time is lawful."""
-    zone = _primary_zone(borrower_tz, region)
-    local = dt.datetime.combine(target, dt.time(LOCAL_SEND_HOUR), tzinfo=zone)
-    return max(now, local.astimezone(dt.UTC))
+    """09:00 local on the step's day (in the borrower's primary zone, `borrowers.zones`; UTC when none is
+    known), or now when that has passed. Only a hint to spare needless deferrals: the gate decides whether
+    the time is lawful."""
+    zone = primary_zone(borrower_tz=borrower_tz, region=region) or "UTC"
+    return max(now, local_wall_time(target, dt.time(LOCAL_SEND_HOUR), zone))
 
 
 def _step_windows(steps: list[StrategyStep]) -> list[tuple[StrategyStep, int | None]]:

@@ -11,7 +11,6 @@ them the plan waits for a supervisor like a collector's would."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -167,7 +166,7 @@ class CasePlanListCreateApi(generics.GenericAPIView):
         platform = request_platform(request)
         user = None if platform is not None else request.user
         if dry_run:
-            preview = services.plan_preview(case=case, user=user, platform=platform, today=timezone.localdate(), **data)
+            preview = services.plan_preview(case=case, user=user, platform=platform, **data)
             return status.HTTP_200_OK, PlanPreviewOutputSerializer(preview).data, False
         plan = services.plan_propose(case=case, user=user, platform=platform, reason=reason, **data)
         plan = _plans(request).get(pk=plan.pk)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Platform, Role, User
+from borrowers.zones import borrower_today
 from cases.events import case_event_record
 from cases.models import Case, CaseEvent, CaseStatus, Installment
 from webhooks.models import EventType
@@ -47,14 +47,10 @@ from .models import (
 from .schedule import ScheduleLine, build_schedule, cents, months_spanned, shift_schedule
 
 
-def _borrower_today(case: Case) -> dt.date:
-    """Today where the borrower lives (a promise "for today" made late evening in Shanghai is not past)."""
-    tz_name = case.borrower.timezone
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name) if tz_name else dt.UTC
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    return timezone.now().astimezone(tz).date()
+def _borrower_today(case: Case, now: dt.datetime | None = None) -> dt.date:
+    """Today where the borrower lives, in the one borrower zone (`borrowers.zones.borrower_zone`: their own
+    zone, else their region's): a promise "for today" made late evening in Honolulu is not past."""
+    return borrower_today(case.borrower, now or timezone.now())
 
 
 @transaction.atomic
@@ -321,7 +317,7 @@ def plan_preview(
     **terms: Any,
 ) -> PlanTerms:
     """The schedule and whether it needs approval, as shown before the plan is offered. Writes nothing."""
-    today = today or timezone.localdate()
+    today = today or _borrower_today(case)
     computed = plan_terms(case=case, today=today, **terms)
     limits = proposer_limits(user=user, platform=platform)
     needs = not limits.allow(discount_percent=computed.discount_percent, term_months=computed.term_months)
@@ -402,9 +398,9 @@ def plan_propose(
 ) -> Plan:
     """Propose a plan the borrower agreed to. Within the proposer's limits it is active at once;
     beyond them it waits for approval (a reason is then required); beyond the absolute limits, 400."""
-    today = today or timezone.localdate()
     # Serialises proposals on one case: the second of two concurrent ones sees the first's plan.
     case = Case.objects.select_for_update().select_related("loan", "borrower").get(pk=case.pk)
+    today = today or _borrower_today(case)
     existing = Plan.objects.filter(case=case, status__in=OPEN_PLAN_STATUSES).first()
     if existing is not None:
         raise ValidationError(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
-from borrowers.zones import candidate_zones, parse_hhmm, primary_zone, tz
+from borrowers.zones import borrower_local_time, candidate_zones, parse_hhmm, tz
 from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
 from compliance import packs
 from compliance.facts import (
@@ -375,8 +375,7 @@ def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
     prefetch_related_objects(borrowers, "phones", "emails", "opt_outs")
     histories = load_histories(list({b.pk: b for b in borrowers}.values()), at=at)
     for case in rows:
-        zone = primary_zone(borrower_tz=case.borrower.timezone, region=case.borrower.region)
-        case.borrower_local_time = at.astimezone(tz(zone)) if zone else None
+        case.borrower_local_time = borrower_local_time(case.borrower, at)
         case.call_verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
         if case.last_contact_at:
             outcome = Outcome(case.last_contact_outcome).label if case.last_contact_outcome else _("pending")

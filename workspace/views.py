@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from borrowers.models import Borrower, Channel
 from borrowers.services import hold_create, opt_out_create
-from borrowers.zones import primary_zone
+from borrowers.zones import borrower_zone
 from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
 from cases.views import _borrower_summary, _get_case_for_user
 from compliance.models import Decision
@@ -214,7 +214,6 @@ def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) ->
         installment.is_overdue = installment.remaining > 0 and installment.due_date < today
     loan = case.loan
     loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None
-    zone_name = primary_zone(borrower_tz=borrower.timezone, region=borrower.region)
     open_case = case.status == CaseStatus.OPEN
     return {
         "case": case,
@@ -226,7 +225,7 @@ def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) ->
         "timeline": case_timeline(case, borrower),
         "panel": [(Channel(c).label, c, verdicts) for c, verdicts in panel.items() if verdicts],
         "offered": offered,
-        "borrower_zone": zoneinfo.ZoneInfo(zone_name) if zone_name else None,
+        "borrower_zone": borrower_zone(borrower),
         "user_zone": _user_zone(user),
         "open_case": open_case,
         "plans": list(case.plans.order_by("-created_at")),

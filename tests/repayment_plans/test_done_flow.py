@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django.urls import reverse
 from django.utils import timezone
 
+from borrowers.zones import borrower_today
 from cases.models import Payment
 from repayment_plans.models import Plan, PlanPayment, PlanStatus, Promise, PromiseStatus
 from repayment_plans.services import plan_propose
@@ -110,18 +111,20 @@ def test_promises_through_the_api_are_kept_and_broken_by_payments(api, platform)
     platform.webhook_url = "https://platform.example/hooks"
     platform.save()
     case = make_case(platform)
+    # Promise dates are the borrower's days (Shanghai here), which may be a day ahead of the server's.
+    today = borrower_today(case.borrower, timezone.now())
     kept_id = api.post(
-        f"/api/v1/cases/{case.pk}/promises/", {"amount": "500.00", "due_date": TODAY.isoformat()}, format="json"
+        f"/api/v1/cases/{case.pk}/promises/", {"amount": "500.00", "due_date": today.isoformat()}, format="json"
     ).json()["id"]
     _pay_through_api(api, case, "p-1", "500.00")
     assert Promise.objects.get(pk=kept_id).status == PromiseStatus.KEPT
 
     broken_id = api.post(
         f"/api/v1/cases/{case.pk}/promises/",
-        {"amount": "300.00", "due_date": (TODAY + dt.timedelta(days=1)).isoformat()},
+        {"amount": "300.00", "due_date": (today + dt.timedelta(days=1)).isoformat()},
         format="json",
     ).json()["id"]
-    promises_and_plans_check(TODAY + dt.timedelta(days=4))
+    promises_and_plans_check(today + dt.timedelta(days=4))
     assert Promise.objects.get(pk=broken_id).status == PromiseStatus.BROKEN
     assert list(
         WebhookEvent.objects.order_by("id").filter(type__startswith="promise.").values_list("type", flat=True)

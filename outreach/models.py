@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .rendering import screen_template
+from .rendering import screen_template, template_errors
 
 
 class StepChannel(models.TextChoices):
@@ -35,11 +35,6 @@ class StepChannel(models.TextChoices):
 MESSAGE_CHANNELS = frozenset({StepChannel.SMS, StepChannel.EMAIL, StepChannel.CALL, StepChannel.LETTER})
 
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-
-# The placeholders a template may use; rendering fills them from the case (outreach.rendering).
-TEMPLATE_PLACEHOLDERS = frozenset(
-    {"borrower_name", "amount", "currency", "due_date", "dpd", "loan_ref", "platform_name", "opt_out"}
-)
 
 
 class MessageTemplate(models.Model):
@@ -66,18 +61,18 @@ class MessageTemplate(models.Model):
         return f"{self.code} [{self.language}]"
 
     def placeholders(self) -> set[str]:
+        """The placeholders named in the subject and body (ValueError for an unbalanced brace)."""
         found: set[str] = set()
         for text in (self.subject, self.body):
-            found |= {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            found |= {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         return found
 
     def clean(self) -> None:
-        try:
-            unknown = self.placeholders() - TEMPLATE_PLACEHOLDERS
-        except ValueError as exc:  # an unbalanced brace
-            raise ValidationError({"body": str(exc)}) from exc
-        if unknown:
-            raise ValidationError({"body": _("Unknown placeholders: %s") % ", ".join(sorted(unknown))})
+        # Rendered with every placeholder at its longest: what passes renders for every case, within the
+        # channel's length (outreach.rendering.template_errors).
+        errors = template_errors(subject=self.subject or "", body=self.body or "", channel=self.channel)
+        if errors:
+            raise ValidationError(errors)
 
         findings = screen_template(self)
         if findings:

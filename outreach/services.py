@@ -50,7 +50,7 @@ from .models import (
     TaskStatus,
 )
 from .planning import reminders_plan, unpaid_installments
-from .rendering import reminder_context, render_template
+from .rendering import TemplateError, reminder_context, render_template
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,12 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
         amount=amount,
         currency=currency,
     )
-    rendered = render_template(template, context)
+    try:
+        rendered = render_template(template, context)
+    except TemplateError:
+        # Saved before templates were rendered on save (MessageTemplate.clean): every retry would fail alike.
+        _finish(job, JobStatus.FAILED, now=now, reason=f"template_unrenderable:{step.template_code}")
+        return SendOutcome("failed", "template_unrenderable")
     try:
         gate = _authorize(
             borrower=borrower,

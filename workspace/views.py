@@ -39,7 +39,7 @@ from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach.gateways import Message, gateway_for
 from outreach.models import MessageStatus, OutboundMessage
-from outreach.rendering import reminder_context, render_template
+from outreach.rendering import TemplateError, reminder_context, render_template
 from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
@@ -441,10 +441,15 @@ def message_send(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
         return _invalid(request, case, form)
     to = wf.resolve_point(borrower, form.cleaned_data["point"], channel) or ""
     template = form.cleaned_data["template"]
-    rendered = render_template(
-        template,
-        reminder_context(case=case, due_date=timezone.localdate(), channel=channel, language=template.language),
-    )
+    try:
+        rendered = render_template(
+            template,
+            reminder_context(case=case, due_date=timezone.localdate(), channel=channel, language=template.language),
+        )
+    except TemplateError:  # one saved before templates were rendered on save (MessageTemplate.clean)
+        return _respond(
+            request, case, "workspace/_result_error.html", {"errors": [_("This template cannot be rendered.")]}
+        )
     text = f"{rendered.subject}\n{rendered.body}".strip()
     # The gate screens the text (prohibited content, opt-out line, time-barred threats) with the rules.
     gate = _authorize(request, case, borrower, channel=channel, to=to, message=text)

@@ -268,3 +268,17 @@ def test_without_htmx_an_action_redirects_back_to_the_case(client, collector, da
 
     assert response.status_code == 302 and response["Location"] == f"/cases/{day_case.pk}/"
     assert Hold.objects.filter(kind="dispute").exists()
+
+
+def test_a_template_saved_unchecked_that_cannot_be_rendered_is_reported_not_a_500(client, collector, day_case):
+    # Saved without full_clean, as templates were before they were rendered on save.
+    template = _template("Due {amount:d}")
+    client.force_login(collector)
+
+    response = client.post(
+        f"/cases/{day_case.pk}/message/sms/", {"point": _phone_point(day_case), "template": template.pk}, **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "This template cannot be rendered." in response.content.decode()
+    assert not OutboundMessage.objects.exists()

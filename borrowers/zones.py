@@ -20,50 +20,6 @@ UTC = dt.UTC
 SHANGHAI = "Asia/Shanghai"
 LONDON = "Europe/London"
 
-# China's province-level divisions, under both the GB/T 2260 numeric code and the ISO letter code (the two
-# spellings borrowers.regions accepts) → IANA zones, the primary zone first. The mainland keeps one
-# official time (Asia/Shanghai); Xinjiang also lives by Xinjiang time (Asia/Urumqi, two hours behind), so
-# it lists both and a time rule must pass in each. Hong Kong, Macau and Taiwan have zones of their own.
-CN_DIVISIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("11", "BJ", (SHANGHAI,)),  # Beijing
-    ("12", "TJ", (SHANGHAI,)),  # Tianjin
-    ("13", "HE", (SHANGHAI,)),  # Hebei
-    ("14", "SX", (SHANGHAI,)),  # Shanxi
-    ("15", "NM", (SHANGHAI,)),  # Inner Mongolia
-    ("21", "LN", (SHANGHAI,)),  # Liaoning
-    ("22", "JL", (SHANGHAI,)),  # Jilin
-    ("23", "HL", (SHANGHAI,)),  # Heilongjiang
-    ("31", "SH", (SHANGHAI,)),  # Shanghai
-    ("32", "JS", (SHANGHAI,)),  # Jiangsu
-    ("33", "ZJ", (SHANGHAI,)),  # Zhejiang
-    ("34", "AH", (SHANGHAI,)),  # Anhui
-    ("35", "FJ", (SHANGHAI,)),  # Fujian
-    ("36", "JX", (SHANGHAI,)),  # Jiangxi
-    ("37", "SD", (SHANGHAI,)),  # Shandong
-    ("41", "HA", (SHANGHAI,)),  # Henan
-    ("42", "HB", (SHANGHAI,)),  # Hubei
-    ("43", "HN", (SHANGHAI,)),  # Hunan
-    ("44", "GD", (SHANGHAI,)),  # Guangdong
-    ("45", "GX", (SHANGHAI,)),  # Guangxi
-    ("46", "HI", (SHANGHAI,)),  # Hainan
-    ("50", "CQ", (SHANGHAI,)),  # Chongqing
-    ("51", "SC", (SHANGHAI,)),  # Sichuan
-    ("52", "GZ", (SHANGHAI,)),  # Guizhou
-    ("53", "YN", (SHANGHAI,)),  # Yunnan
-    ("54", "XZ", (SHANGHAI,)),  # Tibet
-    ("61", "SN", (SHANGHAI,)),  # Shaanxi
-    ("62", "GS", (SHANGHAI,)),  # Gansu
-    ("63", "QH", (SHANGHAI,)),  # Qinghai
-    ("64", "NX", (SHANGHAI,)),  # Ningxia
-    ("65", "XJ", (SHANGHAI, "Asia/Urumqi")),  # Xinjiang: official time first, Xinjiang time too
-    ("71", "TW", ("Asia/Taipei",)),  # Taiwan
-    ("91", "HK", ("Asia/Hong_Kong",)),  # Hong Kong
-    ("92", "MO", ("Asia/Macau",)),  # Macau
-)
-CN_REGION_ZONES: dict[str, tuple[str, ...]] = {
-    code: zones for numeric, letters, zones in CN_DIVISIONS for code in (numeric, letters)
-}
-
 # US states (+ DC and the territories) → IANA zones; the first is the state's primary zone. States that
 # span zones list all of them, so a time rule must pass in each.
 US_STATE_ZONES: dict[str, tuple[str, ...]] = {
@@ -149,12 +105,13 @@ def _available(zones: tuple[str, ...]) -> list[str]:
 def region_zones(region: str) -> list[str]:
     """The IANA zones of an ISO 3166-2 region, its primary zone first; [] when none is known.
 
-    CN-* that is no province-level division still gets the official time (Asia/Shanghai); GB-* is
-    Europe/London whatever the nation; an unknown US-* has no zone."""
+    The rule packs fix the table: every CN-* region (each province-level division, Hong Kong, Macau
+    and Taiwan, under either code) is Asia/Shanghai; every GB-* nation is Europe/London; a US state is
+    its zones, and an unknown US-* has none."""
     region = (region or "").strip().upper()
     country, _, sub = region.partition("-")
     if country == "CN":
-        return _available(CN_REGION_ZONES.get(sub, (SHANGHAI,)))
+        return [SHANGHAI]
     if country == "GB":
         return [LONDON]
     if country == "US":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery
@@ -19,6 +20,8 @@ from borrowers.zones import local_wall_time, primary_zone
 from cases.delinquency import unpaid_installments
 from cases.models import Case, Payment
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
+from repayment_plans.models import Promise, PromiseStatus
+from repayment_plans.selectors import case_ids_with_active_plan, plan_installments_due_between
 
 from .models import JobStatus, ReminderJob, Strategy, StrategyKind, StrategyStep
 
@@ -60,7 +63,6 @@ def _held_q(now: dt.datetime) -> Q:
 
 def promise_in_force_q() -> Q:
     """Cases with a promise still in force: pending, or partly kept with its window still open."""
-    from repayment_plans.models import Promise, PromiseStatus
 
     return Q(
         Exists(
@@ -75,7 +77,6 @@ def promise_in_force_q() -> Q:
 
 def active_plan_q() -> Q:
     """Cases with an active repayment plan: its own dates drive their reminders, not the strategy's."""
-    from repayment_plans.selectors import case_ids_with_active_plan
 
     return Q(pk__in=case_ids_with_active_plan())
 
@@ -106,9 +107,11 @@ def strategies_by_specificity(kind: str = StrategyKind.DELINQUENCY) -> list[Stra
     return sorted(found, key=lambda s: (-s.specificity, s.pk))
 
 
-def cases_by_strategy(
-    cases: models.QuerySet[Case], kind: str = StrategyKind.DELINQUENCY
-) -> list[tuple[Strategy, models.QuerySet[Case]]]:
+# The cases' queryset as given (annotated or not), so that its annotations stay visible to the caller.
+_Cases = TypeVar("_Cases", bound=models.QuerySet[Any, Any])
+
+
+def cases_by_strategy(cases: _Cases, kind: str = StrategyKind.DELINQUENCY) -> list[tuple[Strategy, _Cases]]:
     """Each active strategy (of `kind`) with the cases it governs: the most specific match wins, once per case."""
     taken = Q(pk__in=[])
     result = []
@@ -168,7 +171,6 @@ def _plan_jobs(cases: models.QuerySet[Case], *, now: dt.datetime, today: dt.date
 
     A step is live from its own day until the next step's day; the last (T0) only on its day, so a
     planner that runs late never sends "due today" about a date already past."""
-    from repayment_plans.selectors import plan_installments_due_between
 
     for strategy, plan_cases in cases_by_strategy(cases, kind=StrategyKind.PLAN):
         for step, next_offset in _step_windows(list(strategy.steps.all())):

@@ -44,13 +44,20 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _quoted_column(field: models.Field) -> str:
+    # A concrete field always has a column; the stubs allow None (for fields that have none).
+    assert field.column is not None
+    return connection.ops.quote_name(field.column)
+
+
 def columns(model: type[models.Model], names: Sequence[str], alias: str = "") -> str:
     """Quoted column list for field names or attnames (`to` is a reserved word, hence the quoting)."""
     prefix = f"{alias}." if alias else ""
     cols = []
     for name in names:
         field = model._meta.get_field(name)  # accepts attnames (loan_id) too
-        cols.append(prefix + connection.ops.quote_name(field.column))
+        assert isinstance(field, models.Field)  # a column, not a reverse relation
+        cols.append(prefix + _quoted_column(field))
     return ", ".join(cols)
 
 
@@ -85,7 +92,7 @@ def _insert_statement(
     model: type[models.Model], vendor: str, rows: int, with_pk: bool
 ) -> tuple[str, tuple[models.Field, ...]]:
     fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(_quoted_column(f) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return f"INSERT INTO {table(model)} ({cols}) VALUES {', '.join([one] * rows)}", fields  # noqa: S608
 
@@ -110,7 +117,7 @@ def insert(*objs: models.Model) -> None:
         return
     sql, params = prepare_insert(*objs)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(objs[0]._meta.pk.column)}", params)
+        cursor.execute(f"{sql} RETURNING {_quoted_column(objs[0]._meta.pk)}", params)
         pks = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objs, pks, strict=True):
         saved(obj, pk)

@@ -337,7 +337,7 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
         actor_user=user,
         actor_kind="user" if user is not None else "scheduler",
     )
-    decision = getattr(result.decision, "pk", result.decision)
+    decision = result.decision.pk if result.decision is not None else None
     if not result.allowed:
         return AgreementDispatch.objects.create(
             plan=plan,

@@ -339,7 +339,9 @@ def _third_party_facts(third_party: ThirdParty, at: dt.datetime) -> dict[str, An
         "COALESCE(SUM(CASE WHEN direction = %s THEN 1 ELSE 0 END), 0) "
         f"FROM {rawsql.table(ContactAttempt)} WHERE third_party_id = %s AND at < %s"
     )
-    refused, outbound = rawsql.fetch_one(sql, [Direction.OUTBOUND, third_party.pk, at])
+    row = rawsql.fetch_one(sql, [Direction.OUTBOUND, third_party.pk, at])
+    assert row is not None  # an aggregate without GROUP BY answers one row
+    refused, outbound = row
     return {"id": third_party.pk, "refused": bool(refused), "prior_outbound": int(outbound)}
 
 
@@ -396,8 +398,8 @@ def gather_facts(
 
     phones, emails = borrower.phones, borrower.emails
     kinds: dict[str, str] = {}
-    for phone in phones:
-        kinds[normalise_to(phone["number"], channel="call", region=borrower.region)] = phone["kind"]
+    for listed in phones:
+        kinds[normalise_to(listed["number"], channel="call", region=borrower.region)] = listed["kind"]
     for email in emails:
         kinds[email["address"].lower()] = email["kind"]
 

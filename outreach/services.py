@@ -472,14 +472,14 @@ def reminders_cancel_obsolete(*, loan_ids: list[int]) -> int:
     }
     if not cases:
         return 0
-    waiting = (
+    waiting_jobs = (
         ReminderJob.objects.filter(case_id__in=list(cases), status__in=[JobStatus.PENDING, JobStatus.DEFERRED])
         # A plan reminder is about the plan's installment, not the loan's: the send task judges it.
         .exclude(step__strategy__kind=StrategyKind.PLAN)
         .order_by()
         .values_list("id", "case_id", "due_date")
     )
-    waiting = list(waiting)
+    waiting = list(waiting_jobs)
     if not waiting:
         return 0
     still_unpaid = unpaid_installments().filter(loan_id__in=loan_ids).order_by().values_list("loan_id", "due_date")

@@ -51,7 +51,10 @@ from repayment_plans.models import Plan, PlanStatus, Promise, PromiseStatus
 
 # A preview has no message yet; every template carries its opt-out line, so the preview judges SMS and
 # email as carrying one. The gate screens the real text at send time.
-PREVIEW_MESSAGE = {Channel.SMS: "Reply STOP to opt out.", Channel.EMAIL: "Reply 'unsubscribe' to unsubscribe."}
+PREVIEW_MESSAGE: dict[str, str] = {
+    Channel.SMS: "Reply STOP to opt out.",
+    Channel.EMAIL: "Reply 'unsubscribe' to unsubscribe.",
+}
 # Holds that stop a call whatever the loan, the number or the hour (the queue's cheap "callable" hint).
 BLOCKING_HOLD_KINDS = (
     HoldKind.CEASE,
@@ -375,11 +378,13 @@ def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
     prefetch_related_objects(borrowers, "phones", "emails", "opt_outs")
     histories = load_histories(list({b.pk: b for b in borrowers}.values()), at=at)
     for case in rows:
-        case.borrower_local_time = borrower_local_time(case.borrower, at)
-        case.call_verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
-        if case.last_contact_at:
-            outcome = Outcome(case.last_contact_outcome).label if case.last_contact_outcome else _("pending")
-            case.last_contact_label = f"{Channel(case.last_contact_channel).label} · {outcome}"
+        # The queue's annotations (last_contact_*) and the attributes set here for the page: dynamic.
+        row: Any = case
+        row.borrower_local_time = borrower_local_time(case.borrower, at)
+        row.call_verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
+        if row.last_contact_at:
+            outcome = Outcome(row.last_contact_outcome).label if row.last_contact_outcome else _("pending")
+            row.last_contact_label = f"{Channel(row.last_contact_channel).label} · {outcome}"
     return rows
 
 
@@ -436,7 +441,7 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
             for x in (
                 _("%(s)s s") % {"s": c.duration_s} if c.duration_s is not None else "",
                 c.notes,
-                _("overridden by a supervisor") if c.decision_id and c.decision.override_of_id else "",
+                _("overridden by a supervisor") if c.decision is not None and c.decision.override_of_id else "",
             )
             if x
         )

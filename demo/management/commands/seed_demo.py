@@ -5,16 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.models import Agency, Role
-from cases.models import Case
+from accounts.models import Agency
 from demo.activity import seed_operations
-from demo.portfolio import AGENCY_NAME, DEMO_PASSWORD, DEMO_USERS, seed_demo
+from demo.portfolio import AGENCY_NAME, seed_demo
+from demo.sign_ins import assign_cases_of_due_call_tasks, sign_ins_table
 
 
 class Command(BaseCommand):
     help = "Create demo users (password demo12345) and a demo collections portfolio. Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-sign-ins", action="store_true", help="leave the sign-ins table to `manage.py demo_sign_ins`"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -28,16 +33,9 @@ class Command(BaseCommand):
         for name, key in result.platform_keys.items():
             self.stdout.write(self.style.WARNING(f"API key for {name} (shown once): {key}"))
 
-        role_labels = dict(Role.choices)
-        rows = [("username", "password", "role", "language", "open cases visible")]
-        for spec in DEMO_USERS:
-            user = result.users[spec.username]
-            visible = Case.objects.visible_to(user).open().count()
-            rows.append((user.username, DEMO_PASSWORD, str(role_labels[user.role]), user.language, str(visible)))
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo sign-ins (at / ):"))
-        for n, row in enumerate(rows):
-            self.stdout.write("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-            if n == 0:
-                self.stdout.write("  " + "  ".join("-" * width for width in widths))
+        # What the worker's first dispatch would assign, assigned now: the counts printed stay true.
+        assigned = assign_cases_of_due_call_tasks()
+        if assigned:
+            self.stdout.write(f"Cases of due collector-task reminders assigned: {assigned}")
+        if not options["no_sign_ins"]:
+            self.stdout.write(sign_ins_table(), ending="")

@@ -4,7 +4,7 @@ number that is not the borrower's."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,9 @@ from accounts.models import Role, User
 from borrowers.models import Borrower, Channel, HoldKind
 from contacts.models import Outcome
 from outreach.models import MessageTemplate
+
+if TYPE_CHECKING:
+    from .selectors import Verdict
 
 # What a collector may record after a call or a visit (delivery outcomes belong to gateways).
 CALL_OUTCOMES = [
@@ -84,6 +87,7 @@ class CallOutcomeForm(forms.Form):
 
 class MessageForm(PointForm):
     template = forms.ModelChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
+    verdicts: list[Verdict]  # set by the case page: why nothing is offered, when nothing is
 
     def __init__(self, *args: Any, channel: str, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,20 +12,22 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ChoiceField
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from borrowers.models import Borrower, Channel
 from borrowers.services import hold_create, opt_out_create
@@ -71,7 +73,7 @@ def in_user_zone(view: ViewFunc) -> ViewFunc:
     """Render times in the signed-in user's own zone (User.timezone), not the server's."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         with timezone.override(_user_zone(request.user)):
             return view(request, *args, **kwargs)
 
@@ -81,7 +83,7 @@ def in_user_zone(view: ViewFunc) -> ViewFunc:
 # --- the work queue ---------------------------------------------------------------------------------------
 
 
-def _queue_params(request: HttpRequest) -> dict[str, Any]:
+def _queue_params(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """The queue's filters from the query string; whose queue only for users who may choose."""
     owners = queue_owner_choices(request.user)
     owner = None
@@ -97,7 +99,7 @@ def _queue_params(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _queue_queryset(request: HttpRequest, now: dt.datetime) -> Any:
+def _queue_queryset(request: AuthenticatedHttpRequest, now: dt.datetime) -> Any:
     today = now.astimezone(_user_zone(request.user)).date()
     return queue_cases(request.user, at=now, today=today, **_queue_params(request))
 
@@ -106,7 +108,7 @@ class _CountedQueue:
     """The queue as the paginator sees it: pages sliced from the ordered queryset, the count taken from
     the filters alone when no filter needs the ordering's annotations (see queue_base)."""
 
-    def __init__(self, request: HttpRequest, now: dt.datetime) -> None:
+    def __init__(self, request: AuthenticatedHttpRequest, now: dt.datetime) -> None:
         self.ordered_cases = _queue_queryset(request, now)
         params = _queue_params(request)
         annotated = params["promise_due"] or params["callable_only"]
@@ -127,9 +129,12 @@ class _CountedQueue:
 @login_required
 @require_GET
 @in_user_zone
-def work_queue(request: HttpRequest) -> HttpResponse:
+def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
-    page = Paginator(_CountedQueue(request, now), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Paginator needs only count(), slicing and `ordered` (Django's documented contract); the stubs ask for
+    # a sequence.
+    queue = _CountedQueue(request, now)
+    page: Page[Case] = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
     query = request.GET.copy()
     query.pop("page", None)
     params = _queue_params(request)
@@ -150,7 +155,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def queue_next(request: HttpRequest) -> HttpResponse:
+def queue_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The case after `after` in the queue's order (with the same filters), or the first one."""
     ids = list(_queue_queryset(request, timezone.now()).values_list("pk", flat=True)[:1000])
     if not ids:
@@ -199,7 +204,7 @@ def _message_form(
     return form
 
 
-def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) -> dict[str, Any]:
+def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt.datetime) -> dict[str, Any]:
     user = request.user
     borrower = _load_borrower(case)
     history = load_histories([borrower], at=now)[borrower.pk]
@@ -211,9 +216,9 @@ def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) ->
     installments = list(Installment.objects.filter(loan_id=case.loan_id).order_by("seq"))
     today = now.astimezone(_user_zone(user)).date()
     for installment in installments:
-        installment.is_overdue = installment.remaining > 0 and installment.due_date < today
+        installment.is_overdue = installment.remaining > 0 and installment.due_date < today  # type: ignore[attr-defined]  # for the template
     loan = case.loan
-    loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None
+    loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None  # type: ignore[attr-defined]  # for the template
     open_case = case.status == CaseStatus.OPEN
     return {
         "case": case,
@@ -252,7 +257,7 @@ def _workspace_context(request: HttpRequest, case: Case, *, now: dt.datetime) ->
 @login_required
 @require_GET
 @in_user_zone
-def case_workspace(request: HttpRequest, pk: int) -> HttpResponse:
+def case_workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
     return render(request, "workspace/case.html", _workspace_context(request, case, now=timezone.now()))
 
@@ -261,7 +266,7 @@ def case_workspace(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _respond(
-    request: HttpRequest, case: Case, template: str, context: dict[str, Any], *, flash: str = ""
+    request: AuthenticatedHttpRequest, case: Case, template: str, context: dict[str, Any], *, flash: str = ""
 ) -> HttpResponse:
     """htmx: the result fragment plus refreshed panels (out of band); otherwise back to the case page."""
     if getattr(request, "htmx", False):
@@ -274,21 +279,22 @@ def _respond(
     return redirect("case-detail", pk=case.pk)
 
 
-def _invalid(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
+def _invalid(request: AuthenticatedHttpRequest, case: Case, form: Any) -> HttpResponse:
     errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
     return _respond(request, case, "workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
 
 
-def _validation_error(request: HttpRequest, case: Case, exc: ValidationError) -> HttpResponse:
+def _validation_error(request: AuthenticatedHttpRequest, case: Case, exc: ValidationError) -> HttpResponse:
     errors = [m for ms in exc.message_dict.values() for m in ms] if hasattr(exc, "message_dict") else exc.messages
     return _respond(request, case, "workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
 
 
-def _blocked(request: HttpRequest, case: Case, gate: GateResult) -> HttpResponse:
+def _blocked(request: AuthenticatedHttpRequest, case: Case, gate: GateResult) -> HttpResponse:
     """The block in place: reasons, until when (borrower's and collector's time), and for a supervisor
     the override form unless a hold that can never be overridden is among the reasons."""
+    assert gate.decision is not None  # a block is always a recorded decision
     chinese = (request.LANGUAGE_CODE or "en").startswith("zh")
-    reasons = [(r.get("message_zh") if chinese else r.get("message_en")) or r.get("code") for r in gate.reasons]
+    reasons = [(r.get("message_zh") if chinese else r.get("message_en")) or r["code"] for r in gate.reasons]
     codes = {r.get("code") for r in gate.reasons}
     overridable = request.user.is_supervisor and not (codes & non_overridable_codes())
     context = {
@@ -306,14 +312,16 @@ def _blocked(request: HttpRequest, case: Case, gate: GateResult) -> HttpResponse
     )
 
 
-def _post_case(request: HttpRequest, pk: int) -> tuple[Case, Borrower]:
+def _post_case(request: AuthenticatedHttpRequest, pk: int) -> tuple[Case, Borrower]:
     case = _get_case_for_user(request, pk)
     if case.status != CaseStatus.OPEN:
         raise Http404  # nothing is worked on a closed case
     return case, _load_borrower(case)
 
 
-def _points_for_post(request: HttpRequest, case: Case, borrower: Borrower, channel: str) -> list[tuple[str, str]]:
+def _points_for_post(
+    request: AuthenticatedHttpRequest, case: Case, borrower: Borrower, channel: str
+) -> list[tuple[str, str]]:
     """The choices a posted form is validated against: every contact point of the channel. Whether it
     may be used now is the gate's answer, not the form's (a stale page must not decide)."""
     return [
@@ -327,17 +335,23 @@ def _authorize(request: HttpRequest, case: Case, borrower: Borrower, **kwargs: A
     )
 
 
+def _reserved(gate: GateResult) -> ContactAttempt:
+    """The contact an allowed live action reserved (the gate writes one with every allowed decision)."""
+    assert gate.contact is not None
+    return gate.contact
+
+
 def _outcome_form_context(contact: ContactAttempt) -> dict[str, Any]:
     form = wf.CallOutcomeForm(auto_id=f"id_outcome{contact.pk}_%s")
     if contact.channel == Channel.VISIT:
-        form.fields["outcome"].choices = wf.VISIT_OUTCOMES
+        cast(ChoiceField, form.fields["outcome"]).choices = wf.VISIT_OUTCOMES
     return {"contact": contact, "outcome_form": form}
 
 
 @login_required
 @require_POST
 @in_user_zone
-def call_start(request: HttpRequest, pk: int) -> HttpResponse:
+def call_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, borrower = _post_case(request, pk)
     form = wf.CallStartForm(request.POST, points=_points_for_post(request, case, borrower, Channel.CALL))
     if not form.is_valid():
@@ -351,7 +365,7 @@ def call_start(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         case,
         "workspace/_result_outcome_form.html",
-        _outcome_form_context(gate.contact),
+        _outcome_form_context(_reserved(gate)),
         flash=_("Call started."),
     )
 
@@ -359,14 +373,14 @@ def call_start(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def contact_outcome(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
     contact = get_object_or_404(ContactAttempt, pk=contact_pk, case=case)
     if contact.actor_user_id != request.user.pk and not request.user.is_supervisor:
         raise PermissionDenied  # a collector records the outcome of their own attempt
     form = wf.CallOutcomeForm(request.POST)
     if contact.channel == Channel.VISIT:
-        form.fields["outcome"].choices = wf.VISIT_OUTCOMES
+        cast(ChoiceField, form.fields["outcome"]).choices = wf.VISIT_OUTCOMES
     if not form.is_valid():
         return _invalid(request, case, form)
     try:
@@ -385,6 +399,7 @@ def contact_outcome(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespo
 
 def _send(gate: GateResult, *, channel: str, to: str, subject: str, body: str, language: str) -> OutboundMessage:
     """Hand an allowed message to the channel's gateway and record how it went on the contact."""
+    assert gate.decision is not None  # an allowed action's recorded decision
     message = OutboundMessage.objects.create(
         idempotency_key=f"workspace-{gate.decision.pk}",
         channel=channel,
@@ -427,7 +442,7 @@ def _send(gate: GateResult, *, channel: str, to: str, subject: str, body: str, l
 @login_required
 @require_POST
 @in_user_zone
-def message_send(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
+def message_send(request: AuthenticatedHttpRequest, pk: int, channel: str) -> HttpResponse:
     if channel not in (Channel.SMS, Channel.EMAIL):
         raise Http404
     case, borrower = _post_case(request, pk)
@@ -469,7 +484,7 @@ def message_send(request: HttpRequest, pk: int, channel: str) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def letter_record(request: HttpRequest, pk: int) -> HttpResponse:
+def letter_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, borrower = _post_case(request, pk)
     form = wf.LetterForm(request.POST, points=_points_for_post(request, case, borrower, Channel.LETTER))
     if not form.is_valid():
@@ -477,7 +492,7 @@ def letter_record(request: HttpRequest, pk: int) -> HttpResponse:
     gate = _authorize(request, case, borrower, channel=Channel.LETTER, to=borrower.address.strip())
     if not gate.allowed:
         return _blocked(request, case, gate)
-    contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=form.cleaned_data["notes"])
+    contact_record_outcome(contact=_reserved(gate), outcome=Outcome.DELIVERED, notes=form.cleaned_data["notes"])
     return _respond(
         request, case, "workspace/_result_ok.html", {"ok": _("Letter recorded.")}, flash=_("Letter recorded.")
     )
@@ -486,7 +501,7 @@ def letter_record(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, borrower = _post_case(request, pk)
     form = wf.VisitForm(
         request.POST, points=_points_for_post(request, case, borrower, Channel.VISIT), user=request.user
@@ -499,7 +514,7 @@ def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
     if not gate.allowed:
         return _blocked(request, case, gate)
     notes = " · ".join(x for x in (names, form.cleaned_data["notes"]) if x)
-    contact_record_outcome(contact=gate.contact, outcome=form.cleaned_data["outcome"], notes=notes)
+    contact_record_outcome(contact=_reserved(gate), outcome=form.cleaned_data["outcome"], notes=notes)
     return _respond(
         request, case, "workspace/_result_ok.html", {"ok": _("Visit recorded.")}, flash=_("Visit recorded.")
     )
@@ -508,7 +523,7 @@ def visit_record(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def promise_take(request: HttpRequest, pk: int) -> HttpResponse:
+def promise_take(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, _borrower = _post_case(request, pk)
     form = wf.PromiseForm(request.POST)
     if not form.is_valid():
@@ -525,7 +540,7 @@ def promise_take(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def hold_add(request: HttpRequest, pk: int) -> HttpResponse:
+def hold_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, borrower = _post_case(request, pk)
     form = wf.HoldForm(request.POST)
     if not form.is_valid():
@@ -546,7 +561,7 @@ def hold_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def opt_out_add(request: HttpRequest, pk: int) -> HttpResponse:
+def opt_out_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     case, borrower = _post_case(request, pk)
     points = [(p, label) for _c, p, _v, label in contact_points(borrower, full_pii=request.user.sees_full_pii)]
     form = wf.OptOutForm(request.POST, points=points)
@@ -575,7 +590,7 @@ def opt_out_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @in_user_zone
-def block_override(request: HttpRequest, pk: int) -> HttpResponse:
+def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A supervisor lets one blocked action through with a written reason, then finishes the action:
     the outcome form for a call or visit, the letter recorded, the message sent as it was judged."""
     case, borrower = _post_case(request, pk)
@@ -591,9 +606,9 @@ def block_override(request: HttpRequest, pk: int) -> HttpResponse:
         return _validation_error(request, case, exc)
     channel = decision.channel
     if channel in (Channel.CALL, Channel.VISIT):
-        return _respond(request, case, "workspace/_result_outcome_form.html", _outcome_form_context(gate.contact))
+        return _respond(request, case, "workspace/_result_outcome_form.html", _outcome_form_context(_reserved(gate)))
     if channel == Channel.LETTER:
-        contact_record_outcome(contact=gate.contact, outcome=Outcome.DELIVERED, notes=_("overridden"))
+        contact_record_outcome(contact=_reserved(gate), outcome=Outcome.DELIVERED, notes=_("overridden"))
     else:
         # The text the block was judged on is the text that goes out (the gate stored it on the action).
         text = decision.facts.get("action", {}).get("message", "")

@@ -224,7 +224,9 @@ def _new_contact(
 
 
 def _evidence_items(decision: Decision, contact: ContactAttempt | None) -> list[tuple[str, int, dict[str, Any]]]:
-    items = [(EvidenceKind.DECISION, decision.pk, evidence.record_row(EvidenceKind.DECISION, decision))]
+    items: list[tuple[str, int, dict[str, Any]]] = [
+        (EvidenceKind.DECISION, decision.pk, evidence.record_row(EvidenceKind.DECISION, decision))
+    ]
     if contact is not None:
         items.append((EvidenceKind.CONTACT, contact.pk, evidence.record_row(EvidenceKind.CONTACT, contact)))
         outcome = evidence.record_row(EvidenceKind.CONTACT_OUTCOME, contact)

@@ -53,6 +53,7 @@ test: TREE_STATE = { git status --porcelain --untracked-files=all && git diff HE
 test: setup
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 	@mkdir -p var && rm -f var/tree-before-test && if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then $(TREE_STATE) > var/tree-before-test; fi
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -9,7 +9,6 @@ from django.utils.translation import ngettext
 from .models import WebhookDelivery, WebhookEvent
 from .services import event_replay
 
-
 DELIVERY_FIELDS = ("attempt", "attempted_at", "url", "status_code", "error", "duration_ms", "response_excerpt")
 
 

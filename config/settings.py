@@ -208,6 +208,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names repeat (kind, channel, status): each named once, not by a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "borrowers.models.Channel",
+        "OptOutChannelEnum": "borrowers.models.OptOut.OPT_OUT_CHANNELS",
+        "PhoneKindEnum": "borrowers.models.PhoneKind",
+        "EmailKindEnum": "borrowers.models.EmailKind",
+        "HoldKindEnum": "borrowers.models.HoldKind",
+        "PlanKindEnum": "repayment_plans.models.PlanKind",
+        "WebhookEventStatusEnum": "webhooks.models.EventStatus",
+    },
     # Swagger UI from drf-spectacular-sidecar's copy in our static files: /api/docs/ works without a
     # network and loads nothing from another origin.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,31 +1,33 @@
-"""Helpers shared by every platform API view: who is calling, and what they may see."""
+"""Helpers shared by every platform API view: who is calling, and what they may see.
+
+Rows are narrowed by each model family's `visible_to(principal)` (accounts.roles): a platform key sees
+its own platform's rows, a staff user on a session exactly what their role shows them on the pages.
+Whatever the caller may not see does not exist: 404, never 403.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.exceptions import NotFound
 
-from .authentication import PlatformPrincipal
 from .models import Platform
+from .roles import principal_platform
 
 
 def request_platform(request) -> Platform | None:
-    """The calling platform; None for a staff user on a session (who may see every platform)."""
-    user = request.user
-    if isinstance(user, PlatformPrincipal):
-        return user.platform
-    return None
+    """The calling platform; None for a staff user on a session."""
+    return principal_platform(request.user)
 
 
-def restrict_to_platform(queryset, request, field: str = "platform"):
-    """The one place the API narrows a queryset to the caller's platform."""
-    platform = request_platform(request)
-    if platform is None:
-        return queryset
-    return queryset.filter(**{field: platform})
+def api_rows(queryset: Any, request) -> Any:
+    """The rows of `queryset` the caller may see (the model's `visible_to`)."""
+    return queryset.visible_to(request.user)
 
 
-def get_platform_object(queryset, request, field: str = "platform", **lookup):
-    obj = restrict_to_platform(queryset, request, field).filter(**lookup).first()
+def api_object(queryset: Any, request, **lookup: Any) -> Any:
+    """The caller's object matching `lookup`, or 404 (also for one they may not see)."""
+    obj = api_rows(queryset, request).filter(**lookup).first()
     if obj is None:
         raise NotFound()
     return obj

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
+from accounts.roles import Perm
 from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
 from . import selectors, services
@@ -37,6 +38,7 @@ def _acting_user(request):
 
 class BorrowerListCreateApi(PlatformApiMixin, generics.GenericAPIView):
     serializer_class = BorrowerOutputSerializer
+    write_permission = Perm.ADMINISTER  # by session: platform data is the administrators'
     filterset_class = BorrowerFilterSet
 
     def get_queryset(self):
@@ -64,6 +66,8 @@ class BulkConflict(APIException):
 
 
 class BorrowerBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
+    write_permission = Perm.ADMINISTER
+
     @extend_schema(
         request=BorrowerBulkInputSerializer,
         responses={
@@ -114,6 +118,7 @@ class BorrowerBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
 
 class BorrowerDetailApi(PlatformApiMixin, APIView):
     serializer_class = BorrowerOutputSerializer
+    write_permission = Perm.ADMINISTER
 
     @extend_schema(responses=BorrowerOutputSerializer)
     def get(self, request, external_id: str):
@@ -162,6 +167,8 @@ class BorrowerHoldListCreateApi(PlatformApiMixin, generics.GenericAPIView):
 
 class HoldDetailApi(PlatformApiMixin, APIView):
     serializer_class = HoldOutputSerializer
+    # Lifting a hold ends a borrower's protection: by session, an administrator's act (no page offers it).
+    write_permission = Perm.ADMINISTER
 
     @extend_schema(responses=HoldOutputSerializer)
     def get(self, request, pk: int):

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import case_filter, principal_platform, visible_through_cases
+
 from . import crypto
 
 
@@ -25,6 +27,11 @@ ELDERLY_AGE = 65
 class BorrowerQuerySet(models.QuerySet):
     def for_platform(self, platform) -> BorrowerQuerySet:
         return self.filter(platform=platform)
+
+    def visible_to(self, principal) -> BorrowerQuerySet:
+        """The borrowers a principal may see: a platform's own; for a user, the borrowers of cases they
+        may see (accounts.roles)."""
+        return visible_through_cases(self, principal)
 
 
 class Borrower(models.Model):
@@ -174,6 +181,15 @@ class HoldKind(models.TextChoices):
 class HoldQuerySet(models.QuerySet):
     def active_at(self, at: dt.datetime) -> HoldQuerySet:
         return self.filter(starts_at__lte=at).filter(models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=at))
+
+    def visible_to(self, principal) -> HoldQuerySet:
+        """The holds of the borrowers a principal may see."""
+        platform = principal_platform(principal)
+        if platform is not None:
+            return self.filter(borrower__platform=platform)
+        if case_filter(principal) is None:
+            return self
+        return self.filter(borrower__in=Borrower.objects.visible_to(principal).values("pk"))
 
 
 class Hold(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.api import get_platform_object, request_platform, restrict_to_platform
+from accounts.api import api_object, api_rows, request_platform
 from accounts.models import Platform
 
 from .models import Borrower, Hold, OptOut
@@ -12,15 +12,13 @@ from .models import Borrower, Hold, OptOut
 
 def borrower_list(*, request) -> QuerySet[Borrower]:
     return (
-        restrict_to_platform(Borrower.objects.all(), request)
-        .prefetch_related("phones", "emails", "third_parties")
-        .order_by("id")
+        api_rows(Borrower.objects.all(), request).prefetch_related("phones", "emails", "third_parties").order_by("id")
     )
 
 
 def borrower_get(*, request, external_id: str) -> Borrower:
     """The caller's borrower, or 404 (also for another platform's borrower)."""
-    return get_platform_object(borrower_list(request=request), request, external_id=external_id)
+    return api_object(borrower_list(request=request), request, external_id=external_id)
 
 
 def hold_list(*, borrower: Borrower) -> QuerySet[Hold]:
@@ -28,7 +26,7 @@ def hold_list(*, borrower: Borrower) -> QuerySet[Hold]:
 
 
 def hold_get(*, request, pk: int) -> Hold:
-    return get_platform_object(Hold.objects.select_related("borrower", "loan"), request, "borrower__platform", pk=pk)
+    return api_object(Hold.objects.select_related("borrower", "loan"), request, pk=pk)
 
 
 def opt_out_list(*, borrower: Borrower) -> QuerySet[OptOut]:

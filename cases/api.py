@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
+from accounts.roles import Perm
 from borrowers.selectors import write_platform
 from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
@@ -35,6 +36,7 @@ class Conflict(APIException):
 
 class LoanListCreateApi(PlatformApiMixin, generics.GenericAPIView):
     serializer_class = LoanOutputSerializer
+    write_permission = Perm.ADMINISTER  # by session: platform data is the administrators'
     filterset_class = LoanFilterSet
 
     def get_queryset(self):
@@ -70,6 +72,8 @@ class LoanDetailApi(PlatformApiMixin, APIView):
 
 
 class LoanBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
+    write_permission = Perm.ADMINISTER
+
     @extend_schema(
         request=LoanBulkInputSerializer,
         responses={200: LoanBulkOutputSerializer},
@@ -100,6 +104,8 @@ class LoanBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
 
 
 class PaymentCreateApi(PlatformApiMixin, APIView):
+    write_permission = Perm.ADMINISTER
+
     @extend_schema(
         request=PaymentInputSerializer,
         responses={

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Role
+from accounts.roles import case_filter, visible_through_cases
 
 ZERO = Decimal("0.00")
 
@@ -45,6 +45,10 @@ def stage_for_dpd(dpd: int) -> str:
 class LoanQuerySet(models.QuerySet):
     def for_platform(self, platform) -> LoanQuerySet:
         return self.filter(platform=platform)
+
+    def visible_to(self, principal) -> LoanQuerySet:
+        """The loans a principal may see: a platform's own; for a user, the loans of cases they may see."""
+        return visible_through_cases(self, principal)
 
 
 class Loan(models.Model):
@@ -173,21 +177,11 @@ class CaseQuerySet(models.QuerySet):
     def for_platform(self, platform) -> CaseQuerySet:
         return self.filter(platform=platform)
 
-    def visible_to(self, user) -> CaseQuerySet:
-        """The one place that says which cases a signed-in user may see."""
-
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.sees_everything:
-            return self
-        if user.role == Role.AGENCY_COLLECTOR:
-            return self.filter(agency_id=user.agency_id) if user.agency_id else self.none()
-        if user.role == Role.SUPERVISOR:
-            if not user.team_id:
-                return self.filter(agency__isnull=True)
-            # The team's cases and the unassigned pool the supervisor distributes.
-            return self.filter(Q(assigned_to__team_id=user.team_id) | Q(assigned_to__isnull=True, agency__isnull=True))
-        return self.filter(assigned_to=user)
+    def visible_to(self, principal) -> CaseQuerySet:
+        """The one place that says which cases a principal may see: a signed-in user (pages, exports, the
+        API by session), a platform key (its own cases) or nobody. The rule is accounts.roles.case_filter."""
+        condition = case_filter(principal)
+        return self if condition is None else self.filter(condition)
 
 
 class Case(models.Model):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 
+from accounts.roles import Perm, PermissionRequiredMixin
 from borrowers.models import Borrower, Hold, Vulnerability
 from borrowers.zones import borrower_local_time, borrower_today
 from core.htmx import wants_fragment
@@ -42,8 +42,10 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-class CaseListView(LoginRequiredMixin, FilterView):
+class CaseListView(PermissionRequiredMixin, FilterView):
     """The cases the signed-in user may see, filtered; htmx requests get just the table back."""
+
+    read_permission = Perm.VIEW_CASES
 
     filterset_class = CaseFilterSet
     paginate_by = CASE_LIST_PAGE_SIZE

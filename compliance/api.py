@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import get_platform_object, request_platform, restrict_to_platform
+from accounts.api import api_object, api_rows, request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
 from borrowers.models import Borrower, ThirdParty
 from cases.models import Loan
@@ -41,7 +41,7 @@ def _one(queryset, field: str, value: Any, what: str):
 def resolve_action(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     """Turn the references of a validated action (external ids, third-party id) into objects of the
     caller's platform, and name who is acting. Anything unknown is a 400 on its field."""
-    borrowers = restrict_to_platform(Borrower.objects.select_related("platform"), request)
+    borrowers = api_rows(Borrower.objects.select_related("platform"), request)
     borrower: Borrower = _one(borrowers.filter(external_id=data["borrower"]), "borrower", data["borrower"], "borrower")
     loan = None
     if data.get("loan"):
@@ -97,7 +97,7 @@ class DecisionDetailApi(PlatformApiMixin, generics.GenericAPIView):
 
     @extend_schema(responses=DecisionOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        decision = get_platform_object(self.get_queryset(), request, pk=pk)
+        decision = api_object(self.get_queryset(), request, pk=pk)
         return Response(DecisionOutputSerializer(decision).data)
 
 
@@ -129,7 +129,7 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
 
     def get_queryset(self):
         queryset = ContactAttempt.objects.select_related("borrower", "loan").order_by("-at", "-id")
-        return restrict_to_platform(queryset, self.request)
+        return api_rows(queryset, self.request)
 
     @extend_schema(
         parameters=[
@@ -222,7 +222,7 @@ class ContactOutcomeApi(PlatformApiMixin, generics.GenericAPIView):
 
     @extend_schema(request=InputSerializer, responses={200: ContactOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        contact = get_platform_object(self.get_queryset(), request, pk=pk)
+        contact = api_object(self.get_queryset(), request, pk=pk)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

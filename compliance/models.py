@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from borrowers.models import Channel
-from contacts.models import ActorKind, AppendOnlyError, Party
+from contacts.models import ActorKind, AppendOnlyError, Party, visible_case_records
 
 
 class RulePack(models.Model):
@@ -39,6 +39,10 @@ class DecisionQuerySet(models.QuerySet):
 
     def delete(self):
         raise AppendOnlyError("Decisions are immutable.")
+
+    def visible_to(self, principal) -> DecisionQuerySet:
+        """The decisions a principal may see: the same rule as the contact log's (contacts.models)."""
+        return visible_case_records(self, principal)
 
 
 class Decision(models.Model):

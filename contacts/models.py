@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import case_filter, principal_platform
 from borrowers.models import Channel
+from cases.models import Case
 
 
 class Direction(models.TextChoices):
@@ -45,7 +50,25 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to edit or delete a record of the contact log."""
 
 
+def visible_case_records(queryset: Any, principal: Any) -> Any:
+    """`visible_to` for records of the contact log and the gate (contacts, decisions): a platform sees
+    its own; a user the records about a case they may see, or, without a case, about a borrower of one."""
+    platform = principal_platform(principal)
+    if platform is not None:
+        return queryset.filter(platform=platform)
+    condition = case_filter(principal)
+    if condition is None:
+        return queryset
+    cases = Case.objects.filter(condition)
+    return queryset.filter(
+        Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
+    )
+
+
 class ContactAttemptQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> ContactAttemptQuerySet:
+        return visible_case_records(self, principal)
+
     def update(self, **kwargs):
         raise AppendOnlyError("The contact log is append-only; record an outcome with record_outcome().")
 

@@ -4,7 +4,9 @@ Promises: taken on a case (POST /cases/{id}/promises/) and listed.
 
 Plans: propose (POST /cases/{id}/plans/), list, read, approve, reject, cancel. A platform sees only its
 own cases' plans (anything else is 404); a staff user on a session sees the plans of the cases
-`Case.objects.visible_to(user)` allows. Approving and refusing are for supervisors on a session; a
+`Case.objects.visible_to(user)` allows, and needs the role matrix's permission (accounts.roles):
+`work_case` to take a promise, propose or cancel, `approve_plans` to approve or refuse. Approving and
+refusing are for supervisors on a session; a
 platform proposes plans the borrower agreed to in the platform's app, within the default limits, beyond
 them the plan waits for a supervisor like a collector's would."""
 
@@ -19,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
+from accounts.roles import Perm
 from cases.models import Case
 from cases.selectors import case_get
 from core.api import PlatformApiMixin
@@ -81,11 +84,7 @@ class CasePromiseListCreateApi(PlatformApiMixin, generics.GenericAPIView):
 
 
 def _cases(request) -> QuerySet[Case]:
-    qs = Case.objects.select_related("loan", "borrower", "platform")
-    platform = request_platform(request)
-    if platform is not None:
-        return qs.filter(platform=platform)
-    return qs.visible_to(request.user)
+    return Case.objects.select_related("loan", "borrower", "platform").visible_to(request.user)
 
 
 def _plans(request) -> QuerySet[Plan]:
@@ -194,11 +193,15 @@ class _PlanDecisionApi(APIView):
 
 
 class PlanApproveApi(_PlanDecisionApi):
+    write_permission = Perm.APPROVE_PLANS
+
     def decide(self, request, plan: Plan, reason: str) -> Plan:
         return services.plan_approve(plan=plan, user=_staff_user(request), reason=reason)
 
 
 class PlanRejectApi(_PlanDecisionApi):
+    write_permission = Perm.APPROVE_PLANS
+
     def decide(self, request, plan: Plan, reason: str) -> Plan:
         return services.plan_reject(plan=plan, user=_staff_user(request), reason=reason)
 

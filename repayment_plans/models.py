@@ -9,6 +9,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import case_filter
+from cases.models import Case
+
 ZERO = Decimal("0.00")
 
 
@@ -107,6 +110,14 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", _("Monthly")
 
 
+class PlanQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> PlanQuerySet:
+        """The plans of the cases a principal may see (`Case.objects.visible_to`)."""
+        if case_filter(principal) is None:
+            return self
+        return self.filter(case__in=Case.objects.visible_to(principal).values("pk"))
+
+
 class Plan(models.Model):
     """A repayment plan agreed with the borrower: its terms, its own schedule and its lifecycle.
 
@@ -157,6 +168,8 @@ class Plan(models.Model):
     agreement_pdf = models.FileField(_("agreement (PDF)"), upload_to="agreements/%Y/%m/", blank=True)
     agreement_generated_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -77,9 +77,7 @@ def plan_reminder(case: Case, today: dt.date | None = None) -> PlanReminder | No
 
 
 def plans_visible_to(user: User) -> QuerySet[Plan]:
-    return Plan.objects.filter(case__in=Case.objects.visible_to(user)).select_related(
-        "case__loan", "case__borrower", "case__platform", "proposed_by"
-    )
+    return Plan.objects.visible_to(user).select_related("case__loan", "case__borrower", "case__platform", "proposed_by")
 
 
 def plan_get_for_user(user: User, pk: int) -> Plan | None:

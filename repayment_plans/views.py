@@ -1,7 +1,9 @@
 """Plan pages: propose (with the schedule shown first), the plan, approvals, and the written agreement.
 
-Thin on purpose: parse, one access helper, one service, render. Every page only reaches plans of the
-cases `Case.objects.visible_to(user)` allows; anything else is a 404.
+Thin on purpose: parse, one access helper, one service, render. Each page needs its permission of the
+role matrix (accounts.roles: reading a plan `view_cases`; proposing, cancelling and sending `work_case`;
+approving and refusing `approve_plans`), else 403; and only reaches plans of the cases
+`Case.objects.visible_to(user)` allows, anything else is a 404.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.roles import Perm, can, permission_required
 from cases.models import Case
 
 from . import selectors, services
@@ -84,7 +86,8 @@ def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
+@require_http_methods(["GET", "POST"])
 def plan_new(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     """Propose a plan: the first POST (action=preview) shows the schedule; the second proposes it."""
     case = _get_case_for_user(request, case_pk)
@@ -111,17 +114,17 @@ def plan_new(request: AuthenticatedHttpRequest, case_pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
     can_decide = (
-        request.user.is_supervisor
+        can(request.user, Perm.APPROVE_PLANS)
         and plan.status == PlanStatus.PENDING_APPROVAL
         and plan.proposed_by_id != request.user.pk
         and not any(a.user_id == request.user.pk for a in plan.approvals.all())
     )
-    can_cancel = plan.status in OPEN_PLAN_STATUSES
+    can_cancel = can(request.user, Perm.WORK_CASE) and plan.status in OPEN_PLAN_STATUSES
     return render(
         request,
         "repayment_plans/plan_detail.html",
@@ -129,11 +132,9 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.APPROVE_PLANS)
 @require_GET
 def plan_approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_supervisor:
-        raise PermissionDenied
     return render(
         request, "repayment_plans/plan_approvals.html", {"plans": selectors.plans_awaiting_approval(request.user)}
     )
@@ -150,25 +151,25 @@ def _decide(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:
     return redirect("plan-detail", pk=plan.pk)
 
 
-@login_required
+@permission_required(Perm.APPROVE_PLANS)
 @require_POST
 def plan_approve_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_approve(plan=plan, user=request.user, reason=reason))
 
 
-@login_required
+@permission_required(Perm.APPROVE_PLANS)
 @require_POST
 def plan_reject_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_reject(plan=plan, user=request.user, reason=reason))
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 def plan_cancel_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, lambda plan, reason: services.plan_cancel(plan=plan, user=request.user, reason=reason))
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 def plan_agreement_send_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)
@@ -184,7 +185,7 @@ def plan_agreement_send_view(request: AuthenticatedHttpRequest, pk: int) -> Http
     return redirect("plan-detail", pk=plan.pk)
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 def plan_agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The printable agreement, in the borrower's language (or ?lang=en|zh-hans for a copy)."""
@@ -196,7 +197,7 @@ def plan_agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "repayment_plans/agreement_page.html", {**context, "case": plan.case})
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 def plan_agreement_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = _get_plan_for_user(request, pk)

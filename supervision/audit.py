@@ -22,8 +22,6 @@ from accounts.models import Agency, Team, User
 from compliance.models import Decision
 from contacts.models import ContactAttempt
 
-from .access import supervised_cases
-
 _QS = TypeVar("_QS", bound=QuerySet[Any])
 
 
@@ -163,13 +161,9 @@ def _local_bounds(filters: AuditFilters) -> tuple[dt.datetime | None, dt.datetim
     return start, end
 
 
-def _common(filters: AuditFilters, *, user: Any) -> Q:
+def _common(filters: AuditFilters) -> Q:
     """Filters that mean the same on contacts and decisions (both have these columns)."""
-    cases = supervised_cases(user)
     q = Q()
-    if not user.sees_everything:
-        # A record about a case the user supervises, or (no case) about a borrower of such a case.
-        q &= Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
     if filters.collector:
         q &= Q(actor_user=filters.collector)
     if filters.agency:
@@ -193,11 +187,12 @@ def _common(filters: AuditFilters, *, user: Any) -> Q:
 
 
 def audit_rows(filters: AuditFilters, *, user: Any) -> QuerySet:
-    """The filtered audit trail, newest first: a UNION ALL of contacts and contact-less decisions."""
-    common = _common(filters, user=user)
-    contacts = ContactAttempt.objects.filter(common)
+    """The filtered audit trail, newest first: a UNION ALL of contacts and contact-less decisions, of the
+    records `user` may see (`visible_to`: the page and its CSV export show the same rows)."""
+    common = _common(filters)
+    contacts = ContactAttempt.objects.visible_to(user).filter(common)
     # Decisions that wrote a contact appear through their contact; the rest are blocks and dry runs.
-    decisions = Decision.objects.filter(common, contact__isnull=True)
+    decisions = Decision.objects.visible_to(user).filter(common, contact__isnull=True)
 
     if filters.outcome:
         contacts = contacts.filter(outcome=filters.outcome)

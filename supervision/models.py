@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from accounts.models import Role
+from accounts.roles import case_filter, principal_platform
+from contacts.models import ContactAttempt
 
 
 class AgencyContract(models.Model):
@@ -38,6 +44,38 @@ class SampleReason(models.TextChoices):
     COLLECTOR_SHARE = "collector_share", _("Share of the collector's calls")
 
 
+def reviewable_contacts(principal: Any) -> models.QuerySet[ContactAttempt]:
+    """The contacts whose QA samples and scorecards a user sees, and which they may sample: the contact
+    log they may see (`ContactAttempt.objects.visible_to`); for a team supervisor only the calls of
+    their own team's members and of agency collectors (agency placements are every supervisor's), never
+    another team's scorecards. A platform key sees none: quality review has no API."""
+    if principal_platform(principal) is not None:
+        return ContactAttempt.objects.none()
+    contacts = ContactAttempt.objects.visible_to(principal)
+    if getattr(principal, "role", None) == Role.SUPERVISOR and principal.team_id and not principal.is_superuser:
+        contacts = contacts.filter(Q(actor_user__team_id=principal.team_id) | Q(actor_user__role=Role.AGENCY_COLLECTOR))
+    return contacts
+
+
+def _sees_every_scorecard(principal: Any) -> bool:
+    # Whoever sees every case (administrators, compliance, a supervisor without a team) sees every call.
+    return principal_platform(principal) is None and case_filter(principal) is None
+
+
+class QualitySampleQuerySet(models.QuerySet):
+    def visible_to(self, principal: Any) -> QualitySampleQuerySet:
+        if _sees_every_scorecard(principal):
+            return self
+        return self.filter(contact__in=reviewable_contacts(principal).values("pk"))
+
+
+class QualityReviewQuerySet(models.QuerySet):
+    def visible_to(self, principal: Any) -> QualityReviewQuerySet:
+        if _sees_every_scorecard(principal):
+            return self
+        return self.filter(sample__contact__in=reviewable_contacts(principal).values("pk"))
+
+
 class QualitySample(models.Model):
     """A contact picked for quality review, and why it was picked."""
 
@@ -46,6 +84,8 @@ class QualitySample(models.Model):
     seed = models.BigIntegerField(_("seed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = QualitySampleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -74,6 +114,8 @@ class QualityReview(models.Model):
     score = models.PositiveSmallIntegerField(_("score"))
     reviewed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     history = HistoricalRecords()
+
+    objects = QualityReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]

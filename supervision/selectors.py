@@ -34,12 +34,12 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import Agency, Platform, Team
+from accounts.roles import case_filter
 from cases.models import ZERO, Case, CaseEvent, CaseStatus, Payment, Stage
 from compliance.models import Decision
 from contacts.models import ContactAttempt
 from repayment_plans.models import Promise, PromiseStatus
 
-from .access import supervised_cases
 from .models import AgencyContract, QualityReview
 
 CENT = Decimal("0.01")
@@ -118,12 +118,13 @@ class Scope:
 
 
 def dashboard_scope(*, user: Any, platform: Platform | None = None, team: Team | None = None) -> Scope:
-    cases = supervised_cases(user)
+    cases = Case.objects.visible_to(user)
     if platform is not None:
         cases = cases.filter(platform=platform)
     if team is not None:
         cases = cases.filter(assigned_to__team=team)
-    return Scope(cases=cases, everything=user.sees_everything and platform is None and team is None)
+    # Everything: the figures read whole tables, contacts and decisions without a case included.
+    return Scope(cases=cases, everything=case_filter(user) is None and platform is None and team is None)
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
@@ -472,9 +473,10 @@ def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
 # --- quality -----------------------------------------------------------------------------------------------
 
 
-def quality_results(*, since: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Per collector and month: reviews, average score and how often each check passed."""
-    reviews = QualityReview.objects.all()
+def quality_results(*, user: Any, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Per collector and month: reviews, average score and how often each check passed, over the
+    scorecards `user` may see (a team supervisor: their own team's, QualityReview.objects.visible_to)."""
+    reviews = QualityReview.objects.visible_to(user)
     if since is not None:
         reviews = reviews.filter(reviewed_at__gte=since)
     rows = (

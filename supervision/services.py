@@ -14,22 +14,21 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from accounts.models import Agency, Role, User
+from accounts.roles import Perm, can
 from cases.events import case_event_build, case_event_record, case_events_record
 from cases.models import Case, CaseEvent, CaseStatus
-from contacts.models import ContactAttempt
 
-from .access import can_supervise, supervised_cases
-from .models import AgencyContract, QualityReview, QualitySample, SampleReason
+from .models import AgencyContract, QualityReview, QualitySample, SampleReason, reviewable_contacts
 
 
 def _require_supervisor(user: User) -> None:
-    if not can_supervise(user):
+    if not can(user, Perm.SUPERVISE):
         raise PermissionDenied(_("Only a supervisor may do this."))
 
 
@@ -102,7 +101,7 @@ def cases_place_by_stage(*, stage: str, agency: Agency, max_count: int, user: Us
     agency_check_placeable(agency=agency)
     now = timezone.now()
     candidates = (
-        supervised_cases(user)
+        Case.objects.visible_to(user)
         .filter(status=CaseStatus.OPEN, stage=stage, agency__isnull=True)
         .order_by("-priority", "id")
         .values_list("pk", flat=True)[:max_count]
@@ -242,15 +241,6 @@ class SampleResult:
     by_reason: dict[str, int] = field(default_factory=dict)
 
 
-def _contacts_in_scope(user: User) -> QuerySet[ContactAttempt]:
-    if user.sees_everything:
-        return ContactAttempt.objects.all()
-    cases = supervised_cases(user)
-    return ContactAttempt.objects.filter(
-        Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
-    )
-
-
 def _day_bounds(date_from: dt.date, date_to: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
     tz = zoneinfo.ZoneInfo(zone)
     start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
@@ -277,7 +267,7 @@ def quality_samples_draw(
     _require_supervisor(user)
     seed = secrets.randbelow(2**31) if seed is None else seed
     start, end = _day_bounds(date_from, date_to, zone)
-    in_period = _contacts_in_scope(user).filter(at__gte=start, at__lt=end).exclude(quality_sample__isnull=False)
+    in_period = reviewable_contacts(user).filter(at__gte=start, at__lt=end).exclude(quality_sample__isnull=False)
     result = SampleResult(seed=seed)
     picked: list[tuple[int, str]] = []
 

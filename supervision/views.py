@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.roles import Perm, permission_required
 from cases.models import Case, CaseStatus, Stage
 from compliance import evidence
 from compliance.models import Decision, EvidenceKind, EvidenceLink, VerificationRun
@@ -27,7 +28,6 @@ from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
 from . import selectors, services
-from .access import auditor_required, supervised_cases, supervisor_required
 from .audit import audit_rows, csv_lines, present
 from .forms import (
     AgencyContractForm,
@@ -67,7 +67,8 @@ def _error_messages(request: HttpRequest, error: ValidationError) -> None:
 # --- audit -------------------------------------------------------------------------------------------------
 
 
-@auditor_required
+@permission_required(Perm.AUDIT)
+@require_GET
 def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     rows = audit_rows(form.to_filters(zone=_zone(request)), user=request.user)
@@ -91,13 +92,6 @@ def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHtt
     return render(request, template, context)
 
 
-def _audit_scope(request: AuthenticatedHttpRequest) -> Q:
-    if request.user.sees_everything:
-        return Q()
-    cases = supervised_cases(request.user)
-    return Q(case__in=cases.values("pk")) | Q(case__isnull=True, borrower__in=cases.values("borrower_id"))
-
-
 def _evidence_for(kind_ids: Sequence[tuple[str, int]]) -> list[EvidenceLink]:
     q = Q(pk__in=[])
     for kind, object_id in kind_ids:
@@ -105,10 +99,11 @@ def _evidence_for(kind_ids: Sequence[tuple[str, int]]) -> list[EvidenceLink]:
     return list(EvidenceLink.objects.filter(q).order_by("seq"))
 
 
-@auditor_required
+@permission_required(Perm.AUDIT)
+@require_GET
 def audit_contact(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(
-        ContactAttempt.objects.filter(_audit_scope(request)).select_related(
+        ContactAttempt.objects.visible_to(request.user).select_related(
             "borrower", "case", "loan", "actor_user", "actor_user__team", "actor_user__agency", "decision"
         ),
         pk=pk,
@@ -134,10 +129,11 @@ def audit_contact(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "supervision/audit_contact.html", context)
 
 
-@auditor_required
+@permission_required(Perm.AUDIT)
+@require_GET
 def audit_decision(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     decision = get_object_or_404(
-        Decision.objects.filter(_audit_scope(request)).select_related("borrower", "case", "actor_user"), pk=pk
+        Decision.objects.visible_to(request.user).select_related("borrower", "case", "actor_user"), pk=pk
     )
     contact = ContactAttempt.objects.filter(decision=decision).first()
     if contact is not None:
@@ -158,7 +154,7 @@ def audit_decision(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- evidence ------------------------------------------------------------------------------------------------
 
 
-@auditor_required
+@permission_required(Perm.AUDIT)
 @require_http_methods(["GET", "POST"])
 def evidence_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The chain's state. Verification runs on demand (a button), never on page load: it reads every link."""
@@ -193,7 +189,7 @@ def evidence_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- quality -------------------------------------------------------------------------------------------------
 
 
-@supervisor_required
+@permission_required(Perm.SUPERVISE)
 @require_http_methods(["GET", "POST"])
 def quality_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -214,23 +210,23 @@ def quality_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         return redirect("supervision:quality")
     samples = list(
-        QualitySample.objects.filter(contact__in=ContactAttempt.objects.filter(_audit_scope(request)))
+        QualitySample.objects.visible_to(request.user)
         .select_related("contact", "contact__actor_user", "contact__borrower", "review", "review__reviewer")
         .order_by("-created_at", "-id")[:100]
     )
     context = {
         "form": form,
         "samples": samples,
-        "results": selectors.quality_results(since=timezone.now() - dt.timedelta(days=365)),
+        "results": selectors.quality_results(user=request.user, since=timezone.now() - dt.timedelta(days=365)),
     }
     return render(request, "supervision/quality.html", context)
 
 
-@supervisor_required
+@permission_required(Perm.SUPERVISE)
 @require_http_methods(["GET", "POST"])
 def quality_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sample = get_object_or_404(
-        QualitySample.objects.filter(contact__in=ContactAttempt.objects.filter(_audit_scope(request))).select_related(
+        QualitySample.objects.visible_to(request.user).select_related(
             "contact", "contact__actor_user", "contact__borrower", "contact__decision"
         ),
         pk=pk,
@@ -251,7 +247,7 @@ def quality_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- agencies ------------------------------------------------------------------------------------------------
 
 
-@supervisor_required
+@permission_required(Perm.SUPERVISE)
 @require_http_methods(["GET", "POST"])
 def agencies_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
@@ -271,7 +267,7 @@ def agencies_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("supervision:agencies")
     summaries = selectors.agency_summaries()
     placed = (
-        supervised_cases(request.user)
+        Case.objects.visible_to(request.user)
         .filter(agency__isnull=False, status=CaseStatus.OPEN)
         .select_related("agency", "borrower")
         .order_by("agency__name", "-priority")[:200]
@@ -332,7 +328,7 @@ def _contract_for(agency_id: str | None) -> AgencyContract | None:
 
 
 def _supervised_case(request: AuthenticatedHttpRequest, pk: int) -> Case:
-    case = supervised_cases(request.user).filter(pk=pk).first()
+    case = Case.objects.visible_to(request.user).filter(pk=pk).first()
     if case is None:
         raise ValidationError({"case": [_("Case #%(id)s does not exist or is not yours to manage.") % {"id": pk}]})
     return case
@@ -341,7 +337,8 @@ def _supervised_case(request: AuthenticatedHttpRequest, pk: int) -> Case:
 # --- dashboard -----------------------------------------------------------------------------------------------
 
 
-@supervisor_required
+@permission_required(Perm.SUPERVISE)
+@require_GET
 def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -396,7 +393,7 @@ def _chart_data(f: dict[str, Any]) -> dict[str, Any]:
 # --- approvals and assignment -------------------------------------------------------------------------------
 
 
-@supervisor_required
+@permission_required(Perm.SUPERVISE)
 @require_http_methods(["GET", "POST"])
 def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     collectors = services.team_collectors(request.user)
@@ -429,7 +426,7 @@ def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         ).values("pk", "username", "first_name", "last_name", "open_cases")
     )
     pool = (
-        supervised_cases(request.user)
+        Case.objects.visible_to(request.user)
         .filter(status=CaseStatus.OPEN, assigned_to__isnull=True, agency__isnull=True)
         .select_related("borrower")
         .order_by("-priority", "id")[:50]
@@ -438,11 +435,13 @@ def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "supervision/assignment.html", context)
 
 
-@supervisor_required
+@permission_required(Perm.APPROVE_PLANS)
+@require_GET
 def approvals_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Plans (installments, deferrals, settlements, waivers) beyond their proposer's limits, oldest first."""
     plans = (
-        Plan.objects.filter(status=PlanStatus.PENDING_APPROVAL, case__in=supervised_cases(request.user).values("pk"))
+        Plan.objects.visible_to(request.user)
+        .filter(status=PlanStatus.PENDING_APPROVAL)
         .select_related("case", "case__borrower", "proposed_by")
         .prefetch_related("approvals__user")
         .order_by("created_at", "id")
@@ -450,10 +449,10 @@ def approvals_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "supervision/approvals.html", {"plans": plans})
 
 
+@permission_required(Perm.APPROVE_PLANS)
 @require_POST
-@supervisor_required
 def approvals_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.filter(case__in=supervised_cases(request.user).values("pk")), pk=pk)
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), pk=pk)
     decision = request.POST.get("decision")
     reason = request.POST.get("reason", "")
     try:

@@ -9,7 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api import restrict_to_platform
+from accounts.api import api_rows
+from accounts.roles import Perm
 
 from .filters import WebhookEventFilterSet
 from .models import WebhookEvent
@@ -20,7 +21,11 @@ UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9
 
 
 class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """Webhook events sent (or owed) to the calling platform, newest first. Another platform's: 404."""
+    """Webhook events sent (or owed) to the calling platform, newest first. Another platform's: 404.
+    By session: the delivery log's permission (`supervise`), as on its page."""
+
+    read_permission = Perm.SUPERVISE
+    write_permission = Perm.SUPERVISE
 
     lookup_field = "event_id"
     # Anything that is not a UUID does not match the route: a 404, never a failed UUID parse.
@@ -32,7 +37,7 @@ class WebhookEventViewSet(viewsets.ReadOnlyModelViewSet):
         events = WebhookEvent.objects.order_by("-created_at", "-id")
         if self.action in ("retrieve", "replay"):
             events = events.prefetch_related("deliveries")
-        return restrict_to_platform(events, self.request)
+        return api_rows(events, self.request)
 
     def get_serializer_class(self):
         if self.action in ("retrieve", "replay"):

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Perm, can, principal_platform
+
 
 class EventType(models.TextChoices):
     CASE_OPENED = "case.opened", _("Case opened")
@@ -51,6 +53,14 @@ class WebhookEventQuerySet(models.QuerySet):
         return self.filter(status__in=UNDELIVERED, next_attempt_at__lte=now).filter(
             Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - lost_after)
         )
+
+    def visible_to(self, principal) -> WebhookEventQuerySet:
+        """A platform sees its own events; the delivery log spans every platform and team, so among
+        users only those who supervise (the delivery log page's permission) see events, all of them."""
+        platform = principal_platform(principal)
+        if platform is not None:
+            return self.filter(platform=platform)
+        return self if can(principal, Perm.SUPERVISE) else self.none()
 
 
 class WebhookEvent(models.Model):

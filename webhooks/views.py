@@ -1,12 +1,12 @@
-"""The supervisor's delivery log page: every platform's webhook events, with a replay button."""
+"""The supervisor's delivery log page: every platform's webhook events, with a replay button.
+
+Both need the `supervise` permission (accounts.roles); the rows are `WebhookEvent.objects.visible_to`."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Platform
+from accounts.roles import Perm, permission_required
 
 from .models import EventStatus, EventType, WebhookEvent
 from .services import event_replay
@@ -24,17 +25,11 @@ from .services import event_replay
 PAGE_SIZE = 50
 
 
-def _require_supervisor(request: AuthenticatedHttpRequest) -> None:
-    # Webhook payloads span every platform and team, so this is a supervisor's tool, not a collector's.
-    if not request.user.is_supervisor:
-        raise PermissionDenied
-
-
-@login_required
+# Webhook payloads span every platform and team, so this is a supervisor's tool, not a collector's.
+@permission_required(Perm.SUPERVISE)
 @require_GET
 def webhook_event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_supervisor(request)
-    events = WebhookEvent.objects.select_related("platform").order_by("-created_at", "-id")
+    events = WebhookEvent.objects.visible_to(request.user).select_related("platform").order_by("-created_at", "-id")
     filters = {
         "status": request.GET.get("status", ""),
         "type": request.GET.get("type", ""),
@@ -65,11 +60,10 @@ def webhook_event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.SUPERVISE)
 @require_POST
 def webhook_event_replay(request: AuthenticatedHttpRequest, event_id: uuid.UUID) -> HttpResponse:
-    _require_supervisor(request)
-    event = event_replay(event=get_object_or_404(WebhookEvent, event_id=event_id))
+    event = event_replay(event=get_object_or_404(WebhookEvent.objects.visible_to(request.user), event_id=event_id))
     messages.success(request, _("Event %(event_id)s is queued for delivery again.") % {"event_id": event.event_id})
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):

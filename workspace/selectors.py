@@ -294,6 +294,9 @@ def queue_base(user: User, *, owner: User | None = None, stage: str = "", segmen
     """The open cases of a queue, filtered, unordered: what the page count needs (the ordering's
     annotations join every case's borrower, which counting thousands of cases does not need)."""
     cases = Case.objects.visible_to(user).filter(status=CaseStatus.OPEN)
+    if user.role == Role.SUPERVISOR:
+        # A supervisor sees agency placements (to manage and recall them); the agency works them.
+        cases = cases.filter(agency__isnull=True)
     if owner is not None:
         cases = cases.filter(assigned_to=owner)
     if stage in Stage.values:

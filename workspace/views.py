@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
+from accounts.roles import Perm, can, permission_required
 from borrowers.models import Borrower, Channel
 from borrowers.services import hold_create, opt_out_create
 from borrowers.zones import borrower_zone
@@ -126,7 +126,7 @@ class _CountedQueue:
         return self.ordered_cases[key]
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 @in_user_zone
 def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -153,7 +153,7 @@ def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "workspace/queue.html", context)
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 def queue_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The case after `after` in the queue's order (with the same filters), or the first one."""
@@ -209,7 +209,7 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
     borrower = _load_borrower(case)
     history = load_histories([borrower], at=now)[borrower.pk]
     panel = compliance_panel(case, history, at=now, full_pii=user.sees_full_pii)
-    supervisor = user.is_supervisor
+    supervisor = can(user, Perm.OVERRIDE_BLOCK)
     offered = {channel: _offered(verdicts, supervisor=supervisor) for channel, verdicts in panel.items()}
     all_points = [(point, label) for channel, point, _v, label in contact_points(borrower, full_pii=user.sees_full_pii)]
     language = borrower.language or "en"
@@ -254,7 +254,7 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
     }
 
 
-@login_required
+@permission_required(Perm.VIEW_CASES)
 @require_GET
 @in_user_zone
 def case_workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -296,7 +296,7 @@ def _blocked(request: AuthenticatedHttpRequest, case: Case, gate: GateResult) ->
     chinese = (request.LANGUAGE_CODE or "en").startswith("zh")
     reasons = [(r.get("message_zh") if chinese else r.get("message_en")) or r["code"] for r in gate.reasons]
     codes = {r.get("code") for r in gate.reasons}
-    overridable = request.user.is_supervisor and not (codes & non_overridable_codes())
+    overridable = can(request.user, Perm.OVERRIDE_BLOCK) and not (codes & non_overridable_codes())
     context = {
         "block_reasons": reasons,
         "block_next": gate.next_allowed_at,
@@ -348,7 +348,7 @@ def _outcome_form_context(contact: ContactAttempt) -> dict[str, Any]:
     return {"contact": contact, "outcome_form": form}
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def call_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -370,13 +370,13 @@ def call_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
     contact = get_object_or_404(ContactAttempt, pk=contact_pk, case=case)
-    if contact.actor_user_id != request.user.pk and not request.user.is_supervisor:
+    if contact.actor_user_id != request.user.pk and not can(request.user, Perm.SUPERVISE):
         raise PermissionDenied  # a collector records the outcome of their own attempt
     form = wf.CallOutcomeForm(request.POST)
     if contact.channel == Channel.VISIT:
@@ -439,7 +439,7 @@ def _send(gate: GateResult, *, channel: str, to: str, subject: str, body: str, l
     return message
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def message_send(request: AuthenticatedHttpRequest, pk: int, channel: str) -> HttpResponse:
@@ -481,7 +481,7 @@ def message_send(request: AuthenticatedHttpRequest, pk: int, channel: str) -> Ht
     return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Message sent.")}, flash=_("Message sent."))
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def letter_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -498,7 +498,7 @@ def letter_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def visit_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -520,7 +520,7 @@ def visit_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def promise_take(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -537,7 +537,7 @@ def promise_take(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def hold_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -558,7 +558,7 @@ def hold_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Hold added.")}, flash=_("Hold added."))
 
 
-@login_required
+@permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
 def opt_out_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -587,15 +587,13 @@ def opt_out_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Perm.OVERRIDE_BLOCK)
 @require_POST
 @in_user_zone
 def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A supervisor lets one blocked action through with a written reason, then finishes the action:
     the outcome form for a call or visit, the letter recorded, the message sent as it was judged."""
     case, borrower = _post_case(request, pk)
-    if not request.user.is_supervisor:
-        raise PermissionDenied
     form = wf.OverrideForm(request.POST)
     if not form.is_valid():
         return _invalid(request, case, form)

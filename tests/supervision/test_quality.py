@@ -125,7 +125,7 @@ def test_results_per_collector(book, supervisor, collector, other_collector):
         data=SCORECARD | {"identity_verified": False},
     )
 
-    rows = {r["collector"]: r for r in selectors.quality_results()}
+    rows = {r["collector"]: r for r in selectors.quality_results(user=supervisor)}
 
     # collector: scores 75 and 55 → 65; identity verified 1 of 2.
     assert (rows["collector"]["reviews"], rows["collector"]["avg_score"], rows["collector"]["identity_rate"]) == (

@@ -25,7 +25,9 @@ def test_an_agency_collector_sees_only_their_agencys_cases(client, agency_collec
     assert listed_case_ids(client.get(ALL_STATUSES)) == {portfolio.agency.pk}
 
 
-def test_a_supervisor_sees_the_teams_cases_and_the_unassigned_pool(client, supervisor, portfolio):
+def test_a_supervisor_sees_the_teams_cases_the_unassigned_pool_and_agency_placements(client, supervisor, portfolio):
+    """One rule for the supervisor everywhere (accounts.roles.case_filter): the cases they answer for,
+    agency placements included, which they manage, audit and recall on the supervision pages."""
     client.force_login(supervisor)
 
     assert listed_case_ids(client.get(ALL_STATUSES)) == {
@@ -33,6 +35,7 @@ def test_a_supervisor_sees_the_teams_cases_and_the_unassigned_pool(client, super
         portfolio.colleagues.pk,
         portfolio.closed.pk,
         portfolio.pool.pk,
+        portfolio.agency.pk,
     }
 
 
@@ -51,7 +54,6 @@ def test_administrators_and_compliance_see_every_case(client, request, who, port
         ("collector", "pool"),
         ("agency_collector", "mine"),
         ("supervisor", "other_team"),
-        ("supervisor", "agency"),
     ],
 )
 def test_a_case_the_user_may_not_see_answers_404(client, request, portfolio, who, case):
@@ -67,7 +69,8 @@ def test_a_case_that_does_not_exist_answers_404(client, admin_user, portfolio):
 
 
 @pytest.mark.parametrize(
-    ("who", "case"), [("collector", "mine"), ("agency_collector", "agency"), ("supervisor", "pool")]
+    ("who", "case"),
+    [("collector", "mine"), ("agency_collector", "agency"), ("supervisor", "pool"), ("supervisor", "agency")],
 )
 def test_a_visible_case_opens(client, request, portfolio, who, case):
     client.force_login(request.getfixturevalue(who))

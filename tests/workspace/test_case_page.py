@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
         ("collector", {"mine"}),
         ("other_collector", {"colleague"}),
         ("agency_collector", {"placed"}),
-        ("supervisor", {"mine", "colleague"}),
+        ("supervisor", {"mine", "colleague", "placed"}),  # agency placements are the supervisors' too
         ("admin_user", {"mine", "colleague", "placed", "other_team"}),
     ],
 )

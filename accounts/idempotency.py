@@ -39,10 +39,19 @@ from .models import IdempotencyRecord, Platform
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Printable ASCII, at most 255 characters (a header's surrounding spaces are not part of it).
+KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_KEY_LENGTH,
+    "pattern": r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
+}
+# Where the key is optional, an empty header is no key.
+OPTIONAL_KEY_SCHEMA = {**KEY_SCHEMA, "minLength": 0, "pattern": r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$"}
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    type=KEY_SCHEMA,
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
@@ -54,13 +63,13 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 IDEMPOTENCY_KEY_OPTIONAL_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    type=OPTIONAL_KEY_SCHEMA,
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Optional. A unique key per logical request (at most 255 printable characters), kept at least 24 hours. "
+        "Optional. A unique key per logical request (at most 255 printable ASCII characters), kept at least 24 hours. "
         "Retrying with the same key and body answers the first response again (same status and body) and "
-        "records nothing new; the same key with another body answers 409. Without it, every request runs."
+        "records nothing new; the same key with another body answers 409. Without it (or empty), every request runs."
     ),
 )
 
@@ -79,8 +88,8 @@ def idempotency_key(request, *, required: bool = True) -> str | None:
         if required:
             raise ValidationError({HEADER: [_("This header is required.")]})
         return None
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationError({HEADER: [_("Use at most 255 printable characters.")]})
+    if len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        raise ValidationError({HEADER: [_("Use at most 255 printable ASCII characters.")]})
     return key
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 
-from accounts.filters import UtcIsoDateTimeFilter
+from accounts.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
 from .models import Borrower
 
@@ -10,7 +10,7 @@ from .models import Borrower
 class BorrowerFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="region", lookup_expr="iexact")
     updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    lost_contact = django_filters.BooleanFilter()
+    lost_contact = StrictBooleanFilter()
 
     class Meta:
         model = Borrower

@@ -6,15 +6,19 @@ Serializers here parse and render; the rules (what may change, what is kept) liv
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+from core.api import RFC3339, RFC3339_MESSAGE
 
 from . import validators
 from .models import (
@@ -30,15 +34,41 @@ from .models import (
     ThirdParty,
     Vulnerability,
 )
+from .regions import KNOWN_REGIONS
 
 # --- shared field types -----------------------------------------------------------------------------
+#
+# Each says its own OpenAPI schema (`openapi_schema`, read by DescribedFieldExtension) and refuses what
+# that schema refuses, so that the schema at /api/schema/ and the API agree on what a valid request is.
 
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+_FULL_DATE = re.compile(r"\A\d{4}-\d\d-\d\d\Z")
+# Years 1900 to 8999 as written (and 9000-01-01 for a date): what the date and time fields take.
+DATE_PATTERN = r"^(?:(?:19|[2-8]\d)\d\d-\d\d-\d\d|9000-01-01)$"
+DATETIME_PATTERN = r"^(?:19|[2-8]\d)\d\d-"
 
 
-class ApiDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an explicit offset out; in, an aware time within sane bounds.
+class Described:
+    """A serializer field that gives its own OpenAPI schema for requests (DescribedFieldExtension)."""
+
+    def openapi_schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class DescribedFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "borrowers.serializers.Described"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return self.target.openapi_schema()
+        return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+
+
+class ApiDateTimeField(Described, serializers.DateTimeField):
+    """ISO 8601 with an explicit offset out; in, an RFC 3339 time (seconds and offset included) written
+    between the years 1900 and 8999.
 
     DRF converts the parsed value to UTC; a year-9999 time with a negative offset would overflow there
     and answer 500, so out-of-range values are refused first.
@@ -46,16 +76,20 @@ class ApiDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "range": _("Enter a time between 1900 and 9000."),
+        "rfc3339": RFC3339_MESSAGE,
     }
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and len(value) > 64:
-            self.fail("invalid", format="ISO 8601")
+        if isinstance(value, str):
+            if len(value) > 64 or not RFC3339.match(value):
+                self.fail("rfc3339")
+            if not 1900 <= int(value[:4]) <= 8999:
+                self.fail("range")
         try:
             result = super().to_internal_value(value)
         except OverflowError:
             self.fail("range")
-        if not (EARLIEST <= result <= LATEST):
+        if not isinstance(value, str) and not (EARLIEST <= result <= LATEST):
             self.fail("range")
         return result
 
@@ -70,35 +104,83 @@ class ApiDateTimeField(serializers.DateTimeField):
         except OverflowError:
             self.fail("range")
 
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}
 
-class ApiDateField(serializers.DateField):
+
+class ApiDateField(Described, serializers.DateField):
+    """A date as YYYY-MM-DD, from 1900-01-01 to 9000-01-01."""
+
     default_error_messages = {"range": _("Enter a date between 1900 and 9000.")}
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and len(value) > 32:
+        if isinstance(value, str) and not _FULL_DATE.match(value):
             self.fail("invalid", format="YYYY-MM-DD")
         result = super().to_internal_value(value)
         if not (dt.date(1900, 1, 1) <= result <= dt.date(9000, 1, 1)):
             self.fail("range")
         return result
 
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "date", "pattern": DATE_PATTERN}
 
-class MoneyField(serializers.DecimalField):
-    """A positive amount with at most two decimal places, rendered as a string ("1234.56")."""
+
+def _upto(n: int) -> str:
+    return "{0," + str(n) + "}"
+
+
+def decimal_pattern(whole: int, places: int, *, allow_zero: bool) -> str:
+    """The regex of a decimal string of at most `whole` digits before the point and `places` after it, no
+    leading zeros; above zero unless `allow_zero`."""
+    integer = r"[1-9]\d" + _upto(whole - 1)
+    fraction = r"\.\d{1," + str(places) + "}"
+    if allow_zero:
+        return "^(?:0|" + integer + ")(?:" + fraction + ")?$"
+    small = "|".join(
+        "0" * k + "[1-9]" + (r"\d" + _upto(places - 1 - k) if k < places - 1 else "") for k in range(places)
+    )
+    return "^(?:" + integer + "(?:" + fraction + r")?|0\.(?:" + small + "))$"
+
+
+class DecimalStringField(Described, serializers.DecimalField):
+    """A decimal as a JSON string of digits: `"1234.56"`, no sign, exponent, spaces or leading zeros, at
+    most `decimal_places` decimals. A JSON number is refused (its binary value is not the decimal meant)."""
+
+    default_error_messages = {"string": _('Enter a decimal string such as "1234.56".')}
+    # Both are required here (DRF's DecimalField allows None for either).
+    max_digits: int
+    decimal_places: int
+
+    def __init__(self, *, allow_zero: bool = True, **kwargs):
+        kwargs.setdefault("min_value", Decimal(0) if allow_zero else Decimal(1).scaleb(-kwargs["decimal_places"]))
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+        self.allow_zero = allow_zero
+        whole = self.max_digits - self.decimal_places
+        self.plain = re.compile(decimal_pattern(whole, self.decimal_places, allow_zero=True))
+
+    def to_internal_value(self, data):
+        if isinstance(data, Decimal):  # from Python callers
+            return super().to_internal_value(data)
+        if not isinstance(data, str):
+            self.fail("string")
+        if not self.plain.fullmatch(data):
+            self.fail("string")
+        return super().to_internal_value(data)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        whole = self.max_digits - self.decimal_places
+        pattern = decimal_pattern(whole, self.decimal_places, allow_zero=self.allow_zero)
+        return {"type": "string", "format": "decimal", "pattern": pattern, "example": "1234.56"}
+
+
+class MoneyField(DecimalStringField):
+    """A positive amount with at most two decimal places, as a string ("1234.56"); zero with `allow_zero`."""
 
     def __init__(self, *, allow_zero: bool = False, **kwargs):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0.00") if allow_zero else Decimal("0.01"))
-        kwargs.setdefault("coerce_to_string", True)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):  # JSON true is not 1.00
-            self.fail("invalid")
-        if isinstance(data, str) and len(data) > 40:
-            self.fail("max_string_length")
-        return super().to_internal_value(data)
+        super().__init__(allow_zero=allow_zero, **kwargs)
 
 
 class StrictCharField(serializers.CharField):
@@ -108,6 +190,24 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class RegionField(Described, StrictCharField):
+    """An ISO 3166-2 region of the jurisdictions served (borrowers.regions.KNOWN_REGIONS)."""
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": sorted(KNOWN_REGIONS)}
+
+
+class CurrencyField(Described, StrictCharField):
+    """An active ISO 4217 currency code (borrowers.validators.ISO_4217_CODES)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": sorted(validators.ISO_4217_CODES)}
 
 
 class ExternalIdField(StrictCharField):
@@ -170,7 +270,7 @@ def _unique(items: list[dict], key, message: StrOrPromise) -> list[dict]:
 class BorrowerInputSerializer(serializers.Serializer):
     external_id: StrictCharField = ExternalIdField()
     full_name = StrictCharField(max_length=200)
-    region = StrictCharField(max_length=10)
+    region = RegionField(max_length=10)
     timezone = StrictCharField(max_length=64, required=False, allow_blank=True)
     national_id = StrictCharField(max_length=64, required=False, allow_blank=True, allow_null=True, write_only=True)
     date_of_birth = ApiDateField(required=False, allow_null=True)
@@ -232,7 +332,7 @@ MAX_BULK = 10_000
 class BorrowerBulkInputSerializer(serializers.Serializer):
     """For the schema: the bulk endpoint also takes a bare list of borrowers."""
 
-    borrowers = BorrowerInputSerializer(many=True, allow_empty=False, max_length=MAX_BULK)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+    borrowers = BorrowerInputSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_BULK)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
 
 class BorrowerBulkOutputSerializer(serializers.Serializer):

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from borrowers import validators
-from borrowers.serializers import ApiDateField, ApiDateTimeField, ExternalIdField, MoneyField, StrictCharField
+from borrowers.serializers import (
+    ApiDateField,
+    ApiDateTimeField,
+    CurrencyField,
+    DecimalStringField,
+    ExternalIdField,
+    MoneyField,
+    StrictCharField,
+)
 
 from .models import Case, Installment, Loan, Payment, PaymentAllocation, Product
 
@@ -19,7 +27,7 @@ MAX_INSTALLMENTS = 1200
 
 
 _PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PLAIN_MONEY = re.compile(r"\d{1,12}\.\d{2}")
+_PLAIN_MONEY = re.compile(r"(?:0|[1-9]\d{0,11})\.\d{2}")  # as MoneyField reads it
 _INSTALLMENT_KEYS = frozenset(("seq", "due_date", "principal_due", "interest_due", "fee_due"))
 _NO_AMOUNT = Decimal("0.00")
 
@@ -174,14 +182,12 @@ class LoanInputSerializer(serializers.Serializer):
     external_id = ExternalIdField()
     borrower = StrictCharField(max_length=100, help_text="The borrower's external_id.")
     product = serializers.ChoiceField(choices=Product.choices, required=False, default=Product.CONSUMER_LOAN)
-    currency = StrictCharField(max_length=3, help_text="ISO 4217, e.g. CNY")
+    currency = CurrencyField(help_text="ISO 4217, e.g. CNY")
     principal = MoneyField()
-    annual_rate = serializers.DecimalField(
-        max_digits=7, decimal_places=4, min_value=Decimal("0"), required=False, allow_null=True, coerce_to_string=True
-    )
+    annual_rate = DecimalStringField(max_digits=7, decimal_places=4, required=False, allow_null=True)
     disbursed_on = ApiDateField()
     statute_limitations_date = ApiDateField(required=False, allow_null=True)
-    installments = InstallmentInputSerializer(many=True, allow_empty=False, max_length=MAX_INSTALLMENTS)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+    installments = InstallmentInputSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_INSTALLMENTS)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
     class Meta:
         list_serializer_class = LoanListSerializer
@@ -209,7 +215,7 @@ class LoanInputSerializer(serializers.Serializer):
 
 
 class LoanBulkInputSerializer(serializers.Serializer):
-    loans = LoanInputSerializer(many=True, allow_empty=False, max_length=10_000)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+    loans = LoanInputSerializer(many=True, allow_empty=False, min_length=1, max_length=10_000)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
 
 
 class InstallmentOutputSerializer(serializers.ModelSerializer):
@@ -273,7 +279,7 @@ class PaymentInputSerializer(serializers.Serializer):
     external_id = ExternalIdField()
     loan = StrictCharField(max_length=100, help_text="The loan's external_id.")
     amount = MoneyField()
-    currency = StrictCharField(max_length=3, required=False, help_text="Default: the loan's; must equal it.")
+    currency = CurrencyField(required=False, help_text="Default: the loan's; must equal it.")
     paid_at = ApiDateTimeField()
     method = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
 

@@ -23,7 +23,7 @@ from cases.models import Loan
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome
 from contacts.serializers import ContactOutputSerializer
 from contacts.services import OutcomeAlreadyRecorded, contact_record_inbound, contact_record_outcome
-from core.api import PlatformApiMixin
+from core.api import PlatformApiMixin, TimeFilterField
 
 from .models import Decision
 from .serializers import ActionInputSerializer, CheckOutputSerializer, DecisionOutputSerializer, check_body
@@ -123,9 +123,10 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
             return value
 
     class FilterSerializer(serializers.Serializer):
-        borrower = serializers.CharField(required=False)
-        loan = serializers.CharField(required=False)
-        since = serializers.DateTimeField(required=False)
+        # Empty means no filter, as on every list (`?borrower=&since=`); times are RFC 3339, as the schema says.
+        borrower = serializers.CharField(required=False, allow_blank=True)
+        loan = serializers.CharField(required=False, allow_blank=True)
+        since = TimeFilterField(required=False)
 
     def get_queryset(self):
         queryset = ContactAttempt.objects.select_related("borrower", "loan").order_by("-at", "-id")
@@ -143,11 +144,11 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = self.get_queryset()
-        if "borrower" in filters.validated_data:
+        if filters.validated_data.get("borrower"):
             queryset = queryset.filter(borrower__external_id=filters.validated_data["borrower"])
-        if "loan" in filters.validated_data:
+        if filters.validated_data.get("loan"):
             queryset = queryset.filter(loan__external_id=filters.validated_data["loan"])
-        if "since" in filters.validated_data:
+        if filters.validated_data.get("since"):
             queryset = queryset.filter(at__gte=filters.validated_data["since"])
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(ContactOutputSerializer(page, many=True).data)

@@ -8,6 +8,7 @@ from django.utils import translation
 from rest_framework import serializers
 
 from borrowers.models import Channel
+from borrowers.serializers import ApiDateTimeField
 from contacts.models import Party
 
 from .models import Decision
@@ -40,7 +41,7 @@ class ActionInputSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=254, required=False, allow_blank=True, allow_null=True)
     party = serializers.ChoiceField(choices=Party.choices, default=Party.BORROWER)
     third_party = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    at = serializers.DateTimeField(required=False, allow_null=True)
+    at = ApiDateTimeField(required=False, allow_null=True)
     message = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     collectors = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
     autodialed = serializers.BooleanField(default=False)

@@ -13,6 +13,9 @@ api_v1 = [
     path("", include("webhooks.api_urls")),
 ]
 
+# A path no route matches: {detail} in JSON under /api/, the site's 404 page elsewhere.
+handler404 = "core.api.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -2,24 +2,106 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 from typing import Any
 
 from django.conf import settings
-from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ParseError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 
 
 class ApiPagination(LimitOffsetPagination):
-    """The project's limit/offset pagination, bounded: an absurd `limit` or `offset` must not reach SQL."""
+    """The project's limit/offset pagination, bounded: an absurd `limit` or `offset` must not reach SQL.
+
+    `limit` is a whole number from 1 (above `max_limit`: `max_limit`), `offset` one from 0 (above
+    `max_offset`: `max_offset`); anything else is a 400 naming the parameter, as the schema says (DRF
+    silently fell back to the defaults).
+    """
 
     max_limit = 1000
     max_offset = 2**62
 
+    def get_limit(self, request):
+        return min(
+            self._whole_number(request, self.limit_query_param, minimum=1, default=self.default_limit), self.max_limit
+        )
+
     def get_offset(self, request):
-        return min(super().get_offset(request), self.max_offset)
+        return min(self._whole_number(request, self.offset_query_param, minimum=0, default=0), self.max_offset)
+
+    @staticmethod
+    def _whole_number(request, name: str, *, minimum: int, default):
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        if not (raw.isascii() and raw.isdigit()):
+            raise ValidationError({name: [f"Enter a whole number of at least {minimum}."]})
+        digits = raw.lstrip("0") or "0"
+        value = int(digits) if len(digits) <= 30 else 10**30  # longer: beyond every bound (and cheap to read)
+        if value < minimum:
+            raise ValidationError({name: [f"Enter a whole number of at least {minimum}."]})
+        return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"].update(minimum=1)
+                parameter["description"] += f" At most {self.max_limit}: more is read as {self.max_limit}."
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"].update(minimum=0)
+        return parameters
+
+
+# --- times in query parameters -------------------------------------------------------------------------------
+
+# RFC 3339, the schema's `date-time`: a date, `T`, a time with seconds (and maybe a fraction), the offset.
+RFC3339 = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)\Z")
+RFC3339_MESSAGE = "Enter a time as YYYY-MM-DDThh:mm:ss with its offset (Z or ±hh:mm)."
+_FIRST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LAST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def parse_rfc3339_utc(value: str) -> dt.datetime | None:
+    """An RFC 3339 time as an aware UTC datetime, or None when `value` is not one.
+
+    A time that UTC cannot hold (`9999-12-31T23:59:59-14:00` is in the year 10000 there, where converting
+    it overflowed into a 500) is the first or last instant it can: as a filter bound it means everything
+    or nothing, which is what the caller asked.
+    """
+    if not RFC3339.match(value):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:  # a 30th of February, an hour 24
+        return None
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        return _FIRST if parsed.year < 5000 else _LAST
+
+
+class TimeFilterField(serializers.Field):
+    """A time filter of a list (`?since=`): RFC 3339 with its offset, compared in UTC; empty means none."""
+
+    default_error_messages = {"invalid": RFC3339_MESSAGE}
+
+    def to_internal_value(self, data):
+        if data == "":
+            return None
+        parsed = parse_rfc3339_utc(data) if isinstance(data, str) else None
+        if parsed is None:
+            self.fail("invalid")
+        return parsed
+
+    def to_representation(self, value):
+        return value.isoformat()
 
 
 class PlatformApiMixin:
@@ -171,3 +253,15 @@ class JsonParser(JSONParser):
 
     def too_deep_message(self) -> str:
         return f"JSON parse error - arrays and objects nested more than {self.max_depth} levels deep."
+
+
+# --- not found ----------------------------------------------------------------------------------------------
+
+
+def not_found(request, exception):
+    """Django's 404 for a path no URL matches (`handler404`): `{detail}` in JSON under /api/, as every
+    other API error, and the site's page elsewhere. (`/api/v1/cases/abc/` matches no route: its id must
+    be a number.)"""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.urls import reverse
 from rest_framework import serializers
@@ -35,20 +35,28 @@ class _DecimalShape(TypedDict):
 MONEY: _DecimalShape = {"max_digits": 14, "decimal_places": 2}
 
 
+class NoFeeField(MoneyField):
+    """Accepted so that an attempt to add a fee is refused with a clear message (by the service) instead of
+    ignored; the schema allows zero only."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_zero=True, **kwargs)
+
+    def openapi_schema(self) -> dict[str, Any]:
+        return {**super().openapi_schema(), "pattern": r"^0(?:\.0{1,2})?$"}
+
+
 class PlanCreateInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PlanKind.choices)
-    first_due_date = serializers.DateField(required=False)
+    first_due_date = ApiDateField(required=False)
     installment_count = serializers.IntegerField(required=False, min_value=1, max_value=120)
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
-    amounts = serializers.ListField(
-        child=serializers.DecimalField(**MONEY, min_value=0), required=False, max_length=120, allow_empty=True
-    )
-    total_amount = serializers.DecimalField(**MONEY, required=False)
-    settlement_amount = serializers.DecimalField(**MONEY, required=False)
+    amounts = serializers.ListField(child=MoneyField(allow_zero=True), required=False, max_length=120, allow_empty=True)
+    total_amount = MoneyField(required=False)
+    settlement_amount = MoneyField(required=False)
     waive_interest = serializers.BooleanField(required=False, default=False)
     waive_fees = serializers.BooleanField(required=False, default=False)
-    # Accepted so that an attempt to add a fee is refused with a clear message instead of ignored.
-    fee_amount = serializers.DecimalField(**MONEY, required=False)
+    fee_amount = NoFeeField(required=False, help_text="No fee may be added to a plan: only zero is accepted.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text="Compute and return the schedule without writing anything."

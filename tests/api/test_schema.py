@@ -31,3 +31,47 @@ def test_schema_and_docs_answer_200(client):
     assert "201" in paths["/api/v1/borrowers/"]["post"]["responses"]
     assert "platformToken" in schema["components"]["securitySchemes"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_every_operation_documents_the_errors_it_may_answer(client):
+    """401, 403 and 429 everywhere; 400 where there is input; 404 where the path names an object; 409, 413 and
+    415 where there is a body (core.schema.ApiAutoSchema); each with its JSON body."""
+    schema = client.get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            locations = {p["in"] for p in operation.get("parameters", [])}
+            expected = {"401", "403", "429"}
+            if "requestBody" in operation or locations & {"query", "header"}:
+                expected.add("400")
+            if "path" in locations:
+                expected.add("404")
+            if "requestBody" in operation:
+                expected |= {"409", "413", "415"}
+            assert expected <= codes, (method, path, expected - codes)
+            for code in expected - {"409"}:
+                assert operation["responses"][code]["content"]["application/json"]["schema"], (method, path, code)
+    assert set(schema["paths"]["/api/v1/contacts/"]["post"]["responses"]) >= {"201", "422"}
+    # JSON in: no form or multipart body is described (nor read: 415).
+    bodies = [op["requestBody"] for ops in schema["paths"].values() for op in ops.values() if "requestBody" in op]
+    assert bodies and all(set(body["content"]) == {"application/json"} for body in bodies)
+
+
+def test_the_schema_says_what_the_fields_take(client):
+    components = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    payment = components["PaymentInputRequest"]["properties"]
+    assert payment["amount"] == {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^(?:[1-9]\d{0,11}(?:\.\d{1,2})?|0\.(?:[1-9]\d{0,1}|0[1-9]))$",
+        "example": "1234.56",
+    }
+    assert payment["paid_at"]["format"] == "date-time" and payment["paid_at"]["pattern"] == "^(?:19|[2-8]\\d)\\d\\d-"
+    assert payment["currency"]["allOf"] == [{"$ref": "#/components/schemas/CurrencyEnum"}]
+    assert "CNY" in components["CurrencyEnum"]["enum"] and "XXX" not in components["CurrencyEnum"]["enum"]
+    assert "CN-31" in components["RegionEnum"]["enum"]
+    assert components["LoanBulkInputRequest"]["properties"]["loans"]["minItems"] == 1
+    assert components["LoanInputRequest"]["properties"]["installments"]["minItems"] == 1
+    assert components["BorrowerBulkInputRequest"]["properties"]["borrowers"]["minItems"] == 1

@@ -182,7 +182,7 @@ LIST_URLS = [
 
 
 @pytest.mark.parametrize("url", LIST_URLS)
-@pytest.mark.parametrize("query", ["limit=99999999999999999999", "offset=99999999999999999999", "limit=-1"])
+@pytest.mark.parametrize("query", ["limit=99999999999999999999", "offset=99999999999999999999", "limit=" + "9" * 50])
 def test_every_list_is_bounded_whatever_the_limit(api, world, url, query):
     response = api.get(f"{url.format(case=world['case'].pk)}?{query}")
 
@@ -190,26 +190,65 @@ def test_every_list_is_bounded_whatever_the_limit(api, world, url, query):
     assert set(response.json()) == {"count", "next", "previous", "results"}
 
 
+@pytest.mark.parametrize("url", LIST_URLS)
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("limit=-1", "limit"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("offset=-5", "offset"),
+        ("offset=1.5", "offset"),
+    ],
+)
+def test_a_limit_or_offset_that_is_no_whole_number_in_range_is_a_400_naming_it(api, world, url, query, name):
+    response = api.get(f"{url.format(case=world['case'].pk)}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {name: [f"Enter a whole number of at least {1 if name == 'limit' else 0}."]}
+
+
 # --- times and dates beyond what the database or Python holds -------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/api/v1/borrowers/", "/api/v1/loans/", "/api/v1/cases/"])
-@pytest.mark.parametrize(
-    "value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59"]
-)
-def test_an_updated_since_beyond_the_calendar_is_a_400_naming_it(api, world, url, value):
-    response = api.get(url, {"updated_since": value})
+@pytest.mark.parametrize(("url", "field"), [("/api/v1/loans/", "external_id"), ("/api/v1/cases/", "id")])
+def test_a_time_filter_beyond_what_utc_holds_means_everything_or_nothing(api, world, url, field):
+    """9999-12-31T23:59:59-14:00 is in the year 10000 in UTC: converting it overflowed into a 500."""
+    for value in ("9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59-23:59"):
+        response = api.get(url, {"updated_since": value})
+        assert response.status_code == 200
+        assert response.json()["results"] == []
+    response = api.get(url, {"updated_since": "0001-01-01T00:00:00+14:00"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+    assert api.get("/api/v1/contacts/", {"since": "9999-12-31T23:59:59-14:00"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/v1/borrowers/", "/api/v1/loans/", "/api/v1/cases/", "/api/v1/contacts/"])
+@pytest.mark.parametrize("value", ["2026-01-01", "2026-01-01T10:00:00", "2026-01-01 10:00:00Z", "2026-02-30T10:00:00Z"])
+def test_a_time_filter_that_is_not_rfc_3339_with_its_offset_is_a_400_naming_it(api, world, url, value):
+    name = "since" if "contacts" in url else "updated_since"
+
+    response = api.get(url, {name: value})
 
     assert response.status_code == 400
-    assert "updated_since" in response.json()
+    assert list(response.json()) == [name]
 
 
-@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
-def test_a_contact_list_since_beyond_the_calendar_is_a_400_naming_it(api, world, value):
-    response = api.get("/api/v1/contacts/", {"since": value})
+@pytest.mark.parametrize("url", ["/api/v1/cases/?stage=&status=&borrower=", "/api/v1/contacts/?borrower=&since="])
+def test_an_empty_filter_means_no_filter(api, world, url):
+    response = api.get(url)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "1.5", "none"])
+def test_a_boolean_filter_takes_true_or_false_only(api, world, value):
+    response = api.get("/api/v1/borrowers/", {"lost_contact": value})
 
     assert response.status_code == 400
-    assert "since" in response.json()
+    assert list(response.json()) == ["lost_contact"]
+    assert api.get("/api/v1/borrowers/", {"lost_contact": "false"}).json()["count"] == 1
 
 
 # --- amounts that are not numbers ------------------------------------------------------------------------
@@ -367,3 +406,60 @@ def test_the_schema_gives_the_external_id_pattern(api):
     for name in ("BorrowerInputRequest", "LoanInputRequest", "PaymentInputRequest"):
         assert schema[name]["properties"]["external_id"]["pattern"] == pattern, name
         assert schema[name]["properties"]["external_id"]["maxLength"] == 100
+
+
+# --- what the schema says, the API takes ---------------------------------------------------------------------
+
+
+def test_a_body_that_is_not_json_is_a_415(api, world):
+    response = api.post("/api/v1/borrowers/B-1/opt-outs/", {"channel": "sms"}, format="multipart")
+
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases/abc/", "/api/v1/nothing/", "/api/v1/holds/1.5/"])
+def test_an_api_path_no_route_matches_is_a_json_404(api, url):
+    response = api.get(url)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_no_route_matches_is_still_the_sites_404_page(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("value", [5, 5.5, True, "5.5.5", " 5.00", "05.00", "5.", ".5", "1e3", "+5.00", "5.001"])
+def test_money_is_a_plain_decimal_string(api, world, value):
+    url = f"/api/v1/cases/{world['case'].pk}/promises/"
+    response = api.post(url, {"amount": value, "due_date": "2099-01-01"}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["amount"]
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-01-01", "2026-01-01T10:00:00", "2026-01-01T10:00Z", "2026-01-01 10:00:00Z", "1899-12-31T23:00:00Z"]
+)
+def test_a_time_in_a_body_is_rfc_3339_with_its_offset_from_1900(api, world, value):
+    payment = {"external_id": "P-9", "loan": "L-1", "amount": "1.00", "paid_at": value}
+
+    response = api.post("/api/v1/payments/", payment, format="json", HTTP_IDEMPOTENCY_KEY=f"t-{value}")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["paid_at"]
+
+
+def test_an_empty_optional_idempotency_key_is_no_key(api, world):
+    body = {"borrower": "B-1", "channel": "call", "direction": "inbound"}
+
+    first = api.post("/api/v1/contacts/", body, format="json", HTTP_IDEMPOTENCY_KEY="")
+    second = api.post("/api/v1/contacts/", body, format="json", HTTP_IDEMPOTENCY_KEY="")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]

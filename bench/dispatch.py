@@ -56,7 +56,7 @@ def _worker(redis_url: str, outbox: str):
 def _due_jobs(info: PortfolioInfo) -> list[int]:
     """JOBS due SMS reminder rows on open cases, as the planner writes them."""
     from cases.models import Case
-    from outreach.management.commands.seed_strategies import seed_strategies
+    from outreach.default_strategies import seed_strategies
     from outreach.models import ReminderJob
 
     strategy = seed_strategies()

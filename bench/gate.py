@@ -22,6 +22,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 def measure(info: PortfolioInfo) -> list[Figure]:
     from borrowers.models import Borrower
+    from compliance.actions import Actor, OutreachAction
     from compliance.services import outreach_authorize
 
     rng = random.Random(11)
@@ -30,12 +31,17 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     borrowers = Borrower.objects.in_bulk(picks)
     loans = _first_loans(picks)
     # Warm caches (rule packs, zone tables) so the figure is the steady state, not the first call.
-    outreach_authorize(borrower=borrowers[picks[0]], channel="sms", actor_kind="scheduler", dry_run=True)
+    scheduler = Actor.scheduler()
+    outreach_authorize(
+        action=OutreachAction(borrower=borrowers[picks[0]], channel="sms", dry_run=True), actor=scheduler
+    )
 
     gate_ms: list[float] = []
     for bid in picks:
         start = time.perf_counter()
-        outreach_authorize(borrower=borrowers[bid], channel="call", loan=loans.get(bid), actor_kind="scheduler")
+        outreach_authorize(
+            action=OutreachAction(borrower=borrowers[bid], channel="call", loan=loans.get(bid)), actor=scheduler
+        )
         gate_ms.append((time.perf_counter() - start) * 1000)
 
     since = timezone.now() - timezone.timedelta(days=7)

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 
 from accounts.roles import Perm, PermissionRequiredMixin
+from borrowers.masking import mask_email, mask_phone
 from borrowers.models import Borrower, Hold, Vulnerability
 from borrowers.zones import borrower_local_time, borrower_today
 from core.htmx import wants_fragment
@@ -23,23 +23,6 @@ from .filters_web import CaseFilterSet
 from .models import Case, CaseStatus, Stage
 
 CASE_LIST_PAGE_SIZE = 25
-
-
-def mask_phone(number: str) -> str:
-    """`+86 139****5678`: enough for a collector to tell numbers apart, not enough to dial."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-        prefix, national = f"+{parsed.country_code} ", phonenumbers.national_significant_number(parsed)
-    except phonenumbers.NumberParseException:
-        prefix, national = "", number
-    if len(national) < 8:
-        return prefix + "*" * max(len(national) - 2, 0) + national[-2:]
-    return prefix + national[:3] + "*" * (len(national) - 7) + national[-4:]
-
-
-def mask_email(address: str) -> str:
-    local, _sep, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 class CaseListView(PermissionRequiredMixin, FilterView):

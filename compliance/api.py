@@ -6,7 +6,7 @@ writes them, so their API lives with the gate."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -18,13 +18,15 @@ from rest_framework.views import APIView
 
 from accounts.api import api_object, api_rows, request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_OPTIONAL_PARAMETER, idempotency_key, idempotent_response
+from accounts.models import User
 from borrowers.models import Borrower, ThirdParty
 from cases.models import Loan
-from contacts.models import ActorKind, ContactAttempt, Direction, Outcome
+from contacts.models import ContactAttempt, Direction, Outcome
 from contacts.serializers import ContactOutputSerializer
 from contacts.services import OutcomeAlreadyRecorded, contact_record_inbound, contact_record_outcome
 from core.api import PlatformApiMixin, TimeFilterField
 
+from .actions import Actor, OutreachAction
 from .models import Decision
 from .serializers import ActionInputSerializer, CheckOutputSerializer, DecisionOutputSerializer, check_body
 from .services import outreach_authorize
@@ -38,9 +40,10 @@ def _one(queryset, field: str, value: Any, what: str):
     return matches[0]
 
 
-def resolve_action(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+def resolve_action(request: Request, data: dict[str, Any], **fields: Any) -> tuple[OutreachAction, Actor]:
     """Turn the references of a validated action (external ids, third-party id) into objects of the
-    caller's platform, and name who is acting. Anything unknown is a 400 on its field."""
+    caller's platform, and name who is acting. Anything unknown is a 400 on its field. `fields`: the
+    rest of the action (a dry run, a reported outcome)."""
     borrowers = api_rows(Borrower.objects.select_related("platform"), request)
     borrower: Borrower = _one(borrowers.filter(external_id=data["borrower"]), "borrower", data["borrower"], "borrower")
     loan = None
@@ -52,26 +55,24 @@ def resolve_action(request: Request, data: dict[str, Any]) -> dict[str, Any]:
         third_parties = ThirdParty.objects.filter(pk=data["third_party"], borrower=borrower)
         third_party = _one(third_parties, "third_party", data["third_party"], "third party of this borrower")
     platform = request_platform(request)
-    actor = (
-        {"actor_kind": ActorKind.PLATFORM, "actor_platform": platform, "actor_user": None}
-        if platform
-        else {"actor_kind": ActorKind.USER, "actor_platform": None, "actor_user": request.user}
+    # Without a platform key the caller is a signed-in staff user (the API's authentication and permissions).
+    actor = Actor.of_platform(platform) if platform else Actor.of_user(cast(User, request.user))
+    action = OutreachAction(
+        borrower=borrower,
+        loan=loan,
+        third_party=third_party,
+        channel=data["channel"],
+        party=data["party"],
+        to=data.get("to") or None,
+        at=data.get("at"),
+        message=data.get("message") or "",
+        collectors=data.get("collectors"),
+        autodialed=data["autodialed"],
+        consented=data["consented"],
+        at_work=data["at_work"],
+        **fields,
     )
-    return {
-        "borrower": borrower,
-        "loan": loan,
-        "third_party": third_party,
-        "channel": data["channel"],
-        "party": data["party"],
-        "to": data.get("to") or None,
-        "at": data.get("at"),
-        "message": data.get("message") or "",
-        "collectors": data.get("collectors"),
-        "autodialed": data["autodialed"],
-        "consented": data["consented"],
-        "at_work": data["at_work"],
-        **actor,
-    }
+    return action, actor
 
 
 class ComplianceCheckApi(PlatformApiMixin, APIView):
@@ -85,7 +86,9 @@ class ComplianceCheckApi(PlatformApiMixin, APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = outreach_authorize(**resolve_action(request, serializer.validated_data), dry_run=True)
+        action, actor = resolve_action(request, serializer.validated_data, dry_run=True)
+        result = outreach_authorize(action=action, actor=actor)
+        assert result.decision is not None  # the gate records every outbound action it judges
         return Response(check_body(result.decision))
 
 
@@ -176,30 +179,30 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        action = resolve_action(request, data)
+        action, actor = resolve_action(
+            request, data, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
+        )
         if data["direction"] == Direction.INBOUND:
             contact = contact_record_inbound(
-                borrower=action["borrower"],
-                channel=action["channel"],
-                to=action["to"] or "",
-                party=action["party"],
-                third_party=action["third_party"],
-                loan=action["loan"],
-                at=action["at"],
-                outcome=data["outcome"],
-                duration_s=data.get("duration_s"),
-                notes=data["notes"],
-                message=action["message"],
-                actor_kind=action["actor_kind"],
-                actor_user=action["actor_user"],
-                actor_platform=action["actor_platform"],
+                borrower=action.borrower,
+                channel=action.channel,
+                to=action.to or "",
+                party=action.party,
+                third_party=action.third_party,
+                loan=action.loan,
+                at=action.at,
+                outcome=action.outcome,
+                duration_s=action.duration_s,
+                notes=action.notes,
+                message=action.message,
+                **actor.as_fields(),
             )
             return status.HTTP_201_CREATED, ContactOutputSerializer(contact).data
-        result = outreach_authorize(
-            **action, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
-        )
+        result = outreach_authorize(action=action, actor=actor)
+        assert result.decision is not None  # the gate records every outbound action it judges
         if not result.allowed:
             return status.HTTP_422_UNPROCESSABLE_ENTITY, check_body(result.decision)
+        assert result.contact is not None  # an allowed live action reserves its contact
         body = {**ContactOutputSerializer(result.contact).data, **check_body(result.decision)}
         body["id"] = result.contact.pk
         return status.HTTP_201_CREATED, body

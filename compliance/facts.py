@@ -8,9 +8,12 @@ counts, so that replay and next_allowed_at can recount windows without the datab
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 from django.apps import apps
@@ -41,20 +44,24 @@ def _phone_kind_of_unknown(number: str) -> str:
     return "home" if kind == phonenumbers.PhoneNumberType.FIXED_LINE else "mobile"
 
 
+class LogEntry(NamedTuple):
+    """One contact of the log, as the rules read it."""
+
+    id: int
+    at: dt.datetime
+    channel: str
+    direction: str
+    party: str
+    third_party_id: int | None
+    to: str
+    at_work: bool
+    loan_id: int | None
+    outcome: str
+    consented: bool
+
+
 # The contact-log columns the rules read (the workspace gathers the same in bulk).
-LOG_FIELDS = (
-    "id",
-    "at",
-    "channel",
-    "direction",
-    "party",
-    "third_party_id",
-    "to",
-    "at_work",
-    "loan_id",
-    "outcome",
-    "consented",
-)
+LOG_FIELDS = LogEntry._fields
 
 
 @dataclass
@@ -75,7 +82,7 @@ class BorrowerState:
     phones: list[dict[str, Any]] = field(default_factory=list)
     emails: list[dict[str, Any]] = field(default_factory=list)
     # The contact log from a bound wide enough for any window (each window is cut in gather_facts).
-    log: list[dict[str, Any]] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
     last_call_outcomes: list[str] = field(default_factory=list)
     holds: list[dict[str, Any]] = field(default_factory=list)
     opt_outs: list[dict[str, str]] = field(default_factory=list)
@@ -119,12 +126,12 @@ def hold_fact(
     }
 
 
-def last_call_outcomes(log: list[dict[str, Any]], at: dt.datetime, limit: int) -> list[str]:
+def last_call_outcomes(log: list[LogEntry], at: dt.datetime, limit: int) -> list[str]:
     """Outcomes of the latest `limit` outbound calls to the borrower before `at`, newest first."""
     calls = [
-        c["outcome"]
+        c.outcome
         for c in reversed(log)
-        if c["at"] < at and c["channel"] == "call" and c["direction"] == Direction.OUTBOUND and c["party"] == "borrower"
+        if c.at < at and c.channel == "call" and c.direction == Direction.OUTBOUND and c.party == "borrower"
     ]
     return calls[: max(limit, 0)]
 
@@ -182,7 +189,7 @@ def state_from_models(
     """The state of a borrower loaded with the ORM (phones, e-mails, opt-outs prefetched, platform
     joined; the contact log from the same window read_state reads, oldest first): the workspace's
     preview judges with the gate's own facts without a query per row."""
-    log = [{name: getattr(c, name) for name in LOG_FIELDS} for c in contacts]
+    log = [LogEntry._make(getattr(c, name) for name in LOG_FIELDS) for c in contacts]
     return BorrowerState(
         id=borrower.pk,
         platform_id=borrower.platform_id,
@@ -209,65 +216,188 @@ def state_from_models(
     )
 
 
-# Parts of the state statement, in its first column.
-_LOG, _LAST, _HOLD, _OPT_OUT, _PLAN, _HEAD, _PHONE, _EMAIL, _IDS = range(9)
+# --- the state statement -------------------------------------------------------------------------------
+#
+# Everything the gate reads after the lock is one statement: eight were ~2 ms of a 5 ms budget in round
+# trips alone. It is a UNION ALL of parts whose rows differ in shape. Each part names its fields and
+# their types; the statement lays the fields out in columns shared by type (a part's first text field in
+# the first text column, and so on) behind a tag naming the part, and each row is read back as its
+# part's named tuple. The first part fixes every column's type for PostgreSQL (a NULL of its own is cast
+# there; a later part's NULL takes the column's type, and no subquery selects a NULL of its own, which
+# PostgreSQL would type text). Parameters are named: %(borrower)s, %(since)s, %(at)s, ...
+
+INT, TIMESTAMP, TEXT, BOOL = "BIGINT", "TIMESTAMP WITH TIME ZONE", "VARCHAR", "BOOLEAN"
+_TYPES = (INT, TIMESTAMP, TEXT, BOOL)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One branch of the statement: its fields (name -> (type, SQL expression)), the rest of its
+    SELECT (FROM and WHERE, or a WHERE alone) and, when not one made of its fields' names, the named
+    tuple its rows are read into."""
+
+    name: str
+    fields: dict[str, tuple[str, str]]
+    source: str = ""
+    row: type | None = None
+
+
+def _columns(**types: str) -> dict[str, tuple[str, str]]:
+    """Fields read from the columns of the same name."""
+    return {name: (sql_type, connection.ops.quote_name(name)) for name, sql_type in types.items()}
+
+
+def _log_part() -> _Part:
+    """The contact log from `since` (wide enough for any zone's windows) up to `at`, and pending
+    reservations a few minutes later: concurrent actions whose clocks ran slightly ahead."""
+    types = {"id": INT, "at": TIMESTAMP, "third_party_id": INT, "loan_id": INT, "at_work": BOOL, "consented": BOOL}
+    return _Part(
+        "log",
+        _columns(**{name: types.get(name, TEXT) for name in LOG_FIELDS}),
+        f"FROM {rawsql.table(ContactAttempt)} WHERE borrower_id = %(borrower)s AND at >= %(since)s"
+        " AND (at <= %(at)s OR (outcome = '' AND direction = 'outbound' AND at <= %(pending_until)s))",
+        row=LogEntry,
+    )
+
+
+def _last_calls_part() -> _Part:
+    """The latest outbound calls to the borrower before `at` (the CN third-party rule reads their outcomes)."""
+    return _Part(
+        "last_call",
+        _columns(id=INT, at=TIMESTAMP, outcome=TEXT),
+        f"FROM (SELECT id, at, outcome FROM {rawsql.table(ContactAttempt)}"  # noqa: S608 - the model's table
+        " WHERE borrower_id = %(borrower)s AND channel = 'call' AND at < %(at)s AND direction = 'outbound'"
+        " AND party = 'borrower' ORDER BY at DESC, id DESC LIMIT %(last_calls)s) AS last_calls",
+    )
+
+
+def _holds_part() -> _Part:
+    """Holds not ended by `at` (the rules compare each one's start with the action's time)."""
+    return _Part(
+        "hold",
+        _columns(id=INT, kind=TEXT, loan_id=INT, starts_at=TIMESTAMP, ends_at=TIMESTAMP),
+        f"FROM {rawsql.table(Hold)} WHERE borrower_id = %(borrower)s AND (ends_at IS NULL OR ends_at > %(at)s)",
+    )
+
+
+def _opt_outs_part() -> _Part:
+    return _Part(
+        "opt_out",
+        _columns(id=INT, channel=TEXT, to=TEXT),
+        f"FROM {rawsql.table(OptOut)} WHERE borrower_id = %(borrower)s",
+    )
+
+
+def _active_plan_part() -> _Part:
+    """One row, without fields, when a plan of the borrower is active or approved."""
+    plan, case = rawsql.table(apps.get_model("repayment_plans", "Plan")), rawsql.table(apps.get_model("cases", "Case"))
+    return _Part(
+        "active_plan",
+        {},
+        f"WHERE EXISTS (SELECT 1 FROM {plan} p JOIN {case} c ON c.id = p.case_id"  # noqa: S608 - the models' tables
+        " WHERE c.borrower_id = %(borrower)s AND p.status IN ('active', 'approved'))",
+    )
+
+
+def _evidence_head_part() -> _Part:
+    return _Part(
+        "evidence_head",
+        _columns(seq=INT, chain_hash=TEXT),
+        f"FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %(borrower)s",
+    )
+
+
+def _phones_part() -> _Part:
+    fields = _columns(
+        id=INT, number=TEXT, kind=TEXT, invalid=BOOL, autodial_consent=BOOL, work_contact_prohibited=BOOL, position=INT
+    )
+    return _Part("phone", fields, f"FROM {rawsql.table(Phone)} WHERE borrower_id = %(borrower)s")
+
+
+def _emails_part() -> _Part:
+    fields = _columns(id=INT, address=TEXT, kind=TEXT, invalid=BOOL, position=INT)
+    return _Part("email", fields, f"FROM {rawsql.table(Email)} WHERE borrower_id = %(borrower)s")
+
+
+def _reserved_ids_part() -> _Part:
+    """PostgreSQL: ids drawn for the decision and its contact, so that both are written in one
+    statement (a blocked decision leaves a gap in the contacts' ids)."""
+    seq = "nextval(pg_get_serial_sequence('{}', 'id'))"
+    return _Part(
+        "reserved_ids",
+        {
+            "decision_id": (INT, seq.format(Decision._meta.db_table)),
+            "contact_id": (INT, seq.format(ContactAttempt._meta.db_table)),
+        },
+    )
+
+
+Picker = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def _picker(columns: tuple[int, ...]) -> Picker:
+    """The values at `columns` of a row, as a tuple (in C with itemgetter: it runs for every row, and the
+    gate's budget is a few milliseconds)."""
+    if len(columns) > 1:
+        return operator.itemgetter(*columns)
+    return lambda row: tuple(row[i] for i in columns)
+
+
+@dataclass(frozen=True)
+class _StateStatement:
+    sql: str
+    # By tag: each part's name, the named tuple its rows are read into, and what picks its fields.
+    readers: tuple[tuple[str, type, Picker], ...]
+    # PostgreSQL hands back datetimes and booleans; SQLite text and 0/1.
+    native_values: bool
+
+    def read(self, rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+        """The rows of each part, by part name, as the part's named tuples."""
+        read: dict[str, list[Any]] = {name: [] for name, _row, _pick in self.readers}
+        new = tuple.__new__  # what the named tuple's _make calls, without its length check
+        for row in rows:
+            name, row_type, pick = self.readers[row[0]]
+            read[name].append(new(row_type, pick(row)))
+        return read
 
 
 @cache
-def _state_sql(vendor: str) -> str:
-    """One statement for everything the gate reads after the lock: a UNION ALL of differently shaped
-    rows in 15 common columns, tagged by part. Eight statements were ~2 ms of a 5 ms budget in round
-    trips alone. Typed NULLs in the first part fix each column's type for PostgreSQL; no subquery
-    selects a NULL of its own (PostgreSQL would type it text)."""
-    q = connection.ops.quote_name
-    contacts, plan, case = (
-        rawsql.table(ContactAttempt),
-        rawsql.table(apps.get_model("repayment_plans", "Plan")),
-        rawsql.table(apps.get_model("cases", "Case")),
-    )
-    ts = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
-    ids = ""
+def _state_statement(vendor: str) -> _StateStatement:
+    parts = [
+        _log_part(),  # first: it fixes the columns' types
+        _last_calls_part(),
+        _holds_part(),
+        _opt_outs_part(),
+        _active_plan_part(),
+        _evidence_head_part(),
+        _phones_part(),
+        _emails_part(),
+    ]
     if vendor == "postgresql":
-        # Ids for the decision and its contact (a blocked decision leaves a gap in the contacts' ids).
-        seq = "nextval(pg_get_serial_sequence('{}', 'id'))"
-        decisions, contacts_seq = (seq.format(m._meta.db_table) for m in (Decision, ContactAttempt))
-        ids = f"""UNION ALL
-SELECT {_IDS}, {decisions}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, {contacts_seq}, NULL, NULL, NULL, NULL, NULL
-"""
-    return f"""
-SELECT {_LOG} AS part, id, at, {ts} AS until, channel, direction, party, {q("to")}, outcome,
-       third_party_id, loan_id, at_work, consented, CAST(NULL AS BOOLEAN) AS b3, CAST(NULL AS INTEGER) AS pos
-  FROM {contacts}
- WHERE borrower_id = %s AND at >= %s AND (at <= %s OR (outcome = '' AND direction = 'outbound' AND at <= %s))
-UNION ALL
-SELECT {_LAST}, id, at, NULL, NULL, NULL, NULL, NULL, outcome, NULL, NULL, NULL, NULL, NULL, NULL FROM (
-  SELECT id, at, outcome FROM {contacts}
-   WHERE borrower_id = %s AND channel = 'call' AND at < %s AND direction = 'outbound' AND party = 'borrower'
-   ORDER BY at DESC, id DESC LIMIT %s
-) AS last_calls
-UNION ALL
-SELECT {_HOLD}, id, starts_at, ends_at, kind, NULL, NULL, NULL, NULL, NULL, loan_id, NULL, NULL, NULL, NULL
-  FROM {rawsql.table(Hold)} WHERE borrower_id = %s AND (ends_at IS NULL OR ends_at > %s)
-UNION ALL
-SELECT {_OPT_OUT}, id, NULL, NULL, channel, NULL, NULL, {q("to")}, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM {rawsql.table(OptOut)} WHERE borrower_id = %s
-UNION ALL
-SELECT {_PLAN}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
- WHERE EXISTS (
-  SELECT 1 FROM {plan} p JOIN {case} c ON c.id = p.case_id
-   WHERE c.borrower_id = %s AND p.status IN ('active', 'approved')
-)
-UNION ALL
-SELECT {_HEAD}, seq, NULL, NULL, chain_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM {rawsql.table(EvidenceHead)} WHERE borrower_id = %s
-UNION ALL
-SELECT {_PHONE}, id, NULL, NULL, number, kind, NULL, NULL, NULL, NULL, NULL, invalid, autodial_consent,
-       work_contact_prohibited, {q("position")}
-  FROM {rawsql.table(Phone)} WHERE borrower_id = %s
-UNION ALL
-SELECT {_EMAIL}, id, NULL, NULL, address, kind, NULL, NULL, NULL, NULL, NULL, invalid, NULL, NULL, {q("position")}
-  FROM {rawsql.table(Email)} WHERE borrower_id = %s
-{ids}"""  # noqa: S608 - table and column names are the models' own; values are parameters
+        parts.append(_reserved_ids_part())
+    # The shared columns: after the tag, as many of each type as the widest part needs.
+    widths = {t: max(sum(1 for sql_type, _e in p.fields.values() if sql_type == t) for p in parts) for t in _TYPES}
+    slots = [(t, n) for t in _TYPES for n in range(widths[t])]
+    position = {slot: 1 + i for i, slot in enumerate(slots)}
+    selects, readers = [], []
+    for tag, part in enumerate(parts):
+        used: dict[str, int] = {}
+        by_slot: dict[tuple[str, int], str] = {}
+        columns = []
+        for sql_type, expression in part.fields.values():
+            slot = (sql_type, used.get(sql_type, 0))
+            used[sql_type] = slot[1] + 1
+            by_slot[slot] = expression
+            columns.append(position[slot])
+        first = tag == 0
+        values = [f"{tag}{' AS part' if first else ''}"]
+        for slot in slots:
+            value = by_slot.get(slot) or (f"CAST(NULL AS {slot[0]})" if first else "NULL")
+            values.append(f"{value} AS c{position[slot]}" if first else value)
+        selects.append(f"SELECT {', '.join(values)} {part.source}".rstrip())
+        row_type = part.row or namedtuple(f"{part.name}_row", part.fields)
+        readers.append((part.name, row_type, _picker(tuple(columns))))
+    return _StateStatement("\nUNION ALL\n".join(selects), tuple(readers), native_values=vendor == "postgresql")
 
 
 def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
@@ -277,60 +407,48 @@ def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, l
     The log is read from a bound wide enough for any zone's local day (`history_days` + 2 days before
     `at`); gather_facts cuts each window exactly.
     """
-    since = at - dt.timedelta(days=history_days + 2)
-    b = borrower.id
-    params = [b, since, at, at + PENDING_SKEW, b, at, max(last_calls, 0), b, at, b, b, b, b, b]
-    rows = rawsql.fetch(_state_sql(connection.vendor), params)
-    phones, emails, last, holds, opt_outs = [], [], [], [], []
-    for part, oid, at_, until, t1, t2, t3, to, outcome, n1, n2, b1, b2, b3, pos in rows:
-        if part == _LOG:
-            borrower.log.append(
-                {
-                    "id": oid,
-                    "at": rawsql.as_datetime(at_),
-                    "channel": t1,
-                    "direction": t2,
-                    "party": t3,
-                    "third_party_id": n1,
-                    "to": to,
-                    "at_work": bool(b1),
-                    "loan_id": n2,
-                    "outcome": outcome,
-                    "consented": bool(b2),
-                }
-            )
-        elif part == _LAST:
-            last.append((rawsql.as_datetime(at_), oid, outcome))
-        elif part == _HOLD:
-            holds.append(
-                (
-                    rawsql.as_datetime(at_),
-                    oid,
-                    hold_fact(oid, t1, n2, rawsql.as_datetime(at_), rawsql.as_datetime(until)),
-                )
-            )
-        elif part == _OPT_OUT:
-            opt_outs.append((oid, t1, to))
-        elif part == _PLAN:
-            borrower.has_active_plan = True
-        elif part == _HEAD:
-            borrower.evidence_head = (oid, t1)
-        elif part == _PHONE:
-            phones.append((pos, oid, phone_fact(t1, t2, b1, b2, b3)))
-        elif part == _EMAIL:
-            emails.append((pos, oid, email_fact(t1, t2, b1)))
-        elif part == _IDS:
-            borrower.reserved_ids = (oid, n1)
+    statement = _state_statement(connection.vendor)
+    params = {
+        "borrower": borrower.id,
+        "since": at - dt.timedelta(days=history_days + 2),
+        "at": at,
+        "pending_until": at + PENDING_SKEW,
+        "last_calls": max(last_calls, 0),
+    }
+    read = statement.read(rawsql.fetch(statement.sql, params))
     # A UNION's rows come in no promised order: each part is put in its own here.
-    borrower.log.sort(key=lambda c: (c["at"], c["id"]))
-    borrower.last_call_outcomes = [outcome for _at, _id, outcome in sorted(last, reverse=True)]
-    borrower.holds = [h for *_key, h in sorted(holds, key=lambda h: (-h[0].timestamp(), h[1]))]
-    borrower.opt_outs = [
-        {"channel": channel, "to": normalise_to(to, channel=channel, region=borrower.region)}
-        for _id, channel, to in sorted(opt_outs)
+    log = read["log"]
+    if not statement.native_values:
+        log = [
+            c._replace(at=rawsql.as_datetime(c.at), at_work=bool(c.at_work), consented=bool(c.consented)) for c in log
+        ]
+    borrower.log = sorted(log, key=lambda c: (c.at, c.id))
+    last = sorted([(rawsql.as_datetime(c.at), c.id, c.outcome) for c in read["last_call"]], reverse=True)
+    borrower.last_call_outcomes = [outcome for _at, _id, outcome in last]
+    holds = [
+        h._replace(starts_at=rawsql.as_datetime(h.starts_at), ends_at=rawsql.as_datetime(h.ends_at))
+        for h in read["hold"]
     ]
-    borrower.phones = [p for *_key, p in sorted(phones, key=lambda p: p[:2])]
-    borrower.emails = [e for *_key, e in sorted(emails, key=lambda e: e[:2])]
+    borrower.holds = [
+        hold_fact(h.id, h.kind, h.loan_id, h.starts_at, h.ends_at)
+        for h in sorted(holds, key=lambda h: (-h.starts_at.timestamp(), h.id))
+    ]
+    borrower.opt_outs = [
+        {"channel": o.channel, "to": normalise_to(o.to, channel=o.channel, region=borrower.region)}
+        for o in sorted(read["opt_out"])
+    ]
+    borrower.has_active_plan = bool(read["active_plan"])
+    for head in read["evidence_head"]:
+        borrower.evidence_head = (head.seq, head.chain_hash)
+    borrower.phones = [
+        phone_fact(p.number, p.kind, p.invalid, p.autodial_consent, p.work_contact_prohibited)
+        for p in sorted(read["phone"], key=lambda p: (p.position, p.id))
+    ]
+    borrower.emails = [
+        email_fact(e.address, e.kind, e.invalid) for e in sorted(read["email"], key=lambda e: (e.position, e.id))
+    ]
+    for ids in read.get("reserved_ids", ()):
+        borrower.reserved_ids = (ids.decision_id, ids.contact_id)
 
 
 def _third_party_facts(third_party: ThirdParty, at: dt.datetime) -> dict[str, Any]:
@@ -425,21 +543,21 @@ def gather_facts(
     since = start_of_local_day(today - dt.timedelta(days=history_days), count_zone)
     history = [
         {
-            "id": c["id"],
-            "at": c["at"].astimezone(dt.UTC).isoformat(),
-            "channel": c["channel"],
-            "direction": c["direction"],
-            "party": c["party"],
-            "third_party_id": c["third_party_id"],
-            "to": c["to"],
-            "to_kind": kinds.get(c["to"], ""),
-            "at_work": c["at_work"],
-            "loan_id": c["loan_id"],
-            "outcome": c["outcome"],
-            "consented": c["consented"],
+            "id": c.id,
+            "at": c.at.astimezone(dt.UTC).isoformat(),
+            "channel": c.channel,
+            "direction": c.direction,
+            "party": c.party,
+            "third_party_id": c.third_party_id,
+            "to": c.to,
+            "to_kind": kinds.get(c.to, ""),
+            "at_work": c.at_work,
+            "loan_id": c.loan_id,
+            "outcome": c.outcome,
+            "consented": c.consented,
         }
         for c in borrower.log
-        if c["at"] >= since
+        if c.at >= since
     ]
 
     facts: dict[str, Any] = {

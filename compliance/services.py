@@ -1,29 +1,29 @@
 """The one gate every outreach action passes, and supervisor overrides.
 
-Pages, the platform API and the reminder scheduler all call `outreach_authorize`; nothing reaches a
-borrower or a third party without an allowed decision.
+Pages, the platform API and the reminder scheduler all call `outreach_authorize` with an action and
+who takes it (`compliance.actions`); nothing reaches a borrower or a third party without an allowed
+decision.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Platform, User
-from borrowers.models import Borrower, Channel, ThirdParty
-from cases.models import Case, Loan
+from borrowers.models import Channel, ThirdParty
 from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
 from contacts.services import contact_record_inbound
 from core import rawsql
 
-from . import evidence, packs
-from .facts import BorrowerState, build_action, gather_facts, lock_borrower, normalise_to, read_state
+from . import evidence, metrics, packs
+from .actions import Actor, OutreachAction
+from .facts import BorrowerState, gather_facts, lock_borrower, normalise_to, read_state
 from .models import Decision, EvidenceKind
 from .rules import Verdict, decide
 
@@ -56,26 +56,17 @@ def default_to(*, borrower: BorrowerState, channel: str, party: str, third_party
     return borrower.address
 
 
-def _validate(
-    *,
-    borrower: Borrower,
-    channel: str,
-    party: str,
-    third_party: ThirdParty | None,
-    loan: Loan | None,
-    case: Case | None,
-    direction: str,
-    outcome: str,
-) -> None:
-    if channel not in Channel.values:
-        raise _fail("channel", f"Unknown channel {channel!r}.")
-    if party not in Party.values:
-        raise _fail("party", f"Unknown party {party!r}.")
-    if direction not in Direction.values:
-        raise _fail("direction", f"Unknown direction {direction!r}.")
-    if outcome and outcome not in Outcome.values:
-        raise _fail("outcome", f"Unknown outcome {outcome!r}.")
-    if party == Party.THIRD_PARTY and third_party is None:
+def _validate(action: OutreachAction, actor: Actor) -> None:
+    borrower, third_party, loan, case = action.borrower, action.third_party, action.loan, action.case
+    if action.channel not in Channel.values:
+        raise _fail("channel", f"Unknown channel {action.channel!r}.")
+    if action.party not in Party.values:
+        raise _fail("party", f"Unknown party {action.party!r}.")
+    if action.direction not in Direction.values:
+        raise _fail("direction", f"Unknown direction {action.direction!r}.")
+    if action.outcome and action.outcome not in Outcome.values:
+        raise _fail("outcome", f"Unknown outcome {action.outcome!r}.")
+    if action.party == Party.THIRD_PARTY and third_party is None:
         raise _fail("third_party", "Required when party is third_party.")
     if third_party is not None and third_party.borrower_id != borrower.pk:
         raise _fail("third_party", "Not a third party of this borrower.")
@@ -83,6 +74,8 @@ def _validate(
         raise _fail("loan", "Not a loan of this borrower.")
     if case is not None and case.borrower_id != borrower.pk:
         raise _fail("case", "Not a case of this borrower.")
+    if actor.kind not in ActorKind.values:
+        raise _fail("actor_kind", f"Unknown actor kind {actor.kind!r}.")
 
 
 def _reason_dicts(verdict: Verdict) -> list[dict[str, Any]]:
@@ -111,23 +104,19 @@ def _read_locked(borrower: BorrowerState, at: dt.datetime) -> _Packs:
 
 
 def _evaluate_locked(
-    *,
-    borrower: BorrowerState,
-    rules: _Packs,
-    action: dict[str, Any],
-    third_party: ThirdParty | None,
-    loan: Loan | None,
+    *, borrower: BorrowerState, rules: _Packs, action: OutreachAction
 ) -> tuple[dict[str, Any], Verdict]:
+    fact = action.as_fact()
     facts = gather_facts(
         borrower=borrower,
-        action=action,
-        third_party=third_party,
-        loan=loan,
+        action=fact,
+        third_party=action.third_party,
+        loan=action.loan,
         packs=rules.codes,
         history_days=rules.params["COMMON"]["history_days"],
     )
-    facts["action"] = action
-    verdict = decide(action, facts, rules.params)
+    facts["action"] = fact
+    verdict = decide(fact, facts, rules.params)
     # The counts behind each cap, next to the facts they came from (what a reviewer reads first).
     facts["counts"] = {r.code: r.detail for r in verdict.results if "count" in r.detail or "counts" in r.detail}
     return facts, verdict
@@ -136,37 +125,30 @@ def _evaluate_locked(
 def _new_decision(
     *,
     borrower: BorrowerState,
-    action: dict[str, Any],
+    action: OutreachAction,
+    actor: Actor,
     facts: dict[str, Any],
     verdict: Verdict,
     allowed: bool,
     rules: _Packs,
-    loan: Loan | None,
-    case: Case | None,
-    third_party: ThirdParty | None,
-    actor_kind: str,
-    actor_user: User | None,
-    actor_platform: Platform | None,
-    dry_run: bool,
     override_of: Decision | None = None,
     override_reason: str = "",
 ) -> Decision:
-    message = action["message"]
+    assert action.to is not None and action.at is not None  # a judged action (OutreachAction.judged)
+    message = action.message
     decision = Decision(
         platform_id=borrower.platform_id,
         borrower_id=borrower.id,
-        loan=loan,
-        case=case,
-        channel=action["channel"],
-        party=action["party"],
-        third_party=third_party,
-        to=action["to"],
+        loan=action.loan,
+        case=action.case,
+        channel=action.channel,
+        party=action.party,
+        third_party=action.third_party,
+        to=action.to,
         message_digest=hashlib.sha256(message.encode()).hexdigest() if message else "",
-        actor_kind=actor_kind,
-        actor_user=actor_user,
-        actor_platform=actor_platform,
-        at=dt.datetime.fromisoformat(action["at"]),
-        dry_run=dry_run,
+        **actor.as_fields(),
+        at=action.at,
+        dry_run=action.dry_run,
         allowed=allowed,
         results=[r.as_dict() for r in verdict.results],
         reasons=_reason_dicts(verdict),
@@ -181,43 +163,31 @@ def _new_decision(
 
 
 def _new_contact(
-    *,
-    borrower: BorrowerState,
-    action: dict[str, Any],
-    decision: Decision | None,
-    loan: Loan | None,
-    case: Case | None,
-    third_party: ThirdParty | None,
-    actor_kind: str,
-    actor_user: User | None,
-    actor_platform: Platform | None,
-    outcome: str = "",
-    duration_s: int | None = None,
-    notes: str = "",
+    *, borrower: BorrowerState, action: OutreachAction, actor: Actor, decision: Decision
 ) -> ContactAttempt:
+    """The contact an allowed decision lets happen: pending, or with the outcome a dialer reported."""
+    assert action.to is not None and action.at is not None  # a judged action (OutreachAction.judged)
     contact = ContactAttempt(
         platform_id=borrower.platform_id,
         borrower_id=borrower.id,
-        loan=loan,
-        case=case,
-        channel=action["channel"],
-        direction=action["direction"],
-        party=action["party"],
-        third_party=third_party,
-        to=action["to"],
-        outcome=outcome,
-        outcome_at=timezone.now() if outcome else None,
-        at=dt.datetime.fromisoformat(action["at"]),
-        duration_s=duration_s,
-        notes=notes,
-        message=action["message"],
-        autodialed=action["autodialed"],
-        consented=action["consented"],
-        collectors=action["collectors"],
-        at_work=action["at_work"],
-        actor_kind=actor_kind,
-        actor_user=actor_user,
-        actor_platform=actor_platform,
+        loan=action.loan,
+        case=action.case,
+        channel=action.channel,
+        direction=action.direction,
+        party=action.party,
+        third_party=action.third_party,
+        to=action.to,
+        outcome=action.outcome,
+        outcome_at=timezone.now() if action.outcome else None,
+        at=action.at,
+        duration_s=action.duration_s,
+        notes=action.notes,
+        message=action.message,
+        autodialed=action.autodialed,
+        consented=action.consented,
+        collectors=action.collectors,
+        at_work=action.at_work,
+        **actor.as_fields(),
         decision=decision,
     )
     return contact
@@ -242,6 +212,7 @@ def _save(borrower: BorrowerState, decision: Decision, contact: ContactAttempt |
     the ids were drawn from the sequences by read_state and everything goes in one statement: three
     round trips were a sixth of a decision's time (docs/performance.md).
     """
+    metrics.decision_recorded(decision)
     if borrower.reserved_ids is not None:
         decision_id, contact_id = borrower.reserved_ids
         rawsql.saved(decision, decision_id)
@@ -261,125 +232,61 @@ def _save(borrower: BorrowerState, decision: Decision, contact: ContactAttempt |
     evidence.append_rows_locked(borrower.id, _evidence_items(decision, contact), head=borrower.evidence_head)
 
 
-def outreach_authorize(
-    *,
-    borrower: Borrower,
-    channel: str,
-    to: str | None = None,
-    party: str = Party.BORROWER,
-    third_party: ThirdParty | None = None,
-    loan: Loan | None = None,
-    case: Case | None = None,
-    at: dt.datetime | None = None,
-    message: str = "",
-    collectors: int | None = None,
-    autodialed: bool = False,
-    consented: bool = False,
-    at_work: bool = False,
-    actor_user: User | None = None,
-    actor_platform: Platform | None = None,
-    actor_kind: str,
-    dry_run: bool = False,
-    direction: str = Direction.OUTBOUND,
-    outcome: str = "",
-    duration_s: int | None = None,
-    notes: str = "",
-) -> GateResult:
+def outreach_authorize(*, action: OutreachAction, actor: Actor) -> GateResult:
     """Decide whether an outreach action may happen, record the decision and, when allowed (and not a
     dry run), the contact attempt: pending (no outcome) for an action about to happen, or with its
     outcome when a dialer reports it after the fact. Inbound contacts are recorded, never judged.
 
     Raises ValidationError({field: [...]}) for input that names something wrong.
     """
-    if case is not None and loan is None:
-        loan = case.loan
-    _validate(
-        borrower=borrower,
-        channel=channel,
-        party=party,
-        third_party=third_party,
-        loan=loan,
-        case=case,
-        direction=direction,
-        outcome=outcome,
-    )
-    if actor_kind not in ActorKind.values:
-        raise _fail("actor_kind", f"Unknown actor kind {actor_kind!r}.")
-    if direction == Direction.INBOUND:
-        contact = contact_record_inbound(
-            borrower=borrower,
-            channel=channel,
-            to=to or "",
-            party=party,
-            third_party=third_party,
-            loan=loan,
-            case=case,
-            at=at,
-            outcome=outcome,
-            duration_s=duration_s,
-            notes=notes,
-            message=message,
-            actor_kind=actor_kind,
-            actor_user=actor_user,
-            actor_platform=actor_platform,
+    if action.case is not None and action.loan is None:
+        action = replace(action, loan=action.case.loan)
+    _validate(action, actor)
+    if action.direction == Direction.INBOUND:
+        inbound = contact_record_inbound(
+            borrower=action.borrower,
+            channel=action.channel,
+            to=action.to or "",
+            party=action.party,
+            third_party=action.third_party,
+            loan=action.loan,
+            case=action.case,
+            at=action.at,
+            outcome=action.outcome,
+            duration_s=action.duration_s,
+            notes=action.notes,
+            message=action.message,
+            **actor.as_fields(),
         )
-        return GateResult(True, None, contact, [], None)
+        return GateResult(True, None, inbound, [], None)
 
     with transaction.atomic():
         # The row lock serialises every gate call for this borrower, so that the counts read below
         # include any attempt another collector reserved a moment ago (the cap cannot be raced past).
-        locked = lock_borrower(borrower.pk)
+        locked = lock_borrower(action.borrower.pk)
         # "Now" is read after the lock, so live actions are timed in the order they were serialised.
-        at = at or timezone.now()
+        at = action.at or timezone.now()
         rules = _read_locked(locked, at)
+        channel = action.channel
         target = (
-            to if to is not None else default_to(borrower=locked, channel=channel, party=party, third_party=third_party)
+            action.to
+            if action.to is not None
+            else default_to(borrower=locked, channel=channel, party=action.party, third_party=action.third_party)
         )
-        action = build_action(
-            channel=channel,
-            party=party,
-            to=normalise_to(target, channel=channel, region=locked.region),
-            third_party=third_party,
-            loan=loan,
-            case_id=case.pk if case else None,
-            at=at,
-            message=message,
-            collectors=collectors,
-            autodialed=autodialed,
-            consented=consented,
-            at_work=at_work,
-        )
-        facts, verdict = _evaluate_locked(
-            borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
-        )
-        actor = {"actor_kind": actor_kind, "actor_user": actor_user, "actor_platform": actor_platform}
+        action = action.judged(to=normalise_to(target, channel=channel, region=locked.region), at=at)
+        facts, verdict = _evaluate_locked(borrower=locked, rules=rules, action=action)
         decision = _new_decision(
             borrower=locked,
             action=action,
+            actor=actor,
             facts=facts,
             verdict=verdict,
             allowed=verdict.allowed,
             rules=rules,
-            loan=loan,
-            case=case,
-            third_party=third_party,
-            dry_run=dry_run,
-            **actor,
         )
         contact = None
-        if verdict.allowed and not dry_run:
-            contact = _new_contact(
-                borrower=locked,
-                action=action,
-                decision=decision,
-                loan=loan,
-                case=case,
-                third_party=third_party,
-                outcome=outcome,
-                duration_s=duration_s,
-                notes=notes,
-                **actor,
-            )
+        if verdict.allowed and not action.dry_run:
+            contact = _new_contact(borrower=locked, action=action, actor=actor, decision=decision)
         # With their evidence links, in this transaction under the borrower's lock: they commit together.
         _save(locked, decision, contact)
     return GateResult(verdict.allowed, decision, contact, _reason_dicts(verdict), decision.next_allowed_at)
@@ -395,13 +302,13 @@ def non_overridable_codes() -> set[str]:
 _LIVE_SKEW = dt.timedelta(minutes=5)
 
 
-def decision_override(*, decision: Decision, user: User, reason: str) -> GateResult:
+def decision_override(*, decision: Decision, actor: Actor, reason: str) -> GateResult:
     """A supervisor lets one blocked action through, with a written reason. The override is a decision
     too (allowed, override_of set, the rules re-evaluated and recorded as they stood), and it writes the
     pending contact attempt. Holds of kind cease, attorney, bankruptcy, deceased and breathing space
     can never be overridden.
     """
-    if not getattr(user, "is_supervisor", False):
+    if actor.kind != ActorKind.USER or not getattr(actor.user, "is_supervisor", False):
         raise PermissionDenied("Only a supervisor may override a compliance block.")
     reason = (reason or "").strip()
     if not reason:
@@ -416,55 +323,26 @@ def decision_override(*, decision: Decision, user: User, reason: str) -> GateRes
         locked = lock_borrower(decision.borrower_id)
         if Decision.objects.filter(override_of=decision).exists():
             raise _fail("decision", "This decision has already been overridden.")
-        original = decision.facts.get("action", {})
         live = decision.evaluated_at - decision.at < _LIVE_SKEW
         at = timezone.now() if live else decision.at
-        third_party = decision.third_party
-        loan = decision.loan
-        action = build_action(
-            channel=decision.channel,
-            party=decision.party,
-            to=decision.to,
-            third_party=third_party,
-            loan=loan,
-            case_id=decision.case_id,
-            at=at,
-            message=original.get("message", ""),
-            collectors=original.get("collectors"),
-            autodialed=original.get("autodialed", False),
-            consented=original.get("consented", False),
-            at_work=original.get("at_work", False),
-        )
+        # The decision with what its action names, in one query.
+        recorded = Decision.objects.select_related("borrower", "third_party", "loan", "case").get(pk=decision.pk)
+        action = OutreachAction.of_decision(recorded, at=at)
         rules = _read_locked(locked, at)
-        facts, verdict = _evaluate_locked(
-            borrower=locked, rules=rules, action=action, third_party=third_party, loan=loan
-        )
+        facts, verdict = _evaluate_locked(borrower=locked, rules=rules, action=action)
         if forbidden.intersection(r.code for r in verdict.reasons):
             raise _fail("decision", "Blocked by a hold that cannot be overridden.")
-        actor = {"actor_kind": ActorKind.USER, "actor_user": user, "actor_platform": None}
         new = _new_decision(
             borrower=locked,
             action=action,
+            actor=actor,
             facts=facts,
             verdict=verdict,
             allowed=True,
             rules=rules,
-            loan=loan,
-            case=decision.case,
-            third_party=third_party,
-            dry_run=False,
             override_of=decision,
             override_reason=reason,
-            **actor,
         )
-        contact = _new_contact(
-            borrower=locked,
-            action=action,
-            decision=new,
-            loan=loan,
-            case=decision.case,
-            third_party=third_party,
-            **actor,
-        )
+        contact = _new_contact(borrower=locked, action=action, actor=actor, decision=new)
         _save(locked, new, contact)
     return GateResult(True, new, contact, _reason_dicts(verdict), None)

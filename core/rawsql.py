@@ -14,27 +14,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from django.db import connection, models
 from django.utils.dateparse import parse_date, parse_datetime
 
+# Positional (`%s`) or named (`%(name)s`) parameters: both work on PostgreSQL and SQLite through
+# Django's cursor (SQLite's wrapper turns names into its own `:name`). A named one may appear twice.
+Params = Sequence[Any] | Mapping[str, Any]
 
-def _adapt(params: Sequence[Any]) -> list[Any]:
+
+def _adapt(params: Params) -> list[Any] | dict[str, Any]:
     # Datetimes as the ORM would pass them: SQLite compares text, so an aware time in another zone
     # must become the naive UTC text the column holds.
-    return [connection.ops.adapt_datetimefield_value(p) if isinstance(p, dt.datetime) else p for p in params]
+    adapt = connection.ops.adapt_datetimefield_value
+    if isinstance(params, Mapping):
+        return {name: adapt(p) if isinstance(p, dt.datetime) else p for name, p in params.items()}
+    return [adapt(p) if isinstance(p, dt.datetime) else p for p in params]
 
 
-def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def fetch(sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, _adapt(params))
         return cursor.fetchall()
 
 
-def fetch_one(sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+def fetch_one(sql: str, params: Params = ()) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, _adapt(params))
         return cursor.fetchone()

@@ -18,9 +18,10 @@ from django.utils import timezone
 from accounts.models import Agency, User
 from borrowers.zones import borrower_zone
 from cases.models import Case
+from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
-from outreach.management.commands.seed_strategies import seed_strategies
+from outreach.default_strategies import seed_strategies
 from outreach.models import CollectorProfile
 from outreach.planning import reminders_plan
 from repayment_plans.models import Promise
@@ -75,7 +76,7 @@ def _seed_contacts(*, users: dict[str, User]) -> int:
         at = dt.datetime.combine(day, dt.time(10 + n % 8, (7 * n) % 60), tzinfo=zone)
         outcome = rng.choice(CALL_OUTCOMES)
         with transaction.atomic():
-            result = outreach_authorize(
+            action = OutreachAction(
                 borrower=borrower,
                 channel="call",
                 to=phones[0].number if phones else None,
@@ -85,9 +86,8 @@ def _seed_contacts(*, users: dict[str, User]) -> int:
                 outcome=outcome,
                 duration_s=rng.randint(40, 400) if outcome not in ("no_answer", "busy") else 0,
                 notes="Demo call",
-                actor_kind="user",
-                actor_user=case.assigned_to,
             )
+            result = outreach_authorize(action=action, actor=Actor.of_user(case.assigned_to))
             made += int(result.allowed)
             if result.allowed and outcome == "promise" and not Promise.objects.filter(case=case).exists():
                 promise_create(

@@ -26,10 +26,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from borrowers.models import Borrower, Email, EmailKind, Phone, PhoneKind
 from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus
-from compliance.services import outreach_authorize
+from compliance.actions import Actor, OutreachAction
+from compliance.services import GateResult, outreach_authorize
 from contacts.services import contact_record_outcome
 from repayment_plans.models import Plan, PlanInstallment, PlanStatus
 
@@ -217,13 +219,6 @@ def _template(code: str, language: str) -> MessageTemplate | None:
     return found.get(language) or found.get("en") or next(iter(found.values()), None)
 
 
-def _authorize(**kwargs: Any) -> Any:
-    # Lazy: the gate lives in compliance and is imported at call time so that this module loads
-    # (and its planning/dispatch work) independently of it.
-
-    return outreach_authorize(**kwargs)
-
-
 def _record_outcome(contact: Any, outcome: str, notes: str = "") -> None:
     if contact is None:
         return
@@ -287,7 +282,7 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
         _finish(job, JobStatus.FAILED, now=now, reason=f"template_unrenderable:{step.template_code}")
         return SendOutcome("failed", "template_unrenderable")
     try:
-        gate = _authorize(
+        action = OutreachAction(
             borrower=borrower,
             channel=step.channel,
             to=to,
@@ -296,8 +291,8 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
             at=now,
             message=f"{rendered.subject}\n{rendered.body}".strip(),
             autodialed=step.channel == StepChannel.CALL,
-            actor_kind="scheduler",
         )
+        gate = outreach_authorize(action=action, actor=Actor.scheduler())
     except ValidationError as exc:
         # The gate refuses input it cannot judge (e.g. a malformed number); retrying will not help.
         _finish(job, JobStatus.FAILED, now=now, reason=f"gate_rejected:{exc}")
@@ -346,38 +341,64 @@ def _after_contact_point_loss(borrower_id: int) -> None:
     borrowers_flag_lost_contact(borrower_ids=[borrower_id])
 
 
+def _gateway_send(message: OutboundMessage) -> SendResult:
+    """The one provider call of every message, a reminder's or a collector's: the channel's gateway,
+    with the message's idempotency key (a resend after a crash is recognised, not sent twice)."""
+    gateway = gateway_for(message.channel)
+    message.provider = gateway.name
+    message.send_attempts += 1
+    return gateway.send(
+        Message(
+            channel=message.channel,
+            to=message.to,
+            body=message.body,
+            subject=message.subject,
+            language=message.language,
+            idempotency_key=message.idempotency_key,
+        )
+    )
+
+
+def _message_sent(message: OutboundMessage, result: SendResult, *, contact: Any, now: dt.datetime) -> None:
+    """A message the provider accepted; its contact is delivered only on the provider's word."""
+    message.status = MessageStatus.DELIVERED if result.status == "delivered" else MessageStatus.SENT
+    message.provider_id = result.provider_id
+    message.sent_at = now
+    message.error = ""
+    message.save()
+    if message.status == MessageStatus.DELIVERED:
+        _record_outcome(contact, "delivered", notes=f"provider id {result.provider_id}")
+
+
+def _message_failed(message: OutboundMessage, error: str, *, contact: Any, borrower_id: int, permanent: bool) -> None:
+    """A message that will not be sent. A permanent failure (a bounced address, a number that does not
+    exist) marks the contact point invalid, so that nothing uses it again, and checks for lost contact."""
+    message.status = MessageStatus.FAILED
+    message.error = error
+    message.save()
+    _record_outcome(contact, "failed", notes=error[:500])
+    if permanent:
+        _mark_contact_point_invalid(borrower_id, message.channel, message.to)
+        transaction.on_commit(lambda: _after_contact_point_loss(borrower_id))
+
+
 def _apply_send_result(
     job: ReminderJob, message: OutboundMessage, result: SendResult, *, now: dt.datetime
 ) -> SendOutcome:
-    message.send_attempts += 1
-    message.provider = message.provider or ""
+    borrower_id = job.case.borrower_id
     if result.ok:
-        message.status = MessageStatus.DELIVERED if result.status == "delivered" else MessageStatus.SENT
-        message.provider_id = result.provider_id
-        message.sent_at = now
-        message.error = ""
-        message.save()
+        _message_sent(message, result, contact=job.contact, now=now)
         _finish(job, JobStatus.SENT, now=now, provider_id=result.provider_id, delivery_status=result.status or "sent")
-        if message.status == MessageStatus.DELIVERED:
-            _record_outcome(job.contact, "delivered", notes=f"provider id {result.provider_id}")
         return SendOutcome("sent")
     if result.permanent_error:
-        message.status = MessageStatus.FAILED
-        message.error = result.permanent_error
-        message.save()
+        _message_failed(message, result.permanent_error, contact=job.contact, borrower_id=borrower_id, permanent=True)
         _finish(job, JobStatus.FAILED, now=now, reason="permanent_failure", delivery_status="failed")
-        _record_outcome(job.contact, "failed", notes=result.permanent_error[:500])
-        _mark_contact_point_invalid(job.case.borrower_id, message.channel, message.to)
-        borrower_id = job.case.borrower_id
-        transaction.on_commit(lambda: _after_contact_point_loss(borrower_id))
         return SendOutcome("failed", "permanent_failure")
-    message.error = result.transient_error
     if message.send_attempts >= settings.REMINDER_MAX_SEND_ATTEMPTS:
-        message.status = MessageStatus.FAILED
-        message.save()
+        _message_failed(message, result.transient_error, contact=job.contact, borrower_id=borrower_id, permanent=False)
         _finish(job, JobStatus.FAILED, now=now, reason="transient_failures_exhausted", delivery_status="failed")
-        _record_outcome(job.contact, "failed", notes=result.transient_error[:500])
         return SendOutcome("failed", "transient_failures_exhausted")
+    message.error = result.transient_error
     message.save()
     delay = RETRY_BACKOFF_S[min(message.send_attempts - 1, len(RETRY_BACKOFF_S) - 1)]
     # Keep the recovery away from a row that is only waiting for its retry.
@@ -430,18 +451,7 @@ def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome
         if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
             _finish(job, JobStatus.SENT, now=now, provider_id=message.provider_id, delivery_status=message.status)
             return SendOutcome("sent", "already_sent")
-        gateway = gateway_for(message.channel)
-        message.provider = gateway.name
-        result = gateway.send(
-            Message(
-                channel=message.channel,
-                to=message.to,
-                body=message.body,
-                subject=message.subject,
-                language=message.language,
-                idempotency_key=message.idempotency_key,
-            )
-        )
+        result = _gateway_send(message)
         return _apply_send_result(job, message, result, now=timezone.now())
 
 
@@ -452,6 +462,69 @@ def reminder_give_up(*, job_id: int, reason: str) -> None:
         job = _lock_job(job_id, related=False)
         if job is not None and job.status == JobStatus.CLAIMED:
             _finish(job, JobStatus.FAILED, now=now, reason=reason)
+
+
+# --- a collector's message -------------------------------------------------------------------------
+
+
+@dataclass
+class ManualSend:
+    """A collector's message: the gate's answer and, when it allowed the send, the message as it went."""
+
+    gate: GateResult
+    message: OutboundMessage | None = None
+
+
+def message_deliver(*, gate: GateResult, subject: str, body: str, language: str) -> OutboundMessage:
+    """Record a message the gate allowed a collector (or a supervisor's override) and hand it to the
+    channel's gateway now; the outcome goes on the contact the gate reserved."""
+    assert gate.allowed and gate.decision is not None  # only an allowed, recorded action is sent
+    decision = gate.decision
+    with transaction.atomic():
+        message = OutboundMessage.objects.create(
+            idempotency_key=f"workspace-{decision.pk}",
+            channel=decision.channel,
+            to=decision.to,
+            language=language,
+            subject=subject,
+            body=body,
+            contact=gate.contact,
+            decision=decision,
+        )
+        result = _gateway_send(message)
+        if result.ok:
+            _message_sent(message, result, contact=gate.contact, now=timezone.now())
+        else:
+            error, permanent = result.permanent_error or result.transient_error, bool(result.permanent_error)
+            _message_failed(message, error, contact=gate.contact, borrower_id=decision.borrower_id, permanent=permanent)
+    return message
+
+
+def message_send(
+    *, case: Case, template: MessageTemplate, channel: str, to: str, user: User, today: dt.date
+) -> ManualSend:
+    """A templated SMS or e-mail a collector sends now, the way a reminder is sent: rendered for the case,
+    judged by the gate (which screens the text), recorded, then handed to the channel's gateway.
+
+    Not retried in the background: the collector sees a failure and decides. Raises TemplateError for a
+    template that cannot be rendered (one saved before templates were checked on save).
+    """
+    rendered = render_template(
+        template, reminder_context(case=case, due_date=today, channel=channel, language=template.language)
+    )
+    action = OutreachAction(
+        borrower=case.borrower,
+        channel=channel,
+        to=to,
+        case=case,
+        loan=case.loan,
+        message=f"{rendered.subject}\n{rendered.body}".strip(),
+    )
+    gate = outreach_authorize(action=action, actor=Actor.of_user(user))
+    if not gate.allowed:
+        return ManualSend(gate)
+    message = message_deliver(gate=gate, subject=rendered.subject, body=rendered.body, language=rendered.language)
+    return ManualSend(gate, message)
 
 
 # --- payments -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from contacts.services import contact_record_outcome
 
@@ -329,13 +330,8 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
     number = f"RP-{plan.pk:06d}"
     note = COVER_NOTE[language].format(number=number)
     result = outreach_authorize(
-        borrower=case.borrower,
-        channel=channel,
-        loan=case.loan,
-        case=case,
-        message=note,
-        actor_user=user,
-        actor_kind="user" if user is not None else "scheduler",
+        action=OutreachAction(borrower=case.borrower, channel=channel, loan=case.loan, case=case, message=note),
+        actor=Actor.of_user(user) if user is not None else Actor.scheduler(),
     )
     decision = result.decision.pk if result.decision is not None else None
     if not result.allowed:

@@ -26,11 +26,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Platform, Role, User
 from borrowers.zones import borrower_today
+from cases.delinquency import refresh_delinquency
 from cases.events import case_event_record
 from cases.models import Case, CaseEvent, CaseStatus, Installment
 from webhooks.models import EventType
 from webhooks.services import event_emit
 
+from .agreement import agreement_generate
 from .models import (
     OPEN_PLAN_STATUSES,
     ZERO,
@@ -582,7 +584,6 @@ def plan_cancel(*, plan: Plan, reason: str = "", user: User | None = None, platf
 @transaction.atomic
 def plan_activate(*, plan: Plan, actor: User | None = None) -> Plan:
     """Proposed or approved → active: apply an interest/fee waiver, write the agreement, announce it."""
-    from .agreement import agreement_generate
 
     plan = _lock_plan(plan)
     if plan.status not in (PlanStatus.PROPOSED, PlanStatus.PENDING_APPROVAL):
@@ -606,7 +607,6 @@ def plan_waive(*, plan: Plan) -> Decimal:
     Settlement: what is left after the settlement was paid, up to the agreed discount, oldest first.
     Waiver: the unpaid interest and/or fees of each installment, up to the agreed discount.
     """
-    from cases.delinquency import refresh_delinquency
 
     budget = plan.discount_amount - plan.waived_applied
     if budget <= ZERO:

@@ -79,9 +79,7 @@ def _imports(path: Path) -> list[Import]:
 
 
 def _project_imports() -> list[Import]:
-    return [
-        imp for app in LAYERS for path in _sources(app) for imp in _imports(path) if imp.target in RANK
-    ]
+    return [imp for app in LAYERS for path in _sources(app) for imp in _imports(path) if imp.target in RANK]
 
 
 def app_graph(imports: list[Import]) -> dict[str, set[str]]:

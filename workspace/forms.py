@@ -15,7 +15,7 @@ from contacts.models import Outcome
 from outreach.models import MessageTemplate
 
 if TYPE_CHECKING:
-    from .selectors import Verdict
+    from compliance.preview import Verdict
 
 # What a collector may record after a call or a visit (delivery outcomes belong to gateways).
 CALL_OUTCOMES = [

@@ -1,16 +1,14 @@
-"""Reads behind the collector's workspace: the work queue, the compliance preview, the case timeline.
+"""Reads behind the collector's workspace: the work queue, the compliance panel, the case timeline.
 
-The compliance preview answers "what would the gate say right now?" for display only. It feeds the
-gate's own pure rules (`compliance.rules.decide`) with facts gathered *in bulk* (a handful of queries for
-a whole queue page) and writes nothing: the gate's dry run records a decision, and a page view must not
-write one decision per row. The authoritative check is `outreach_authorize` when the collector clicks.
+What the gate would say is `compliance.preview`'s answer (the gate's own rules, nothing written); this
+module lays it out per contact point and queue row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
@@ -31,30 +29,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from borrowers.masking import mask_email, mask_phone
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
-from borrowers.zones import borrower_local_time, candidate_zones, parse_hhmm, tz
+from borrowers.zones import borrower_local_time
 from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
-from compliance import packs
-from compliance.facts import (
-    LOG_FIELDS,
-    PENDING_SKEW,
-    BorrowerState,
-    build_action,
-    gather_facts,
-    normalise_to,
-    state_from_models,
-)
 from compliance.models import Decision
-from compliance.rules import RuleResult, decide
-from contacts.models import ContactAttempt, Direction, Outcome
-from repayment_plans.models import Plan, PlanStatus, Promise, PromiseStatus
+from compliance.preview import BorrowerHistory, Verdict, callable_now, calls_awake, load_histories, preview
+from contacts.models import ContactAttempt, Outcome
+from repayment_plans.models import Promise, PromiseStatus
 
-# A preview has no message yet; every template carries its opt-out line, so the preview judges SMS and
-# email as carrying one. The gate screens the real text at send time.
-PREVIEW_MESSAGE: dict[str, str] = {
-    Channel.SMS: "Reply STOP to opt out.",
-    Channel.EMAIL: "Reply 'unsubscribe' to unsubscribe.",
-}
 # Holds that stop a call whatever the loan, the number or the hour (the queue's cheap "callable" hint).
 BLOCKING_HOLD_KINDS = (
     HoldKind.CEASE,
@@ -68,128 +51,7 @@ RISK_RANK = {RiskSegment.HIGH: 3, RiskSegment.MEDIUM: 2, RiskSegment.LOW: 1}
 QUEUE_PAGE_SIZE = 25
 
 
-# --- compliance preview ---------------------------------------------------------------------------------
-
-
-@dataclass
-class BorrowerHistory:
-    """Everything the rules read about one borrower, loaded in bulk for many borrowers at once."""
-
-    borrower: Borrower
-    contacts: list[ContactAttempt] = field(default_factory=list)
-    holds: list[Hold] = field(default_factory=list)
-    has_active_plan: bool = False
-    # The gate's view of the same rows, built on the first preview (at that preview's time).
-    state: BorrowerState | None = None
-
-
-@dataclass
-class Verdict:
-    """The preview of one action: allowed or not, why (in the active language), and until when."""
-
-    channel: str
-    allowed: bool
-    reasons: list[RuleResult]
-    next_allowed_at: dt.datetime | None
-    to: str = ""
-    label: str = ""
-    point: str = ""  # the form value naming the contact point ("phone:12", "email:3", "address")
-
-    @property
-    def reason_texts(self) -> list[str]:
-        chinese = (translation.get_language() or "en").startswith("zh")
-        return [(r.message_zh if chinese else r.message_en) or r.code for r in self.reasons]
-
-    @property
-    def codes(self) -> list[str]:
-        return [r.code for r in self.reasons]
-
-
-def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[int, BorrowerHistory]:
-    """Contact log, holds and active plans of many borrowers in three queries.
-
-    The borrowers must come with `phones`, `emails`, `opt_outs` prefetched and `platform` joined.
-    """
-    histories = {b.pk: BorrowerHistory(borrower=b) for b in borrowers}
-    if not histories:
-        return histories
-    history_days = packs.active_params("COMMON")["history_days"]
-    # One window wide enough for every borrower's zone (as the gate reads it); gather_facts cuts each.
-    since = at - dt.timedelta(days=history_days + 2)
-    upto = Q(at__lte=at) | Q(outcome="", direction=Direction.OUTBOUND, at__lte=at + PENDING_SKEW)
-    log = (
-        ContactAttempt.objects.filter(upto, borrower_id__in=histories, at__gte=since)
-        .only("borrower_id", *LOG_FIELDS)
-        .order_by("at", "id")
-    )
-    for contact in log:
-        histories[contact.borrower_id].contacts.append(contact)
-    for hold in Hold.objects.filter(borrower_id__in=histories).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at)):
-        histories[hold.borrower_id].holds.append(hold)
-    active_plans = Plan.objects.filter(
-        case__borrower_id__in=histories, status__in=(PlanStatus.ACTIVE, "approved")
-    ).values_list("case__borrower_id", flat=True)
-    for borrower_id in active_plans:
-        histories[borrower_id].has_active_plan = True
-    return histories
-
-
-def preview(
-    history: BorrowerHistory,
-    *,
-    channel: str,
-    to: str,
-    at: dt.datetime,
-    loan_id: int | None,
-    case_id: int | None,
-    collectors: int | None = None,
-) -> Verdict:
-    """The gate's verdict on an action about to be offered, without writing a decision."""
-    borrower = history.borrower
-    codes = packs.packs_for_region(borrower.region, borrower.platform.default_jurisdiction)
-    params, _versions = packs.pack_params(codes)
-    if history.state is None:
-        cn = params.get("CN", packs.DEFAULT_PACKS["CN"])
-        history.state = state_from_models(
-            borrower,
-            contacts=history.contacts,
-            holds=history.holds,
-            has_active_plan=history.has_active_plan,
-            at=at,
-            last_calls=cn["third_party_borrower_reachable"]["unanswered_attempts"],
-        )
-    action = build_action(
-        channel=channel,
-        party="borrower",
-        to=normalise_to(to, channel=channel, region=borrower.region),
-        third_party=None,
-        loan=None,
-        case_id=case_id,
-        at=at,
-        message=PREVIEW_MESSAGE.get(channel, ""),
-        collectors=collectors,
-        autodialed=False,
-        consented=False,
-        at_work=False,
-    )
-    action["loan_id"] = loan_id
-    # The gate's own facts, from the rows loaded in bulk (no query per row).
-    facts = gather_facts(
-        borrower=history.state,
-        action=action,
-        third_party=None,
-        loan=None,
-        packs=codes,
-        history_days=params["COMMON"]["history_days"],
-    )
-    verdict = decide(action, facts, params)
-    return Verdict(
-        channel=channel,
-        allowed=verdict.allowed,
-        reasons=verdict.reasons,
-        next_allowed_at=verdict.next_allowed_at,
-        to=action["to"],
-    )
+# --- compliance panel -----------------------------------------------------------------------------------
 
 
 def contact_points(borrower: Borrower, *, full_pii: bool) -> list[tuple[str, str, str, str]]:
@@ -198,8 +60,6 @@ def contact_points(borrower: Borrower, *, full_pii: bool) -> list[tuple[str, str
     Agency collectors see masked numbers; the form names a contact point by id, never by its value, so
     nobody needs to see a number to dial it through the system.
     """
-    from cases.views import mask_email, mask_phone
-
     points: list[tuple[str, str, str, str]] = []
     phones = [p for p in borrower.phones.all() if not p.invalid]
     emails = [e for e in borrower.emails.all() if not e.invalid]
@@ -236,21 +96,6 @@ def compliance_panel(
     return panel
 
 
-def callable_now(history: BorrowerHistory, *, at: dt.datetime, loan_id: int | None) -> Verdict:
-    """Callable if any valid phone may be called now; otherwise the verdict that frees up first."""
-    phones = [p for p in history.borrower.phones.all() if not p.invalid]
-    if not phones:
-        return Verdict(Channel.CALL, False, [], None, label="no_phone")
-    verdicts = [
-        preview(history, channel=Channel.CALL, to=p.number, at=at, loan_id=loan_id, case_id=None) for p in phones
-    ]
-    allowed = [v for v in verdicts if v.allowed]
-    if allowed:
-        return allowed[0]
-    timed = [v for v in verdicts if v.next_allowed_at is not None]
-    return min(timed, key=lambda v: v.next_allowed_at) if timed else verdicts[0]  # type: ignore[arg-type,return-value]
-
-
 # --- the work queue -------------------------------------------------------------------------------------
 
 
@@ -265,28 +110,13 @@ def queue_owner_choices(user: User) -> QuerySet[User]:
 
 
 def _awake_combos(cases: QuerySet[Case], at: dt.datetime) -> Q | None:
-    """Q of the (region, time zone) pairs whose borrowers are outside quiet hours for calls right now.
-
-    Pure time arithmetic per distinct pair (a few dozen at most), so the filter and the ordering run in
-    SQL over the whole queue instead of evaluating every case in Python.
-    """
+    """Q of the (region, time zone) pairs whose borrowers are outside quiet hours for calls right now, so
+    that the filter and the ordering run in SQL over the whole queue instead of case by case in Python."""
     pairs = cases.values_list("borrower__region", "borrower__timezone", "borrower__platform__default_jurisdiction")
     awake: Q | None = None
-    for region, zone_name, jurisdiction in pairs.order_by().distinct():
-        zones, _sources = candidate_zones(borrower_tz=zone_name, region=region, channel=Channel.CALL, to="")
-        if not zones:
-            continue
-        params, _versions = packs.pack_params(packs.packs_for_region(region, jurisdiction))
-        ok = True
-        for pack_params in params.values():
-            quiet = pack_params.get("quiet_hours")
-            if not quiet or Channel.CALL in quiet["exempt_channels"]:
-                continue
-            start, end = parse_hhmm(quiet["start"]), parse_hhmm(quiet["end"])
-            ok = ok and all(start <= at.astimezone(tz(z)).time().replace(tzinfo=None) < end for z in zones)
-        if ok:
-            pair = Q(borrower__region=region, borrower__timezone=zone_name)
-            awake = pair if awake is None else awake | pair
+    for region, zone_name in calls_awake(pairs.order_by().distinct(), at=at):
+        pair = Q(borrower__region=region, borrower__timezone=zone_name)
+        awake = pair if awake is None else awake | pair
     return awake
 
 

@@ -34,25 +34,25 @@ from borrowers.services import hold_create, opt_out_create
 from borrowers.zones import borrower_zone
 from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
 from cases.views import _borrower_summary, _get_case_for_user
+from compliance.actions import Actor, OutreachAction
 from compliance.models import Decision
+from compliance.preview import Verdict, load_histories
 from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
 from contacts.models import ContactAttempt, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
-from outreach.gateways import Message, gateway_for
-from outreach.models import MessageStatus, OutboundMessage
-from outreach.rendering import TemplateError, reminder_context, render_template
+from outreach import services as outreach_services
+from outreach.models import MessageStatus
+from outreach.rendering import TemplateError
 from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
 from . import forms as wf
 from .selectors import (
     QUEUE_PAGE_SIZE,
-    Verdict,
     case_timeline,
     compliance_panel,
     contact_points,
-    load_histories,
     queue_base,
     queue_cases,
     queue_owner_choices,
@@ -329,10 +329,9 @@ def _points_for_post(
     ]
 
 
-def _authorize(request: HttpRequest, case: Case, borrower: Borrower, **kwargs: Any) -> GateResult:
-    return outreach_authorize(
-        borrower=borrower, case=case, loan=case.loan, actor_kind="user", actor_user=request.user, **kwargs
-    )
+def _authorize(request: AuthenticatedHttpRequest, case: Case, borrower: Borrower, **kwargs: Any) -> GateResult:
+    action = OutreachAction(borrower=borrower, case=case, loan=case.loan, **kwargs)
+    return outreach_authorize(action=action, actor=Actor.of_user(request.user))
 
 
 def _reserved(gate: GateResult) -> ContactAttempt:
@@ -397,48 +396,6 @@ def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int)
     )
 
 
-def _send(gate: GateResult, *, channel: str, to: str, subject: str, body: str, language: str) -> OutboundMessage:
-    """Hand an allowed message to the channel's gateway and record how it went on the contact."""
-    assert gate.decision is not None  # an allowed action's recorded decision
-    message = OutboundMessage.objects.create(
-        idempotency_key=f"workspace-{gate.decision.pk}",
-        channel=channel,
-        to=to,
-        language=language,
-        subject=subject,
-        body=body,
-        contact=gate.contact,
-        decision=gate.decision,
-    )
-    gateway = gateway_for(channel)
-    result = gateway.send(
-        Message(
-            channel=channel,
-            to=to,
-            body=body,
-            subject=subject,
-            language=language,
-            idempotency_key=message.idempotency_key,
-        )
-    )
-    message.provider = gateway.name
-    message.send_attempts = 1
-    if result.ok:
-        message.status = MessageStatus.DELIVERED if result.status == "delivered" else MessageStatus.SENT
-        message.provider_id = result.provider_id
-        message.sent_at = timezone.now()
-        outcome, notes = Outcome.DELIVERED, f"{result.status or 'sent'} · {result.provider_id}"
-    else:
-        # A manual send is not retried in the background: the collector sees the failure and decides.
-        message.status = MessageStatus.FAILED
-        message.error = result.permanent_error or result.transient_error
-        outcome, notes = Outcome.FAILED, message.error[:500]
-    message.save()
-    if gate.contact is not None:
-        contact_record_outcome(contact=gate.contact, outcome=outcome, notes=notes)
-    return message
-
-
 @permission_required(Perm.WORK_CASE)
 @require_POST
 @in_user_zone
@@ -455,28 +412,27 @@ def message_send(request: AuthenticatedHttpRequest, pk: int, channel: str) -> Ht
     if not form.is_valid():
         return _invalid(request, case, form)
     to = wf.resolve_point(borrower, form.cleaned_data["point"], channel) or ""
-    template = form.cleaned_data["template"]
     try:
-        rendered = render_template(
-            template,
-            reminder_context(case=case, due_date=timezone.localdate(), channel=channel, language=template.language),
+        sent = outreach_services.message_send(
+            case=case,
+            template=form.cleaned_data["template"],
+            channel=channel,
+            to=to,
+            user=request.user,
+            today=timezone.localdate(),
         )
     except TemplateError:  # one saved before templates were rendered on save (MessageTemplate.clean)
         return _respond(
             request, case, "workspace/_result_error.html", {"errors": [_("This template cannot be rendered.")]}
         )
-    text = f"{rendered.subject}\n{rendered.body}".strip()
-    # The gate screens the text (prohibited content, opt-out line, time-barred threats) with the rules.
-    gate = _authorize(request, case, borrower, channel=channel, to=to, message=text)
-    if not gate.allowed:
-        return _blocked(request, case, gate)
-    sent = _send(gate, channel=channel, to=to, subject=rendered.subject, body=rendered.body, language=rendered.language)
-    if sent.status == MessageStatus.FAILED:
+    if sent.message is None:
+        return _blocked(request, case, sent.gate)
+    if sent.message.status == MessageStatus.FAILED:
         return _respond(
             request,
             case,
             "workspace/_result_error.html",
-            {"errors": [_("Sending failed: %(e)s") % {"e": sent.error}]},
+            {"errors": [_("Sending failed: %(e)s") % {"e": sent.message.error}]},
         )
     return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Message sent.")}, flash=_("Message sent."))
 
@@ -599,7 +555,9 @@ def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _invalid(request, case, form)
     decision = get_object_or_404(Decision, pk=form.cleaned_data["decision"], case=case)
     try:
-        gate = decision_override(decision=decision, user=request.user, reason=form.cleaned_data["reason"])
+        gate = decision_override(
+            decision=decision, actor=Actor.of_user(request.user), reason=form.cleaned_data["reason"]
+        )
     except ValidationError as exc:
         return _validation_error(request, case, exc)
     channel = decision.channel
@@ -611,5 +569,5 @@ def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         # The text the block was judged on is the text that goes out (the gate stored it on the action).
         text = decision.facts.get("action", {}).get("message", "")
         subject, _sep, body = text.partition("\n") if channel == Channel.EMAIL else ("", "", text)
-        _send(gate, channel=channel, to=decision.to, subject=subject, body=body or text, language=borrower.language)
+        outreach_services.message_deliver(gate=gate, subject=subject, body=body or text, language=borrower.language)
     return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Override recorded; action done.")})

@@ -34,6 +34,16 @@ def test_aware_times_in_any_zone_compare_as_instants():
     assert len(rawsql.fetch(sql, [borrower.pk, dt.datetime(2026, 6, 10, 13, 0, tzinfo=SHANGHAI)])) == 1
 
 
+def test_named_parameters_are_adapted_too_and_may_repeat():
+    borrower = factories.BorrowerFactory()
+    _contact(borrower, dt.datetime(2026, 6, 10, 5, 0, tzinfo=dt.UTC))
+    table = rawsql.table(ContactAttempt)
+    sql = f"SELECT id FROM {table} WHERE borrower_id = %(borrower)s AND at <= %(at)s AND %(borrower)s > 0"  # noqa: S608
+    assert rawsql.fetch(sql, {"borrower": borrower.pk, "at": dt.datetime(2026, 6, 10, 9, 0, tzinfo=SHANGHAI)}) == []
+    row = rawsql.fetch_one(sql, {"borrower": borrower.pk, "at": dt.datetime(2026, 6, 10, 13, 0, tzinfo=SHANGHAI)})
+    assert row is not None
+
+
 def test_values_read_back_are_normalised():
     borrower = factories.BorrowerFactory(vulnerabilities=["elderly"])
     at = dt.datetime(2026, 6, 10, 5, 0, 0, 123456, tzinfo=dt.UTC)

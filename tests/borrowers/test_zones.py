@@ -28,6 +28,7 @@ from borrowers.zones import (
 )
 from cases.models import Case
 from compliance import packs
+from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from outreach.planning import scheduled_time
 from repayment_plans.models import Promise
@@ -46,12 +47,6 @@ CN_CODE_PAIRS = {
     "53": "YN", "54": "XZ", "61": "SN", "62": "GS", "63": "QH", "64": "NX", "65": "XJ", "71": "TW",
     "91": "HK", "92": "MO",
 }  # fmt: skip
-CN_OWN_ZONES = {
-    "65": ["Asia/Shanghai", "Asia/Urumqi"],  # Xinjiang: official time first, Xinjiang time as well
-    "71": ["Asia/Taipei"],
-    "91": ["Asia/Hong_Kong"],
-    "92": ["Asia/Macau"],
-}
 
 
 def test_the_pairs_cover_every_accepted_cn_code():
@@ -60,10 +55,10 @@ def test_the_pairs_cover_every_accepted_cn_code():
 
 
 @pytest.mark.parametrize(("numeric", "letters"), sorted(CN_CODE_PAIRS.items()))
-def test_every_cn_division_has_its_zones_under_both_codes(numeric, letters):
-    expected = CN_OWN_ZONES.get(numeric, ["Asia/Shanghai"])
-    assert region_zones(f"CN-{numeric}") == expected
-    assert region_zones(f"CN-{letters}") == expected
+def test_every_cn_division_is_shanghai_under_both_codes(numeric, letters):
+    # The rule packs: CN-* → Asia/Shanghai, Xinjiang, Hong Kong, Macau and Taiwan included.
+    assert region_zones(f"CN-{numeric}") == ["Asia/Shanghai"]
+    assert region_zones(f"CN-{letters}") == ["Asia/Shanghai"]
 
 
 def test_existing_cn_regions_keep_shanghai_and_any_other_cn_code_gets_official_time():
@@ -75,15 +70,15 @@ def test_existing_cn_regions_keep_shanghai_and_any_other_cn_code_gets_official_t
 
 
 def test_region_codes_are_read_case_and_space_insensitively():
-    assert region_zones(" cn-xj ") == ["Asia/Shanghai", "Asia/Urumqi"]
+    assert region_zones(" cn-xj ") == ["Asia/Shanghai"]
     assert region_zones("us-hi") == ["Pacific/Honolulu"]
 
 
-def test_xinjiang_counts_days_in_official_time_but_both_zones_are_candidates():
+def test_xinjiang_is_in_official_time_as_the_rule_packs_say():
     assert primary_zone(borrower_tz="", region="CN-XJ") == "Asia/Shanghai"
     found, sources = candidate_zones(borrower_tz="", region="CN-65", channel="call", to="+869912345678")
-    assert found == ["Asia/Shanghai", "Asia/Urumqi"]
-    assert sources == {"Asia/Shanghai": "region", "Asia/Urumqi": "region"}
+    assert found == ["Asia/Shanghai"]
+    assert sources == {"Asia/Shanghai": "region"}
 
 
 @pytest.mark.parametrize("state", sorted(regions.US_STATES))
@@ -139,9 +134,7 @@ def test_every_gb_nation_is_london(nation):
 
 
 def test_every_zone_of_the_tables_exists_here_or_has_a_fallback():
-    listed = {z for zs in zones.US_STATE_ZONES.values() for z in zs} | {
-        z for zs in zones.CN_REGION_ZONES.values() for z in zs
-    }
+    listed = {z for zs in zones.US_STATE_ZONES.values() for z in zs} | {zones.SHANGHAI, zones.LONDON}
     for zone in listed:
         assert zones.is_valid_zone(zone) or zones.is_valid_zone(zones.ZONE_FALLBACKS.get(zone, "")), zone
 
@@ -274,7 +267,8 @@ def test_the_work_queue_shows_the_regions_local_time(client, cases, collector, s
 def test_the_gates_decision_has_the_same_local_time_and_day(cases):
     for place in PLACES:
         borrower = cases[place.region].borrower
-        result = outreach_authorize(borrower=borrower, channel="call", at=NOW, actor_kind="platform", dry_run=True)
+        action = OutreachAction(borrower=borrower, channel="call", at=NOW, dry_run=True)
+        result = outreach_authorize(action=action, actor=Actor("platform"))
         facts = result.decision.facts["zones"]
         assert facts["primary"] == place.zone, place.region
         assert facts["local_times"][place.zone] == place.iso, place.region
@@ -320,21 +314,21 @@ def test_reminders_are_scheduled_at_nine_on_the_borrowers_clock():
 
 
 @pytest.mark.django_db
-def test_xinjiang_calls_wait_until_the_hour_is_lawful_in_both_zones(platform):
+def test_xinjiang_calls_follow_official_time(platform):
+    """RULES: CN-* → Asia/Shanghai. A borrower who lives by Xinjiang time and wants calls later sets
+    `borrower.timezone`, which then joins the candidates."""
     borrower = factories.BorrowerFactory(platform=platform, region="CN-XJ", timezone="")
     factories.PhoneFactory(borrower=borrower, number="+869912345678")
     shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
 
     def check(hour: int):
         at = dt.datetime(2026, 6, 10, hour, 0, tzinfo=shanghai)
-        return outreach_authorize(borrower=borrower, channel="call", at=at, actor_kind="platform", dry_run=True)
+        action = OutreachAction(borrower=borrower, channel="call", at=at, dry_run=True)
+        return outreach_authorize(action=action, actor=Actor("platform"))
 
-    # 09:00 official time is 07:00 Xinjiang time: blocked until 08:00 there (10:00 official).
-    early = check(9)
+    early = check(7)
     assert not early.allowed
     assert {r["code"] for r in early.reasons} == {"quiet_hours"}
-    assert early.next_allowed_at == dt.datetime(2026, 6, 10, 10, 0, tzinfo=shanghai)
-    assert early.decision.facts["zones"]["candidates"] == ["Asia/Shanghai", "Asia/Urumqi"]
-    assert check(10).allowed
-    # 21:30 official time is still inside [08:00, 22:00) in both.
-    assert check(21).allowed
+    assert early.next_allowed_at == dt.datetime(2026, 6, 10, 8, 0, tzinfo=shanghai)
+    assert early.decision.facts["zones"]["candidates"] == ["Asia/Shanghai"]
+    assert check(9).allowed

@@ -8,6 +8,7 @@ import zoneinfo
 import pytest
 
 from compliance import packs
+from compliance.actions import Actor, OutreachAction
 from compliance.services import GateResult, outreach_authorize
 from contacts.models import ContactAttempt
 from tests import factories
@@ -42,10 +43,11 @@ def log(borrower, at: dt.datetime, *, channel: str = "call", outcome: str = "no_
     )
 
 
-def check(borrower, at: dt.datetime, channel: str = "call", **kwargs) -> GateResult:
-    kwargs.setdefault("actor_kind", "platform")
-    kwargs.setdefault("dry_run", True)
-    return outreach_authorize(borrower=borrower, channel=channel, at=at, **kwargs)
+def check(borrower, at: dt.datetime, channel: str = "call", *, actor: Actor | None = None, **fields) -> GateResult:
+    """A dry run of an action (its fields as keywords) by a platform, unless another actor is named."""
+    fields.setdefault("dry_run", True)
+    action = OutreachAction(borrower=borrower, channel=channel, at=at, **fields)
+    return outreach_authorize(action=action, actor=actor or Actor("platform"))
 
 
 def codes(result: GateResult) -> set[str]:

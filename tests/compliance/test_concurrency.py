@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from compliance.actions import Actor, OutreachAction
 from compliance.models import Decision
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
@@ -37,7 +38,8 @@ def test_twenty_simultaneous_authorisations_one_short_of_the_cap_allow_exactly_o
     def attempt() -> None:
         try:
             barrier.wait()
-            result = outreach_authorize(borrower=borrower, channel="call", at=at, actor_kind="scheduler")
+            action = OutreachAction(borrower=borrower, channel="call", at=at)
+            result = outreach_authorize(action=action, actor=Actor.scheduler())
             results.append(result.allowed)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)

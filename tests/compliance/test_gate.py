@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
 from compliance import packs
+from compliance.actions import Actor, OutreachAction
 from compliance.models import Decision, RulePack
 from compliance.replay import replay_decision
 from compliance.screening import ProhibitedContentValidator, screen_text
@@ -23,9 +24,9 @@ NOON = local("Asia/Shanghai", 2026, 6, 10, 12, 0)
 NIGHT = local("Asia/Shanghai", 2026, 6, 10, 23, 0)
 
 
-def authorize(borrower, at, **kwargs):
-    kwargs.setdefault("actor_kind", "platform")
-    return outreach_authorize(borrower=borrower, channel=kwargs.pop("channel", "call"), at=at, **kwargs)
+def authorize(borrower, at, channel="call", **fields):
+    action = OutreachAction(borrower=borrower, channel=channel, at=at, **fields)
+    return outreach_authorize(action=action, actor=Actor("platform"))
 
 
 def test_an_allowed_action_writes_the_decision_and_a_pending_contact(cn_borrower):
@@ -132,23 +133,25 @@ def test_input_errors_name_the_field(cn_borrower, platform):
 
 def test_a_supervisor_overrides_a_block_once_with_a_reason(cn_borrower, supervisor):
     blocked = authorize(cn_borrower, NIGHT).decision
-    result = decision_override(decision=blocked, user=supervisor, reason="Borrower asked for a call back at 23:00")
+    result = decision_override(
+        decision=blocked, actor=Actor.of_user(supervisor), reason="Borrower asked for a call back at 23:00"
+    )
     assert result.allowed
     assert result.decision.override_of == blocked and result.decision.actor_user == supervisor
     assert result.contact is not None and result.contact.decision == result.decision
     with pytest.raises(ValidationError):
-        decision_override(decision=blocked, user=supervisor, reason="again")
+        decision_override(decision=blocked, actor=Actor.of_user(supervisor), reason="again")
 
 
 def test_an_override_needs_a_supervisor_and_a_reason(cn_borrower, collector, supervisor):
     blocked = authorize(cn_borrower, NIGHT).decision
     with pytest.raises(PermissionDenied):
-        decision_override(decision=blocked, user=collector, reason="please")
+        decision_override(decision=blocked, actor=Actor.of_user(collector), reason="please")
     with pytest.raises(ValidationError):
-        decision_override(decision=blocked, user=supervisor, reason="  ")
+        decision_override(decision=blocked, actor=Actor.of_user(supervisor), reason="  ")
     allowed = authorize(cn_borrower, NOON).decision
     with pytest.raises(ValidationError):
-        decision_override(decision=allowed, user=supervisor, reason="nothing to override")
+        decision_override(decision=allowed, actor=Actor.of_user(supervisor), reason="nothing to override")
 
 
 @pytest.mark.parametrize(
@@ -167,10 +170,12 @@ def test_some_holds_can_never_be_overridden(cn_borrower, supervisor, kind, overr
     factories.HoldFactory(borrower=cn_borrower, kind=kind, starts_at=NOON - dt.timedelta(days=1))
     blocked = authorize(cn_borrower, NOON).decision
     if overridable:
-        assert decision_override(decision=blocked, user=supervisor, reason="documented exception").allowed
+        assert decision_override(
+            decision=blocked, actor=Actor.of_user(supervisor), reason="documented exception"
+        ).allowed
     else:
         with pytest.raises(ValidationError):
-            decision_override(decision=blocked, user=supervisor, reason="documented exception")
+            decision_override(decision=blocked, actor=Actor.of_user(supervisor), reason="documented exception")
         assert not ContactAttempt.objects.exists()
 
 
@@ -183,7 +188,7 @@ def test_replay_reproduces_every_stored_decision(cn_borrower, us_borrower, super
         authorize(us_borrower, local("America/New_York", 2026, 6, 10, 10 + i, 0), loan=loan, outcome="no_answer")
     authorize(cn_borrower, NIGHT, channel="sms", message="你这个废物")
     overridden = authorize(cn_borrower, NIGHT).decision
-    decision_override(decision=overridden, user=supervisor, reason="call back requested")
+    decision_override(decision=overridden, actor=Actor.of_user(supervisor), reason="call back requested")
     assert Decision.objects.filter(allowed=False).count() >= 3
     assert all(replay_decision(d) is None for d in Decision.objects.all())
     call_command("compliance_replay", "--since", "2000-01-01")  # exits 0

@@ -8,12 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance import evidence
+from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 
 from .conftest import local, log
 
 NOON = local("Asia/Shanghai", 2026, 6, 10, 12, 0)
 NIGHT = local("Asia/Shanghai", 2026, 6, 10, 23, 0)
+SCHEDULER = Actor.scheduler()
 
 # The gate's transaction (2), the lock (1), everything read under it in one statement (contact points,
 # log, last calls, holds, opt-outs, plan, evidence head and, on PostgreSQL, the new rows' ids: 1), then
@@ -27,16 +29,22 @@ def _budget(allowed: bool) -> int:
     return 7 + (1 if allowed else 0)
 
 
+def _gate(borrower, at, **fields):
+    return outreach_authorize(
+        action=OutreachAction(borrower=borrower, channel="call", at=at, **fields), actor=SCHEDULER
+    )
+
+
 def _warm(borrower):
     # Rule packs are cached per process; a first call loads them (not what this bounds).
-    outreach_authorize(borrower=borrower, channel="call", at=NOON, actor_kind="scheduler", dry_run=True)
+    _gate(borrower, NOON, dry_run=True)
 
 
 def test_an_allowed_live_call_stays_within_its_query_budget(cn_borrower, django_assert_max_num_queries):
     _warm(cn_borrower)
     log(cn_borrower, local("Asia/Shanghai", 2026, 6, 9, 12, 0))
     with django_assert_max_num_queries(_budget(allowed=True)):
-        result = outreach_authorize(borrower=cn_borrower, channel="call", at=NOON, actor_kind="scheduler")
+        result = _gate(cn_borrower, NOON)
     assert result.allowed and result.contact is not None
     assert evidence.verify_borrower(cn_borrower.pk)[0] is None
 
@@ -44,7 +52,7 @@ def test_an_allowed_live_call_stays_within_its_query_budget(cn_borrower, django_
 def test_a_blocked_live_call_stays_within_its_query_budget(cn_borrower, django_assert_max_num_queries):
     _warm(cn_borrower)
     with django_assert_max_num_queries(_budget(allowed=False)):
-        result = outreach_authorize(borrower=cn_borrower, channel="call", at=NIGHT, actor_kind="scheduler")
+        result = _gate(cn_borrower, NIGHT)
     assert not result.allowed and result.contact is None
     assert evidence.verify_borrower(cn_borrower.pk)[0] is None
 
@@ -52,7 +60,7 @@ def test_a_blocked_live_call_stays_within_its_query_budget(cn_borrower, django_a
 def test_the_gate_takes_the_borrower_lock_once_and_opens_no_savepoint_per_link(cn_borrower):
     _warm(cn_borrower)
     with CaptureQueriesContext(connection) as ctx:
-        outreach_authorize(borrower=cn_borrower, channel="call", at=NOON, actor_kind="scheduler")
+        _gate(cn_borrower, NOON)
     sql = [q["sql"].upper() for q in ctx.captured_queries]
     assert sum('FROM "BORROWERS_PHONE"' in s for s in sql) == 1
     if connection.features.has_select_for_update:
@@ -65,7 +73,7 @@ def test_the_gate_takes_the_borrower_lock_once_and_opens_no_savepoint_per_link(c
 def test_a_contact_written_with_or_without_an_outcome_is_linked_as_before(cn_borrower, outcome):
     from compliance.models import EvidenceLink
 
-    result = outreach_authorize(borrower=cn_borrower, channel="call", at=NOON, actor_kind="scheduler", outcome=outcome)
+    result = _gate(cn_borrower, NOON, outcome=outcome)
     kinds = list(
         EvidenceLink.objects.filter(borrower_id=cn_borrower.pk).order_by("seq").values_list("kind", "object_id")
     )

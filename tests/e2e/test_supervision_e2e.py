@@ -18,6 +18,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from cases.models import Case  # noqa: E402
+from compliance.actions import Actor, OutreachAction  # noqa: E402
 from compliance.services import outreach_authorize  # noqa: E402
 from contacts.services import contact_record_outcome  # noqa: E402
 from demo.portfolio import DEMO_PASSWORD  # noqa: E402
@@ -38,12 +39,10 @@ def _yesterdays_calls() -> tuple[dt.date, int, int]:
     results = []
     for i, case in enumerate(cases[:5] + [cases[0]] * 3):
         result = outreach_authorize(
-            borrower=case.borrower,
-            channel="call",
-            case=case,
-            actor_kind="user",
-            actor_user=collector,
-            at=start + dt.timedelta(minutes=i),
+            action=OutreachAction(
+                borrower=case.borrower, channel="call", case=case, at=start + dt.timedelta(minutes=i)
+            ),
+            actor=Actor.of_user(collector),
         )
         if result.contact is not None:
             contact_record_outcome(

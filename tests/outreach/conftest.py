@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from compliance import packs
-from outreach.management.commands.seed_strategies import seed_strategies
+from outreach.default_strategies import seed_strategies
 from outreach.models import ReminderJob, StrategyStep
 from tests import factories
 

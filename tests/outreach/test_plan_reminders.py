@@ -62,7 +62,7 @@ def claim(job: ReminderJob) -> ReminderJob:
 
 
 def test_seed_installs_the_plan_strategy_and_still_returns_the_demo_strategy(strategy, plan_strategy):
-    from outreach.management.commands.seed_strategies import seed_strategies
+    from outreach.default_strategies import seed_strategies
 
     assert strategy.kind == StrategyKind.DELINQUENCY
     assert sorted(plan_strategy.steps.values_list("offset_days", "channel", "template_code")) == [

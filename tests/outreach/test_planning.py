@@ -139,7 +139,7 @@ def test_a_paid_installment_moves_planning_to_the_next_unpaid_one(strategy):
 
 
 def test_seed_strategies_is_idempotent(strategy):
-    from outreach.management.commands.seed_strategies import seed_strategies
+    from outreach.default_strategies import seed_strategies
 
     before = (Strategy.objects.count(), StrategyStep.objects.count())
     seed_strategies()

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from outreach.default_strategies import PLAN_TEMPLATES, TEMPLATES
 from outreach.models import JobStatus, MessageTemplate
 from outreach.rendering import (
     MAX_FORMAT_WIDTH,
@@ -27,7 +28,6 @@ from outreach.rendering import (
     template_errors,
 )
 from outreach.services import reminder_send
-from outreach.strategy_data import PLAN_TEMPLATES, TEMPLATES
 
 from .conftest import due_job, make_case, outbox_lines, shanghai, step
 

@@ -162,6 +162,53 @@ def test_an_sms_is_rendered_with_the_case_data_sent_through_the_gate_and_the_gat
     assert list(outbox.iterdir())  # the file gateway wrote it
 
 
+@pytest.fixture
+def provider(settings):
+    """A real loopback SMS provider (the reminders' gateway tests' own)."""
+    from tests.outreach.test_gateways import Provider
+
+    p = Provider()
+    settings.SMS_GATEWAY, settings.SMS_GATEWAY_URL = "http", p.url
+    yield p
+    p.close()
+
+
+def test_a_collectors_sms_goes_the_reminders_way_accepted_is_not_yet_delivered(client, collector, day_case, provider):
+    template = _template("Hi {borrower_name}, please call us back. {opt_out}")
+    client.force_login(collector)
+
+    response = client.post(
+        f"/cases/{day_case.pk}/message/sms/", {"point": _phone_point(day_case), "template": template.pk}, **HTMX
+    )
+
+    assert "Message sent." in response.content.decode()
+    message = OutboundMessage.objects.get()
+    assert (message.status, message.provider, message.send_attempts) == ("sent", "http", 1)
+    # One idempotency key per decision, carried to the provider as a reminder's is.
+    assert [r["key"] for r in provider.requests] == [f"workspace-{message.decision_id}"]
+    # Accepted by the provider, not yet delivered: the contact waits for a receipt, as a reminder's does.
+    assert message.contact.outcome == ""
+
+
+def test_a_collectors_sms_the_provider_refuses_marks_the_number_invalid(
+    client, collector, day_case, provider, django_capture_on_commit_callbacks
+):
+    template = _template("Hi {borrower_name}, please call us back. {opt_out}")
+    provider.statuses = [400]
+    client.force_login(collector)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/cases/{day_case.pk}/message/sms/", {"point": _phone_point(day_case), "template": template.pk}, **HTMX
+        )
+
+    assert "Sending failed: HTTP 400" in response.content.decode()
+    message = OutboundMessage.objects.get()
+    assert message.status == "failed" and message.contact.outcome == "failed"
+    # What a bounced reminder does: the number is not offered again, and lost contact is checked.
+    assert day_case.borrower.phones.get().invalid
+
+
 def test_a_message_with_prohibited_words_is_blocked_by_the_gate_and_not_sent(client, collector, day_case, outbox):
     template = _template("Pay now or we will tell your employer and your family. {opt_out}")
     client.force_login(collector)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from compliance.actions import Actor, OutreachAction
 from compliance.models import Decision
 from compliance.services import outreach_authorize
 from contacts.services import contact_record_outcome
@@ -98,13 +99,12 @@ def test_agency_collectors_see_masked_numbers_everywhere_on_the_page(client, age
 
 def test_the_timeline_merges_contacts_promises_payments_holds_and_blocks(client, collector):
     case = make_case(place=day_place(), assigned_to=collector)
-    gate = outreach_authorize(
-        borrower=case.borrower, channel="call", case=case, actor_kind="user", actor_user=collector
-    )
+    call = OutreachAction(borrower=case.borrower, channel="call", case=case)
+    gate = outreach_authorize(action=call, actor=Actor.of_user(collector))
     contact_record_outcome(contact=gate.contact, outcome="no_answer", notes="rang twice")
     Promise.objects.create(case=case, amount=Decimal("300"), due_date=timezone.localdate() + dt.timedelta(days=3))
     factories.HoldFactory(borrower=case.borrower, kind="dispute", note="says it was paid")
-    outreach_authorize(borrower=case.borrower, channel="call", case=case, actor_kind="user", actor_user=collector)
+    outreach_authorize(action=call, actor=Actor.of_user(collector))
     client.force_login(collector)
 
     response = client.get(f"/cases/{case.pk}/")
@@ -129,9 +129,8 @@ def test_the_case_page_costs_the_same_queries_however_long_the_history(client, c
     client.get(f"/cases/{case.pk}/")
     before = _queries(client, f"/cases/{case.pk}/")
     for _ in range(3):
-        gate = outreach_authorize(
-            borrower=case.borrower, channel="call", case=case, actor_kind="user", actor_user=collector
-        )
+        call = OutreachAction(borrower=case.borrower, channel="call", case=case)
+        gate = outreach_authorize(action=call, actor=Actor.of_user(collector))
         contact_record_outcome(contact=gate.contact, outcome="no_answer")
         Promise.objects.create(case=case, amount=Decimal("10"), due_date=timezone.localdate())
         factories.PhoneFactory(borrower=case.borrower)

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from borrowers.models import Borrower
+from compliance.actions import Actor, OutreachAction
+from compliance.preview import PREVIEW_MESSAGE, load_histories, preview
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
 from tests import factories
-from workspace.selectors import PREVIEW_MESSAGE, load_histories, preview
 
 from .conftest import day_place, make_case, night_place
 
@@ -33,7 +34,7 @@ def _both(case, channel: str, to: str, at: dt.datetime):
         loan_id=case.loan_id,
         case_id=case.pk,
     )
-    gate = outreach_authorize(
+    action = OutreachAction(
         borrower=borrower,
         channel=channel,
         to=to,
@@ -41,9 +42,9 @@ def _both(case, channel: str, to: str, at: dt.datetime):
         case=case,
         at=at,
         message=PREVIEW_MESSAGE.get(channel, ""),
-        actor_kind="scheduler",
         dry_run=True,
     )
+    gate = outreach_authorize(action=action, actor=Actor.scheduler())
     return seen, gate
 
 

@@ -1,4 +1,5 @@
-"""The demo strategy and its templates (zh-hans and en), installed by `manage.py seed_strategies`.
+"""The default strategies and their templates (zh-hans and en), and their installation (`seed_strategies`,
+run by `manage.py seed_strategies` and the demo).
 
 The steps follow the staged practice of the reference articles: gentle reminders before and on the due
 day (温和提醒, 还款提醒), SMS plus a reminder robot (智能语音机器人) in the first week, a collector's call
@@ -7,6 +8,10 @@ final notice from day 61 and a referral (legal or agency placement) from day 91.
 """
 
 from __future__ import annotations
+
+from django.db import transaction
+
+from .models import MessageTemplate, Strategy, StrategyKind, StrategyStep
 
 DEMO_STRATEGY_NAME = "Default staged reminders"
 
@@ -159,3 +164,61 @@ PLAN_STEPS: list[tuple[int, str, str]] = [
     (-1, "sms", "plan-pre-due-sms"),
     (0, "sms", "plan-due-day-sms"),
 ]
+
+
+# --- installation ---------------------------------------------------------------------------------------
+
+
+def _seed_templates(templates: list[dict[str, str]]) -> None:
+    for data in templates:
+        template = MessageTemplate.objects.filter(code=data["code"], language=data["language"]).first()
+        template = template or MessageTemplate(code=data["code"], language=data["language"])
+        template.channel = data["channel"]
+        template.subject = data.get("subject", "")
+        template.body = data["body"]
+        template.active = True
+        template.full_clean()  # the placeholders and the content screener
+        template.save()
+
+
+def _seed_steps(strategy: Strategy, steps: list[tuple[int, str, str, dict]]) -> None:
+    for offset, channel, template_code, conditions in steps:
+        step = StrategyStep.objects.filter(strategy=strategy, offset_days=offset, channel=channel).first()
+        step = step or StrategyStep(strategy=strategy, offset_days=offset, channel=channel)
+        step.template_code = template_code
+        step.conditions = conditions
+        step.active = True
+        step.full_clean()
+        step.save()
+
+
+def seed_plan_strategy() -> Strategy:
+    """The strategy whose steps follow an active repayment plan's own installment dates."""
+    with transaction.atomic():
+        _seed_templates(PLAN_TEMPLATES)
+        strategy, _ = Strategy.objects.get_or_create(
+            name=PLAN_STRATEGY_NAME,
+            defaults={
+                "kind": StrategyKind.PLAN,
+                "description": "Gentle reminders on an active repayment plan's own dates (T-1 and T0).",
+                "active": True,
+            },
+        )
+        if strategy.kind != StrategyKind.PLAN:
+            strategy.kind = StrategyKind.PLAN
+            strategy.save(update_fields=["kind"])
+        _seed_steps(strategy, [(offset, channel, code, {}) for offset, channel, code in PLAN_STEPS])
+    return strategy
+
+
+def seed_strategies() -> Strategy:
+    """Both strategies; returns the demo (delinquency) strategy."""
+    with transaction.atomic():
+        _seed_templates(TEMPLATES)
+        strategy, _ = Strategy.objects.get_or_create(
+            name=DEMO_STRATEGY_NAME,
+            defaults={"description": "Default for every platform, product and risk segment.", "active": True},
+        )
+        _seed_steps(strategy, STEPS)
+        seed_plan_strategy()
+    return strategy

@@ -87,8 +87,6 @@ class BorrowerBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
     )
     def post(self, request):
         idempotency_key(request, required=False)
-        if self.body_too_big:
-            raise ValidationError({"borrowers": [self.body_too_big_message()]})
         return idempotent_response(
             request, scope="borrowers-bulk", handler=lambda: self._upsert(request), required=False
         )

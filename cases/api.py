@@ -83,8 +83,6 @@ class LoanBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
         ),
     )
     def post(self, request):
-        if self.body_too_big:
-            raise ValidationError({"loans": [self.body_too_big_message()]})
         rows = request.data.get("loans") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
             raise ValidationError({"loans": ['Send a list of loans, or {"loans": [...]}.']})

@@ -159,8 +159,6 @@ class LargeBodyMixin:
     """
 
     max_body_bytes = 64 * 1024 * 1024
-    # Kept for the views that still test it: a body over the limit is now refused (413) before they run.
-    body_too_big = False
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -179,9 +177,6 @@ class LargeBodyMixin:
         # Set here, Django's own `body` (and its DATA_UPLOAD_MAX_MEMORY_SIZE check) is skipped.
         django_request._body = body
         django_request._stream = io.BytesIO(body)
-
-    def body_too_big_message(self) -> str:
-        return body_limit_message(self.max_body_bytes)
 
 
 # --- JSON bodies --------------------------------------------------------------------------------------------

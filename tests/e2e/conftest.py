@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium():
     if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):  # CI runs every browser test: a missing browser is a failure there
+            pytest.fail("Chromium is not installed (scripts/ensure_chromium.sh installs it)")
         pytest.skip("Chromium is not installed (scripts/ensure_chromium.sh installs it)")
     from playwright.sync_api import sync_playwright
 

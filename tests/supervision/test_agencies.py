@@ -6,12 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from cases.models import CaseEvent
+from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from supervision import selectors, services
 from supervision.models import AgencyContract
@@ -21,7 +23,15 @@ from .factories import CaseEventFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+# The agency rules compare dates with today: the clock is fixed at midday so that no run straddles midnight.
+NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.fixture
@@ -154,21 +164,17 @@ def test_the_daily_cap_counts_in_house_and_agency_calls_together(platform, colle
     morning = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)  # 10:00 in Shanghai
     for minute in range(3):
         result = outreach_authorize(
-            borrower=borrower,
-            channel="call",
-            to=phone.number,
-            actor_kind="user",
-            actor_user=collector,
-            at=morning + dt.timedelta(minutes=minute),
+            action=OutreachAction(
+                borrower=borrower, channel="call", to=phone.number, at=morning + dt.timedelta(minutes=minute)
+            ),
+            actor=Actor.of_user(collector),
         )
         assert result.allowed
     by_agency = outreach_authorize(
-        borrower=borrower,
-        channel="call",
-        to=phone.number,
-        actor_kind="user",
-        actor_user=agency_collector,
-        at=morning + dt.timedelta(minutes=10),
+        action=OutreachAction(
+            borrower=borrower, channel="call", to=phone.number, at=morning + dt.timedelta(minutes=10)
+        ),
+        actor=Actor.of_user(agency_collector),
     )
     assert not by_agency.allowed
     assert "daily_answered_cap" in {r["code"] for r in by_agency.reasons}

@@ -8,6 +8,8 @@ runs for one loan after a payment (`loan_ids=[id]`) and for the whole book from 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
@@ -18,8 +20,21 @@ from django.utils import timezone
 
 from .events import case_event_build, case_events_record, refresh_webhooks_emit
 from .metrics import observe_refresh
-from .models import ZERO, Case, CaseEvent, CaseQuerySet, CaseStatus, Installment, Loan, Stage, stage_for_dpd
+from .models import (
+    ZERO,
+    Case,
+    CaseEvent,
+    CaseQuerySet,
+    CaseStatus,
+    Installment,
+    Loan,
+    RefreshRun,
+    Stage,
+    stage_for_dpd,
+)
 from .signals import open_cases_refreshed
+
+log = logging.getLogger(__name__)
 
 # A loan with an installment due within this many days gets a pre-due case (T-3 reminders).
 PRE_DUE_WINDOW_DAYS = 3
@@ -297,9 +312,33 @@ def _close_cured_cases(open_cases: models.QuerySet, today: dt.date, now: dt.date
 
 @observe_refresh
 def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | None = None) -> RefreshResult:
-    """Recompute balances, DPD and stages; open, re-stage, rescore and close cases. Idempotent."""
+    """Recompute balances, DPD and stages; open, re-stage, rescore and close cases. Idempotent.
+
+    A run over the whole book (no `loan_ids`) is recorded as a `RefreshRun`: in the refresh's own
+    transaction when it succeeds, after its rollback (with the error's kind) when it fails."""
     today = today or timezone.localdate()
     now = timezone.now()
+    started = time.monotonic()
+    if loan_ids is not None:
+        return _refresh(loan_ids=loan_ids, today=today, now=now, started=started)
+    try:
+        return _refresh(loan_ids=None, today=today, now=now, started=started)
+    except Exception as exc:
+        try:
+            with transaction.atomic():
+                RefreshRun.objects.create(
+                    started_at=now, duration_ms=_elapsed_ms(started), succeeded=False, error=type(exc).__name__
+                )
+        except Exception:  # the database itself may be what failed; the refresh's own error is raised below
+            log.warning("could not record the failed delinquency refresh", exc_info=True)
+        raise
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _refresh(*, loan_ids: list[int] | None, today: dt.date, now: dt.datetime, started: float) -> RefreshResult:
     result = RefreshResult()
     loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=list(loan_ids))
     with transaction.atomic():
@@ -333,4 +372,14 @@ def refresh_delinquency(*, loan_ids: list[int] | None = None, today: dt.date | N
             open_cases_refreshed.send(sender=Case, open_cases=open_cases, today=today)
         # In the same transaction: the platform hears of a change exactly when it committed.
         refresh_webhooks_emit(result)
+        if loan_ids is None:
+            RefreshRun.objects.create(
+                started_at=now,
+                duration_ms=_elapsed_ms(started),
+                succeeded=True,
+                loans_updated=result.loans_updated,
+                cases_opened=result.cases_opened,
+                cases_closed=result.cases_closed,
+                stage_changes=result.stage_changes,
+            )
     return result

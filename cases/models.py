@@ -273,3 +273,26 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+
+class RefreshRun(models.Model):
+    """One run of the whole book's delinquency refresh (cases.delinquency.refresh_delinquency without
+    loan ids): when, how long, what it changed, or the kind of error that stopped it. The operations page
+    shows the last one; the per-payment refresh of a few loans is not recorded (it is counted in /metrics)."""
+
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    succeeded = models.BooleanField(_("succeeded"))
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    loans_updated = models.PositiveIntegerField(_("loans updated"), default=0)
+    cases_opened = models.PositiveIntegerField(_("cases opened"), default=0)
+    cases_closed = models.PositiveIntegerField(_("cases closed"), default=0)
+    stage_changes = models.PositiveIntegerField(_("stage changes"), default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("delinquency refresh run")
+        verbose_name_plural = _("delinquency refresh runs")
+
+    def __str__(self) -> str:
+        return f"refresh {self.started_at:%Y-%m-%d %H:%M} ({'ok' if self.succeeded else self.error})"

@@ -102,7 +102,8 @@ def _replace_phones(borrower: Borrower, items: Iterable[dict[str, Any]]) -> None
     """Match by number: a kept number keeps its id (and its `invalid` flag); others are deleted."""
     existing = {p.number: p for p in borrower.phones.all()}
     keep: set[int] = set()
-    for position, item in enumerate(items):
+    items_list = list(items)
+    for position, item in enumerate(items_list):
         phone = existing.get(item["number"])
         attrs = {
             "kind": item.get("kind", "mobile"),
@@ -120,6 +121,22 @@ def _replace_phones(borrower: Borrower, items: Iterable[dict[str, Any]]) -> None
     for phone in existing.values():
         if phone.pk not in keep:
             phone.delete()
+    if any(item["number"] not in existing for item in items_list):
+        borrowers_clear_lost_contact(borrowers=[borrower])
+
+
+@transaction.atomic
+def borrowers_clear_lost_contact(*, borrowers: Iterable[Borrower]) -> list[int]:
+    """A new phone is a new way to reach the borrower: the lost-contact flag no longer holds. (The
+    escalation run flags the borrower again if every phone turns out invalid or the refusals go on.)"""
+    cleared = []
+    for borrower in borrowers:
+        if borrower.lost_contact:
+            # save() keeps the borrower's history trail (who/when the flag was cleared).
+            borrower.lost_contact = False
+            borrower.save(update_fields=["lost_contact", "updated_at"])
+            cleared.append(borrower.pk)
+    return cleared
 
 
 def _replace_emails(borrower: Borrower, items: Iterable[dict[str, Any]]) -> None:
@@ -486,6 +503,9 @@ def borrowers_bulk_upsert(*, platform: Platform, borrowers: Sequence[dict[str, A
             for obj in plan.create:
                 obj.borrower_id = obj.borrower.pk  # set after the new borrowers got their ids
             bulk_create_with_history(plan.create, model, batch_size=BULK_BATCH)
+    if phone_plan.create:
+        with_new_phone = {p.borrower_id for p in phone_plan.create}
+        borrowers_clear_lost_contact(borrowers=[b for b in result if b.pk in with_new_phone])
     return BorrowerUpsertResult(borrowers=result, created=len(new_borrowers), updated=len(result) - len(new_borrowers))
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Platform, User
 from borrowers.locks import borrower_lock_held
-from borrowers.models import Borrower, Channel, ThirdParty
+from borrowers.models import Borrower, Channel, Phone, ThirdParty
 from borrowers.validators import normalise_to
 from cases.models import Case, Loan
 
@@ -47,7 +47,23 @@ def contact_record_outcome(
             row.notes = notes
             fields.append("notes")
         row.save(_outcome_write=True, update_fields=fields)
+        if outcome == Outcome.WRONG_NUMBER:
+            _phone_mark_wrong_number(row)
     return row
+
+
+def _phone_mark_wrong_number(contact: ContactAttempt) -> None:
+    """A call or SMS to the borrower that reached someone else: the number is not the borrower's, so
+    nothing dials it again (the lost-contact check of the escalation run sees it). A third party's number
+    is not the borrower's phone and stays as it is."""
+    if contact.party != Party.BORROWER or contact.channel not in (Channel.CALL, Channel.SMS) or not contact.to:
+        return
+    # save() rather than update(): phones keep their simple-history trail.
+    phones = Phone.objects.filter(borrower_id=contact.borrower_id, invalid=False).select_related("borrower")
+    for phone in phones:
+        if normalise_to(phone.number, channel=contact.channel, region=phone.borrower.region) == contact.to:
+            phone.invalid = True
+            phone.save(update_fields=["invalid"])
 
 
 def contact_record_inbound(

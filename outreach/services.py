@@ -150,6 +150,8 @@ def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = ""
     job.finished_at = now
     if reason:
         job.skip_reason = reason[:200]
+    elif status == JobStatus.SENT:
+        job.skip_reason = ""  # an earlier deferral ("deferred:quiet_hours") no longer describes a sent job
     for name, value in fields.items():
         setattr(job, name, value)
     job.save()

@@ -91,6 +91,8 @@ def test_quiet_hours_defer_the_reminder_to_next_allowed_at(strategy, outbox):
     assert reminders_dispatch(now=job.scheduled_for, enqueue=lambda _: None).claimed == [job.pk]
     assert reminder_send(job_id=job.pk, now=job.scheduled_for).status == "sent"
     assert len(outbox_lines(outbox)) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SENT and job.skip_reason == ""  # the deferral no longer describes it
 
 
 def test_a_hold_skips_the_reminder_with_its_reason(strategy, outbox):

@@ -217,6 +217,9 @@ class ReminderJob(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     provider_id = models.CharField(_("provider id"), max_length=200, blank=True)
     delivery_status = models.CharField(_("delivery status"), max_length=30, blank=True)
+    # Times an operator put the failed job back in the queue (outreach.services.reminders_requeue): each
+    # round is a new message with its own idempotency key, decided by the gate again.
+    requeues = models.PositiveIntegerField(_("requeues"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -242,8 +245,9 @@ class ReminderJob(models.Model):
 
     @property
     def idempotency_key(self) -> str:
-        """Passed to the provider: a redelivered send of this job is recognised as the same message."""
-        return f"reminder-{self.pk}"
+        """Passed to the provider: a redelivered send of this job is recognised as the same message; a
+        requeued job's new round is a new message."""
+        return f"reminder-{self.pk}" if not self.requeues else f"reminder-{self.pk}-r{self.requeues}"
 
 
 class MessageStatus(models.TextChoices):

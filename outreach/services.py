@@ -466,6 +466,52 @@ def reminder_give_up(*, job_id: int, reason: str) -> None:
             _finish(job, JobStatus.FAILED, now=now, reason=reason)
 
 
+def reminders_requeue(
+    *, user: User, job_ids: list[int] | None = None, reason: str | None = None, now: dt.datetime | None = None
+) -> int:
+    """Put failed reminders back in the queue, due now: the given jobs, or every failed job that failed
+    for `reason`. Returns how many were requeued.
+
+    Only what is lawful to try again: a job that *failed* (never one the gate skipped or deferred, nor one
+    cancelled) on a case still open. Nothing is sent here: the dispatcher claims the job and the send asks
+    the gate again, as for any reminder (quiet hours, caps, holds and opt-outs as they stand then); the
+    failed round's message is kept, detached from the job, and the new round is a new message with its own
+    idempotency key (`ReminderJob.requeues`), so the provider never takes it for the failed one.
+    """
+    if (job_ids is None) == (reason is None):
+        raise ValueError("give either job_ids or reason")
+    now = now or timezone.now()
+    with transaction.atomic():
+        failed = ReminderJob.objects.select_for_update(of=("self",), skip_locked=True).filter(
+            status=JobStatus.FAILED, case__status=CaseStatus.OPEN
+        )
+        failed = failed.filter(pk__in=job_ids) if job_ids is not None else failed.filter(skip_reason=reason)
+        requeued = list(failed.order_by("id").values_list("id", "skip_reason"))
+        ids = [job_id for job_id, _reason in requeued]
+        if not ids:
+            return 0
+        OutboundMessage.objects.filter(job_id__in=ids).update(job=None)
+        ReminderJob.objects.filter(pk__in=ids).update(
+            status=JobStatus.PENDING,
+            scheduled_for=now,
+            next_attempt_at=None,
+            claimed_at=None,
+            finished_at=None,
+            decision=None,
+            contact=None,
+            skip_reason="",
+            reasons=[],
+            provider_id="",
+            delivery_status="",
+            deferrals=0,
+            requeues=F("requeues") + 1,
+            updated_at=now,
+        )
+    for job_id, old_reason in requeued:
+        log.info("reminder job %s requeued by user %s after %s", job_id, user.pk, old_reason)
+    return len(ids)
+
+
 # --- a collector's message -------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from rest_framework.test import APIClient
@@ -136,3 +137,41 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     for db_settings in settings.DATABASES.values():
         test = db_settings.setdefault("TEST", {})
         test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{run_id()}"
+
+
+# --- the real browser ------------------------------------------------------------------------------------
+# One session-wide Chromium for every browser test, wherever it lives (tests/e2e, tests/hardening): a second
+# sync_playwright() in the same worker fails ("Sync API inside the asyncio loop").
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):  # CI runs every browser test: a missing browser is a failure there
+            pytest.fail("Chromium is not installed (scripts/ensure_chromium.sh installs it)")
+        pytest.skip("Chromium is not installed (scripts/ensure_chromium.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator:
+    """A fresh browser context per test: no cookies or language choice carried over."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

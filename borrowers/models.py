@@ -61,6 +61,11 @@ class Borrower(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_borrower_external_id"),
         ]
+        # Case search (workspace.search): an inbound caller found by borrower id or national-id tail.
+        indexes = [
+            models.Index(fields=["external_id"], name="borrower_external_id"),
+            models.Index(fields=["national_id_last4"], name="borrower_nid_last4"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.external_id})"
@@ -113,6 +118,8 @@ class Phone(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("phone")
         verbose_name_plural = _("phones")
+        # Case search (workspace.search): an inbound caller found by number (stored in E.164).
+        indexes = [models.Index(fields=["number"], name="phone_number")]
 
     def __str__(self) -> str:
         return self.number

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("queue/", views.work_queue, name="queue"),
     path("queue/next/", views.queue_next, name="queue-next"),
+    path("search/", views.case_search_page, name="case-search"),
     path("cases/<int:pk>/", views.case_workspace, name="case-detail"),
     path("cases/<int:pk>/call/", views.call_start, name="case-call-start"),
     path("cases/<int:pk>/contacts/<int:contact_pk>/outcome/", views.contact_outcome, name="case-contact-outcome"),

@@ -48,6 +48,7 @@ from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
 from . import forms as wf
+from .search import SEARCH_LIMIT, case_search, result_phones
 from .selectors import (
     QUEUE_PAGE_SIZE,
     case_timeline,
@@ -571,3 +572,23 @@ def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         subject, _sep, body = text.partition("\n") if channel == Channel.EMAIL else ("", "", text)
         outreach_services.message_deliver(gate=gate, subject=subject, body=body or text, language=borrower.language)
     return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Override recorded; action done.")})
+
+
+# --- search -----------------------------------------------------------------------------------------------
+
+
+@permission_required(Perm.VIEW_CASES)
+@require_GET
+@in_user_zone
+def case_search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Find a case for an inbound caller: name, phone in any format, national-id tail, borrower or loan id."""
+    text = request.GET.get("q", "").strip()[:200]
+    full_pii = request.user.sees_full_pii
+    results = [
+        (case, result_phones(case, text, full_pii=full_pii)) for case in case_search(request.user, text)
+    ]
+    return render(
+        request,
+        "workspace/search.html",
+        {"q": text, "results": results, "searched": bool(text), "limit": SEARCH_LIMIT},
+    )

@@ -109,6 +109,7 @@ class Rows:
             "home": {},
             "queue": {},
             "queue-next": {},
+            "case-search": {},
             "case-detail": {"pk": c.pk},
             "case-call-start": {"pk": c.pk},
             "case-contact-outcome": {"pk": c.pk, "contact_pk": self.contact.pk},

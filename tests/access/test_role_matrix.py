@@ -77,6 +77,7 @@ URLS: dict[str, Entry] = {
     "home": page(V),
     "queue": page(V),
     "queue-next": page(V),
+    "case-search": page(V),
     "case-detail": page(V),
     "case-call-start": page(W, W, "POST"),
     "case-contact-outcome": page(W, W, "POST"),

@@ -318,6 +318,11 @@ if SMS_GATEWAY == "http" and not SMS_GATEWAY_URL:
 if VOICE_GATEWAY == "http" and not VOICE_GATEWAY_URL:
     raise ImproperlyConfiguredEnv("VOICE_GATEWAY=http needs VOICE_GATEWAY_URL")
 GATEWAY_TIMEOUT_S = env_int("GATEWAY_TIMEOUT_S", 10)
+# Each provider's secret for its callbacks (delivery receipts, bounces, replies: docs/api.md, "Provider
+# callbacks"), which sign their bodies with it; a provider without one has its callbacks refused (401).
+PROVIDER_CALLBACK_SECRETS = {
+    name: env_str(f"{name.upper()}_CALLBACK_SECRET", "") or "" for name in ("generic", "aliyun", "sendgrid")
+}
 # The file gateway's outbox (development and tests): one JSON line per message.
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", "") or VAR_DIR / "outbox")
 # Simulated provider latency of the file gateway; only tests set it.

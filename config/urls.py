@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("repayment_plans.api_urls")),
+    path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
 

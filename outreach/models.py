@@ -270,7 +270,8 @@ class OutboundMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     provider = models.CharField(_("provider"), max_length=30, blank=True)
-    provider_id = models.CharField(_("provider id"), max_length=200, blank=True)
+    # Indexed: a provider's delivery receipt names the message by it (outreach.callbacks).
+    provider_id = models.CharField(_("provider id"), max_length=200, blank=True, db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     error = models.TextField(_("error"), blank=True)
     send_attempts = models.PositiveIntegerField(default=0)
@@ -282,6 +283,8 @@ class OutboundMessage(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the provider said the message reached the device or mailbox (or could not): its receipt's time.
+    receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -292,9 +295,42 @@ class OutboundMessage(models.Model):
         return f"{self.channel} to {self.to} ({self.status})"
 
 
+class CallbackKind(models.TextChoices):
+    RECEIPT = "receipt", _("Delivery receipt")
+    REPLY = "reply", _("Inbound reply")
+
+
+class ProviderCallback(models.Model):
+    """One event a provider reported (a delivery receipt, a bounce, a complaint, an inbound reply), once:
+    the provider's id of the event is unique, so a redelivered callback changes nothing the second time."""
+
+    provider = models.CharField(_("provider"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=10, choices=CallbackKind.choices)
+    external_id = models.CharField(_("provider's event id"), max_length=250)
+    message = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks"
+    )
+    event = models.CharField(_("event"), max_length=20)
+    result = models.CharField(_("result"), max_length=200, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("provider callback")
+        verbose_name_plural = _("provider callbacks")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "kind", "external_id"], name="uniq_provider_callback"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.external_id}"
+
+
 class TaskKind(models.TextChoices):
     CALL = "call", _("Call the borrower")
     PLACEMENT = "placement", _("Legal referral or agency placement")
+    REPLY = "reply", _("Answer the borrower's reply")
 
 
 class TaskStatus(models.TextChoices):

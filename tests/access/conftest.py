@@ -168,6 +168,8 @@ class Rows:
             "api-webhook-event-list": {},
             "api-webhook-event-detail": {"event_id": self.event.event_id},
             "api-webhook-event-replay": {"event_id": self.event.event_id},
+            "api-provider-receipts": {"provider": "generic"},
+            "api-provider-replies": {"provider": "generic"},
             "schema": {},
             "api-docs": {},
         }[name]

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = "public"  # anyone, signed in or not
 INFRA = "infrastructure"  # probes and scrapes: the same answer whoever asks (guarded by address, not by role)
 ANY_STAFF = "any staff"  # the API by any staff session or platform key (ping)
+SIGNED = "provider signature"  # a provider's callback: its HMAC signature, whoever is signed in (outreach.api)
 V, W, OV, A, S, AU, AD = (
     Perm.VIEW_CASES,
     Perm.WORK_CASE,
@@ -139,6 +140,9 @@ URLS: dict[str, Entry] = {
     "api-webhook-event-list": api(S, S, "GET"),
     "api-webhook-event-detail": api(S, S, "GET"),
     "api-webhook-event-replay": api(S, S, "POST"),
+    # providers' callbacks: their own signature, no role or key (every unsigned request is a 401)
+    "api-provider-receipts": api(SIGNED, SIGNED, "POST"),
+    "api-provider-replies": api(SIGNED, SIGNED, "POST"),
 }
 # Every URL of the admin site (Django's views, one per registered model and action): `administer`.
 ADMIN = page(AD, AD, "GET", "POST")
@@ -220,6 +224,9 @@ def _as(client: Client, user, send):
 def _check(response, *, entry: Entry, method: str, user, url: str, admin: bool = False) -> None:
     status = response.status_code
     where = f"{method} {url} as {getattr(user, 'username', 'anonymous')}: {status}"
+    if entry.read == SIGNED:
+        assert status == 401, where  # no session or role stands in for the provider's signature
+        return
     location = response.get("Location", "")
     if allowed(entry, method, user):
         if method not in entry.methods:

@@ -1,0 +1,131 @@
+"""Outreach over the API: the providers' callbacks (delivery receipts and replies, signed with each
+provider's secret, not a platform key: outreach.callbacks) and a contact with the delivery status of
+the message that carried it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import authentication, exceptions, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .callbacks import RECEIPT_ADAPTERS, REPLY_ADAPTERS, SIGNATURE_HEADER, receipt_record, reply_record, signature_ok
+
+# What the role matrix (tests/access) names these endpoints' requirement: a provider's signature, no role.
+PROVIDER_SIGNED = "provider signature"
+
+
+class ProviderPrincipal:
+    """The caller of a callback: a provider that proved it holds its secret, never a person or a platform."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+
+    def __str__(self) -> str:
+        return f"provider:{self.provider}"
+
+
+class ProviderSignatureAuthentication(authentication.BaseAuthentication):
+    """`X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the provider's own secret."""
+
+    def authenticate(self, request: Request) -> tuple[ProviderPrincipal, str]:
+        provider = str((request.parser_context or {}).get("kwargs", {}).get("provider", ""))
+        body = request._request.body  # the raw bytes, as signed (read before DRF parses them)
+        if not signature_ok(provider=provider, body=body, header_value=request.headers.get(SIGNATURE_HEADER, "")):
+            raise exceptions.AuthenticationFailed("Missing or invalid X-Signature for this provider.")
+        return ProviderPrincipal(provider), provider
+
+    def authenticate_header(self, request: Request) -> str:
+        return SIGNATURE_HEADER
+
+
+class ProviderSignatureScheme(OpenApiAuthenticationExtension):
+    """Describes the providers' signature in /api/schema/ (registered on import, with the API urls)."""
+
+    target_class = "outreach.api.ProviderSignatureAuthentication"
+    name = "providerSignature"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": SIGNATURE_HEADER,
+            "description": "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the provider's callback secret "
+            "(`<PROVIDER>_CALLBACK_SECRET`).",
+        }
+
+
+PROVIDER_PARAMETER = OpenApiParameter(
+    "provider", str, OpenApiParameter.PATH, enum=sorted(RECEIPT_ADAPTERS), description="the provider's shape"
+)
+SIGNATURE_REFUSED = OpenApiResponse(
+    inline_serializer("ProviderSignatureRefused", {"detail": serializers.CharField()}),
+    description="The X-Signature header is missing or is not this provider's signature of the body.",
+)
+RESULTS = inline_serializer(
+    "ProviderCallbackResults",
+    {
+        "results": serializers.ListField(
+            child=inline_serializer(
+                "ProviderCallbackResult", {"id": serializers.CharField(), "result": serializers.CharField()}
+            )
+        )
+    },
+)
+
+
+class _ProviderCallbackApi(APIView):
+    authentication_classes = [ProviderSignatureAuthentication]
+    permission_classes: list[Any] = []  # the signature is the whole of it
+    throttle_classes: list[Any] = []  # a provider's bursts of receipts are not a platform's calls
+    read_permission = PROVIDER_SIGNED
+    write_permission = PROVIDER_SIGNED
+
+
+class ProviderReceiptsApi(_ProviderCallbackApi):
+    @extend_schema(
+        operation_id="provider_receipts",
+        request={"application/json": OpenApiTypes.ANY},
+        responses={200: RESULTS, 401: SIGNATURE_REFUSED},
+        parameters=[PROVIDER_PARAMETER],
+        description="Delivery receipts, bounces and complaints, in the provider's shape (docs/api.md). Idempotent on "
+        "the provider's event id: a redelivered receipt answers `duplicate`.",
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        adapter = RECEIPT_ADAPTERS.get(provider)
+        if adapter is None:
+            raise NotFound("No receipts adapter for this provider.")
+        receipts = adapter(request.data)  # all read before any is recorded: a 400 records nothing
+        results = [{"id": r.event_id, "result": receipt_record(provider=provider, receipt=r)} for r in receipts]
+        return Response({"results": results})
+
+
+class ProviderRepliesApi(_ProviderCallbackApi):
+    @extend_schema(
+        operation_id="provider_replies",
+        request={"application/json": OpenApiTypes.ANY},
+        responses={200: RESULTS, 401: SIGNATURE_REFUSED},
+        parameters=[PROVIDER_PARAMETER],
+        description="Inbound SMS, in the provider's shape (docs/api.md): a stop word opts the number out of SMS at "
+        "once, any other reply is an inbound contact and a task. Idempotent on the provider's message id.",
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        adapter = REPLY_ADAPTERS.get(provider)
+        if adapter is None:
+            raise NotFound("No replies adapter for this provider.")
+        replies = adapter(request.data)
+        results = [{"id": r.event_id, "result": reply_record(provider=provider, reply=r).result} for r in replies]
+        return Response({"results": results})

@@ -8,8 +8,9 @@ per month for roll rates.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     DecimalField,
+    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -32,9 +34,11 @@ from django.db.models import (
 from django.db.models import Case as When_
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Agency, Platform, Team
+from accounts.models import Agency, Platform, Team, User
 from accounts.roles import case_filter
+from borrowers.models import Channel
 from cases.models import ZERO, Case, CaseEvent, CaseStatus, Payment, Stage
 from compliance.models import Decision
 from contacts.models import ContactAttempt
@@ -48,11 +52,14 @@ STAGE_ORDER = [s.value for s in Stage]
 NEXT_STAGE = dict(zip(STAGE_ORDER, STAGE_ORDER[1:], strict=False))
 # A case closed as paid off is as much a cure as one closed as cured: the delinquency is over.
 CURED_REASONS = ("cured", "paid_off")
+# A delinquent case counts as cured when it is closed as such within this time of entering delinquency.
+CURE_WINDOW = dt.timedelta(days=30)
 RESOLVED_PROMISES = (PromiseStatus.KEPT, PromiseStatus.PARTLY_KEPT, PromiseStatus.BROKEN)
 RPC_OUTCOMES = ("right_party", "promise", "connected")
 # A payment is credited to the last outbound channel that reached the borrower in the 7 days before it.
 ATTRIBUTION_WINDOW = dt.timedelta(days=7)
 NO_CHANNEL = "none"
+BREAKDOWNS = ("by_channel", "by_collector", "by_agency")
 
 
 def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
@@ -130,22 +137,31 @@ def dashboard_scope(*, user: Any, platform: Platform | None = None, team: Team |
 # --- the figures ----------------------------------------------------------------------------------------------
 
 
+def _per_currency(amounts: Mapping[str, Decimal]) -> list[dict[str, Any]]:
+    """Amounts keyed by currency as rows sorted by currency code; never added across currencies."""
+    return [{"currency": code, "amount": amounts[code]} for code in sorted(amounts)]
+
+
 def stage_breakdown(scope: Scope) -> list[dict[str, Any]]:
-    """Open cases and overdue amounts by stage, every stage listed (zero when empty)."""
-    rows: dict[str, Mapping[str, Any]] = {
-        r["stage"]: r
-        for r in scope.cases.filter(status=CaseStatus.OPEN)
+    """Open cases and overdue amounts by stage, every stage listed (zero cases when empty); the amounts
+    per currency of the case's loan (`amounts`: [{currency, amount}], none when the stage is empty)."""
+    cases: Counter[str] = Counter()
+    amounts: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for r in (
+        scope.cases.filter(status=CaseStatus.OPEN)
         .order_by()
-        .values("stage")
+        .values("stage", "loan__currency")
         .annotate(cases=Count("id"), amount=Coalesce(Sum("overdue_amount"), ZERO, output_field=MONEY))
-    }
+    ):
+        cases[r["stage"]] += r["cases"]
+        amounts[r["stage"]][r["loan__currency"]] = r["amount"]
     labels = dict(Stage.choices)
     return [
         {
             "stage": stage,
             "label": str(labels[stage]),
-            "cases": rows.get(stage, {}).get("cases", 0),
-            "amount": rows.get(stage, {}).get("amount", ZERO),
+            "cases": cases[stage],
+            "amounts": _per_currency(amounts[stage]),
         }
         for stage in STAGE_ORDER
     ]
@@ -189,30 +205,53 @@ def roll_rates(scope: Scope, period: Period) -> dict[str, list[float | None]]:
     return rates
 
 
-def cure_rate(scope: Scope, period: Period) -> dict[str, Any]:
-    """Cases closed as cured (or paid off) in each month, over cases opened in that month."""
-    opened = dict(
-        scope.cases.filter(opened_at__gte=period.start, opened_at__lt=period.end)
-        .annotate(month=TruncMonth("opened_at", tzinfo=dt.UTC))
-        .order_by()
-        .values_list("month")
-        .annotate(n=Count("id"))
+def _delinquency_start() -> Coalesce:
+    """When a case became delinquent: its first opened or stage-changed event into a stage past due (a
+    pre-due case that was paid never enters), else opened_at for a case that is past due now."""
+    entered = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=[CaseEvent.Kind.OPENED, CaseEvent.Kind.STAGE_CHANGED])
+        .exclude(new_value__in=[Stage.PRE_DUE, ""])
+        .order_by("at", "id")
+        .values("at")[:1]
     )
-    cured = dict(
-        scope.cases.filter(closed_at__gte=period.start, closed_at__lt=period.end, close_reason__in=CURED_REASONS)
-        .annotate(month=TruncMonth("closed_at", tzinfo=dt.UTC))
+    past_due_now = When_(When(~Q(stage=Stage.PRE_DUE), then=F("opened_at")), default=None)
+    return Coalesce(Subquery(entered), past_due_now, output_field=DateTimeField())
+
+
+def cure_rate(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Cure rate of a cohort (docs/kpis.md): of the cases that entered delinquency in each month of the
+    period, the share closed as cured or paid off within CURE_WINDOW of entering. Only cases whose window
+    has ended by `now` are in the cohort, so a case counts once, in the month it entered, and the rate
+    is at most 100%. Pre-due cases never enter."""
+    now = now or timezone.now()
+    rows = (
+        scope.cases.annotate(entered=_delinquency_start())
+        .filter(entered__gte=period.start, entered__lt=period.end, entered__lte=now - CURE_WINDOW)
+        .annotate(month=TruncMonth("entered", tzinfo=dt.UTC))
         .order_by()
-        .values_list("month")
-        .annotate(n=Count("id"))
+        .values("month")
+        .annotate(
+            cohort=Count("id"),
+            cured=Count(
+                "id",
+                filter=Q(
+                    close_reason__in=CURED_REASONS,
+                    closed_at__lte=ExpressionWrapper(F("entered") + CURE_WINDOW, output_field=DateTimeField()),
+                ),
+            ),
+        )
     )
-    opened_by = {_month_key(k): v for k, v in opened.items()}
-    cured_by = {_month_key(k): v for k, v in cured.items()}
-    total_opened, total_cured = sum(opened_by.values()), sum(cured_by.values())
+    by_month = {_month_key(r["month"]): r for r in rows}
+    cohort = sum(r["cohort"] for r in by_month.values())
+    cured = sum(r["cured"] for r in by_month.values())
     return {
-        "opened": total_opened,
-        "cured": total_cured,
-        "rate": _rate(total_cured, total_opened),
-        "by_month": [_rate(cured_by.get(m, 0), opened_by.get(m, 0)) for m in period.labels],
+        "cohort": cohort,
+        "cured": cured,
+        "rate": _rate(cured, cohort),
+        "window_days": CURE_WINDOW.days,
+        "by_month": [
+            _rate(by_month[m]["cured"], by_month[m]["cohort"]) if m in by_month else None for m in period.labels
+        ],
     }
 
 
@@ -276,7 +315,7 @@ def _collection_start() -> Coalesce:
 
 def recovered_payments(scope: Scope, period: Period) -> QuerySet[Payment]:
     """Payments in the period received while a case (in scope) was open on their loan, each annotated
-    with that case's collector and agency and the channel it is credited to."""
+    with that case (`case_id`) and the channel it is credited to (`channel`)."""
     collecting = (
         scope.cases.filter(loan=OuterRef("loan_id"))
         .annotate(started=_collection_start())
@@ -299,34 +338,128 @@ def recovered_payments(scope: Scope, period: Period) -> QuerySet[Payment]:
         Payment.objects.filter(paid_at__gte=period.start, paid_at__lt=period.end)
         .annotate(case_id=Subquery(collecting.values("id")[:1]))
         .filter(case_id__isnull=False)
-        .annotate(
-            collector=Subquery(collecting.values("assigned_to__username")[:1]),
-            agency=Subquery(collecting.values("agency__name")[:1]),
-            channel=Coalesce(Subquery(last_channel), Value(NO_CHANNEL), output_field=CharField()),
-        )
+        .annotate(channel=Coalesce(Subquery(last_channel), Value(NO_CHANNEL), output_field=CharField()))
     )
 
 
-def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
-    payments = recovered_payments(scope, period)
+@dataclass(frozen=True)
+class Holder:
+    """Who held a case: the collector's username and the agency's name ("" for nobody)."""
 
-    def grouped(key: str) -> list[dict[str, Any]]:
-        rows = payments.order_by().values(key).annotate(amount=Sum("amount")).order_by("-amount")
-        return [{"key": r[key] or "", "amount": r["amount"] or ZERO} for r in rows]
+    collector: str
+    agency: str
 
-    by_month = {
-        _month_key(r["month"]): r["amount"]
-        for r in payments.annotate(month=TruncMonth("paid_at", tzinfo=dt.UTC))
-        .order_by()
-        .values("month")
-        .annotate(amount=Sum("amount"))
+
+@dataclass
+class HolderTimeline:
+    """A case's holders over time, from its assigned, placed and recalled events."""
+
+    changes: list[tuple[dt.datetime, Holder]]
+    initial: Holder
+
+    def at(self, moment: dt.datetime) -> Holder:
+        """The holder at `moment`: after every event at or before it (an event after it does not count)."""
+        index = bisect_right([at for at, _holder in self.changes], moment)
+        return self.changes[index - 1][1] if index else self.initial
+
+
+RECOVERED_FIELDS = ["amount", "currency", "paid_at", "case_id", "channel"]
+HOLDER_EVENTS = (CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.PLACED, CaseEvent.Kind.RECALLED)
+
+
+def holder_timelines(case_ids: Collection[int]) -> dict[int, HolderTimeline]:
+    """Each case's holders over time (two queries). Before its first event a case was held by whoever
+    that event took it from (an assignment's old value, a placement's previous assignee, a recall's
+    agency); a case without events by its current collector and agency."""
+    agency_names = dict(Agency.objects.values_list("id", "name"))
+    current = {
+        c["id"]: Holder(c["assigned_to__username"] or "", c["agency__name"] or "")
+        for c in Case.objects.filter(pk__in=list(case_ids)).values("id", "assigned_to__username", "agency__name")
     }
+    events: dict[int, list[tuple[str, str, str, dict[str, Any], dt.datetime]]] = defaultdict(list)
+    for case_id, kind, old, new, data, at in (
+        CaseEvent.objects.filter(case_id__in=list(case_ids), kind__in=HOLDER_EVENTS)
+        .order_by("at", "id")
+        .values_list("case_id", "kind", "old_value", "new_value", "data", "at")
+    ):
+        events[case_id].append((kind, old, new, data or {}, at))
+    timelines = {}
+    for case_id, now in current.items():
+        collector: str | None = None
+        agency: str | None = None
+        for kind, old, _new, data, _at in events[case_id]:
+            if collector is None and kind in (CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.PLACED):
+                collector = old if kind == CaseEvent.Kind.ASSIGNED else data.get("previous_assignee", "")
+            if agency is None and kind in (CaseEvent.Kind.PLACED, CaseEvent.Kind.RECALLED):
+                agency = "" if kind == CaseEvent.Kind.PLACED else old
+        initial = Holder(now.collector if collector is None else collector, now.agency if agency is None else agency)
+        holder, changes = initial, []
+        for kind, _old, new, data, at in events[case_id]:
+            if kind == CaseEvent.Kind.ASSIGNED:
+                holder = Holder(new, holder.agency)
+            elif kind == CaseEvent.Kind.PLACED:
+                holder = Holder("", agency_names.get(int(data.get("agency_id") or 0), new) or new)
+            else:
+                holder = Holder("", "")
+            changes.append((at, holder))
+        timelines[case_id] = HolderTimeline(changes=changes, initial=initial)
+    return timelines
+
+
+def _display_names(usernames: Collection[str]) -> dict[str, str]:
+    """Full names for usernames (the username when a user has none)."""
+    names = {}
+    for username, first, last in User.objects.filter(username__in=[u for u in usernames if u]).values_list(
+        "username", "first_name", "last_name"
+    ):
+        names[username] = f"{first} {last}".strip() or username
+    return names
+
+
+def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
+    """What was recovered in the period, per currency: by month, by channel, and by the collector and
+    agency that held the case when each payment arrived (not whoever holds it now).
+
+    Rows of `by_channel`, `by_collector` and `by_agency` are {key, label, currency, amount}; `by_month`
+    maps each currency to one amount per month; `total` is one row per currency.
+    """
+    # The annotations by name from one list: the type checker reads literal names as model fields only.
+    payments = list(recovered_payments(scope, period).values(*RECOVERED_FIELDS))
+    timelines = holder_timelines({p["case_id"] for p in payments})
+    month_index = {label: i for i, label in enumerate(period.labels)}
+    by_month: dict[str, list[Decimal]] = {}
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    grouped: dict[str, dict[tuple[str, str], Decimal]] = {k: defaultdict(lambda: ZERO) for k in BREAKDOWNS}
+    for p in payments:
+        currency, amount = p["currency"], p["amount"]
+        holder = timelines[p["case_id"]].at(p["paid_at"])
+        totals[currency] += amount
+        months = by_month.setdefault(currency, [ZERO] * len(period.labels))
+        months[month_index[_month_key(p["paid_at"].astimezone(dt.UTC))]] += amount
+        grouped["by_channel"][(p["channel"], currency)] += amount
+        grouped["by_collector"][(holder.collector, currency)] += amount
+        grouped["by_agency"][(holder.agency, currency)] += amount
+    names = _display_names({collector for collector, _c in grouped["by_collector"]})
+    channels = dict(Channel.choices)
+
+    def label(kind: str, key: str) -> str:
+        if kind == "by_channel":
+            return str(_("No contact in the 7 days before")) if key == NO_CHANNEL else str(channels.get(key, key))
+        if kind == "by_collector":
+            return names.get(key, key) if key else str(_("(no collector)"))
+        return key or str(_("(no agency)"))
+
+    def rows(kind: str) -> list[dict[str, Any]]:
+        items = sorted(grouped[kind].items(), key=lambda item: (item[0][1], -item[1], item[0][0]))
+        return [
+            {"key": key, "label": label(kind, key), "currency": currency, "amount": amount}
+            for (key, currency), amount in items
+        ]
+
     return {
-        "by_channel": grouped("channel"),
-        "by_collector": grouped("collector"),
-        "by_agency": grouped("agency"),
-        "by_month": [by_month.get(m, ZERO) for m in period.labels],
-        "total": sum(by_month.values(), ZERO),
+        **{kind: rows(kind) for kind in BREAKDOWNS},
+        "by_month": {currency: by_month[currency] for currency in sorted(by_month)},
+        "total": _per_currency(totals),
     }
 
 
@@ -359,13 +492,15 @@ def dashboard(
     months: int = 6,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
+    """Every figure of the dashboard over the last `months` calendar months up to `today`."""
     scope = dashboard_scope(user=user, platform=platform, team=team)
     period = Period.last(months, today)
+    now = _midnight(today + dt.timedelta(days=1)) if today else timezone.now()
     return {
         "months": period.labels,
         "stages": stage_breakdown(scope),
         "roll_rates": roll_rates(scope, period),
-        "cure": cure_rate(scope, period),
+        "cure": cure_rate(scope, period, now=now),
         "promises": promise_kept_rate(scope, period),
         "contacts": contact_stats(scope, period),
         "recovered": recovered_amounts(scope, period),
@@ -378,14 +513,28 @@ def dashboard(
 
 @dataclass
 class AgencySummary:
+    """One agency's figures; every amount per currency ({currency: amount}), never added across them."""
+
     agency: Agency
     contract: AgencyContract | None
     placed_open: int = 0
-    recovered: Decimal = ZERO
-    commission: Decimal = ZERO
-    placed_amount: Decimal = ZERO
+    recovered: dict[str, Decimal] = field(default_factory=dict)
+    commission: dict[str, Decimal] = field(default_factory=dict)
+    placed_amount: dict[str, Decimal] = field(default_factory=dict)
     evaluation_overdue: bool = False
     cases: list[int] = field(default_factory=list)
+
+    @property
+    def placed_amounts(self) -> list[dict[str, Any]]:
+        return _per_currency(self.placed_amount)
+
+    @property
+    def recovered_amounts(self) -> list[dict[str, Any]]:
+        return _per_currency(self.recovered)
+
+    @property
+    def commissions(self) -> list[dict[str, Any]]:
+        return _per_currency(self.commission)
 
 
 def placement_periods(
@@ -435,19 +584,21 @@ def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
     cases = {
         c["id"]: c
         for c in Case.objects.filter(pk__in=list(periods)).values(
-            "id", "loan_id", "agency_id", "status", "overdue_amount"
+            "id", "loan_id", "loan__currency", "agency_id", "status", "overdue_amount"
         )
     }
     for case in cases.values():
         if case["agency_id"] in summaries and case["status"] == CaseStatus.OPEN:
-            summaries[case["agency_id"]].placed_open += 1
-            summaries[case["agency_id"]].placed_amount += case["overdue_amount"]
-            summaries[case["agency_id"]].cases.append(case["id"])
-    payments: dict[int, list[tuple[dt.datetime, Decimal]]] = defaultdict(list)
-    for loan_id, paid_at, amount in Payment.objects.filter(
+            summary = summaries[case["agency_id"]]
+            summary.placed_open += 1
+            currency = case["loan__currency"]
+            summary.placed_amount[currency] = summary.placed_amount.get(currency, ZERO) + case["overdue_amount"]
+            summary.cases.append(case["id"])
+    payments: dict[int, list[tuple[dt.datetime, str, Decimal]]] = defaultdict(list)
+    for loan_id, paid_at, currency, amount in Payment.objects.filter(
         loan_id__in={c["loan_id"] for c in cases.values()}
-    ).values_list("loan_id", "paid_at", "amount"):
-        payments[loan_id].append((paid_at, amount))
+    ).values_list("loan_id", "paid_at", "currency", "amount"):
+        payments[loan_id].append((paid_at, currency, amount))
     for case_id, spans in periods.items():
         placed = cases.get(case_id)
         if placed is None:
@@ -456,17 +607,12 @@ def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
             placement = summaries.get(agency_id)
             if placement is None:
                 continue
-            placement.recovered += sum(
-                (
-                    amount
-                    for paid_at, amount in payments[placed["loan_id"]]
-                    if since <= paid_at and (until is None or paid_at < until)
-                ),
-                ZERO,
-            )
+            for paid_at, currency, amount in payments[placed["loan_id"]]:
+                if since <= paid_at and (until is None or paid_at < until):
+                    placement.recovered[currency] = placement.recovered.get(currency, ZERO) + amount
     for summary in summaries.values():
         percent = summary.contract.commission_percent if summary.contract else ZERO
-        summary.commission = _commission(summary.recovered, percent)
+        summary.commission = {currency: _commission(amount, percent) for currency, amount in summary.recovered.items()}
     return list(summaries.values())
 
 

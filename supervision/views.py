@@ -22,6 +22,7 @@ from accounts.roles import Perm, permission_required
 from cases.models import Case, CaseStatus, Stage
 from compliance import evidence
 from compliance.models import Decision, EvidenceKind, EvidenceLink, VerificationRun
+from compliance.rule_names import rule_name
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
 from repayment_plans import services as plan_services
@@ -269,7 +270,7 @@ def agencies_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     placed = (
         Case.objects.visible_to(request.user)
         .filter(agency__isnull=False, status=CaseStatus.OPEN)
-        .select_related("agency", "borrower")
+        .select_related("agency", "borrower", "loan")
         .order_by("agency__name", "-priority")[:200]
     )
     context = {
@@ -349,17 +350,41 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "supervision/dashboard.html", {"form": form, "f": figures, "chart_data": chart_data})
 
 
+def _money_series(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
+    """Rows of {label, currency, amount} as a chart's categories and one dataset per currency (amounts
+    of different currencies are never stacked or added)."""
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    currencies = sorted({r["currency"] for r in rows})
+    amounts = {(r["label"], r["currency"]): float(r["amount"]) for r in rows}
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": f"{title} ({c})", "data": [amounts.get((label, c), 0) for label in labels]} for c in currencies
+        ],
+    }
+
+
 def _chart_data(f: dict[str, Any]) -> dict[str, Any]:
-    """What the charts draw: plain numbers and already translated labels (the JS translates nothing)."""
-    money = float
+    """What the charts draw: plain numbers and already translated labels (the JS translates nothing).
+    Money is one dataset per currency, labelled with its code."""
+    stage_currencies = sorted({a["currency"] for s in f["stages"] for a in s["amounts"]})
+    overdue = _("Overdue amount")
+    recovered = _("Recovered")
     return {
         "months": f["months"],
         "stages": {
             "labels": [s["label"] for s in f["stages"]],
             "cases": [s["cases"] for s in f["stages"]],
-            "amounts": [money(s["amount"]) for s in f["stages"]],
+            "amounts": [
+                {
+                    "label": f"{overdue} ({c})",
+                    "data": [
+                        float(next((a["amount"] for a in s["amounts"] if a["currency"] == c), 0)) for s in f["stages"]
+                    ],
+                }
+                for c in stage_currencies
+            ],
             "casesLabel": _("Open cases"),
-            "amountsLabel": _("Overdue amount"),
         },
         "rolls": [
             {"label": " → ".join(str(STAGE_LABELS.get(s, s)) for s in key.split(">")), "data": values}
@@ -369,19 +394,22 @@ def _chart_data(f: dict[str, Any]) -> dict[str, Any]:
             "cure": f["cure"]["by_month"],
             "promise": f["promises"]["by_month"],
             "rpc": f["contacts"]["by_month"],
-            "cureLabel": _("Cure rate %"),
+            "cureLabel": _("Cure rate (cohort) %"),
             "promiseLabel": _("Promise kept rate %"),
             "rpcLabel": _("Right-party contact rate %"),
         },
         "recovered": {
-            "channel": [[r["key"], money(r["amount"])] for r in f["recovered"]["by_channel"]],
-            "collector": [[r["key"] or _("(unassigned)"), money(r["amount"])] for r in f["recovered"]["by_collector"]],
-            "agency": [[r["key"], money(r["amount"])] for r in f["recovered"]["by_agency"] if r["key"]],
-            "byMonth": [money(v) for v in f["recovered"]["by_month"]],
-            "label": _("Recovered"),
+            "byMonth": [
+                {"label": f"{recovered} ({c})", "data": [float(v) for v in values]}
+                for c, values in f["recovered"]["by_month"].items()
+            ],
+            "channel": _money_series(f["recovered"]["by_channel"], recovered),
+            "holders": _money_series(
+                f["recovered"]["by_collector"] + [r for r in f["recovered"]["by_agency"] if r["key"]], recovered
+            ),
         },
         "blocks": {
-            "byRule": f["blocks"]["by_rule"],
+            "byRule": [[rule_name(code), n] for code, n in f["blocks"]["by_rule"]],
             "byMonth": f["blocks"]["by_month"],
             "contactsByMonth": f["contacts"]["contacts_by_month"],
             "label": _("Compliance blocks"),
@@ -428,7 +456,7 @@ def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     pool = (
         Case.objects.visible_to(request.user)
         .filter(status=CaseStatus.OPEN, assigned_to__isnull=True, agency__isnull=True)
-        .select_related("borrower")
+        .select_related("borrower", "loan")
         .order_by("-priority", "id")[:50]
     )
     context = {"reassign_form": reassign_form, "rebalance_form": rebalance_form, "loads": loads, "pool": pool}

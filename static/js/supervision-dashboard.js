@@ -21,14 +21,20 @@
     return { labels: rows.map(function (r) { return r[0]; }), values: rows.map(function (r) { return r[1]; }) };
   }
 
+  // Money arrives as one dataset per currency, labelled with its code: amounts are never added across currencies.
+  function colored(datasets, offset) {
+    return datasets.map(function (set, i) {
+      return { label: set.label, data: set.data, backgroundColor: palette[(i + offset) % palette.length], borderColor: palette[(i + offset) % palette.length] };
+    });
+  }
+
   draw("chart-stages", {
     type: "bar",
     data: {
       labels: d.stages.labels,
-      datasets: [
-        { label: d.stages.casesLabel, data: d.stages.cases, backgroundColor: palette[0], yAxisID: "y" },
-        { label: d.stages.amountsLabel, data: d.stages.amounts, backgroundColor: palette[1], yAxisID: "y1" },
-      ],
+      datasets: [{ label: d.stages.casesLabel, data: d.stages.cases, backgroundColor: palette[0], yAxisID: "y" }].concat(
+        colored(d.stages.amounts, 1).map(function (set) { set.yAxisID = "y1"; return set; })
+      ),
     },
     options: Object.assign({}, base, {
       scales: { y: { beginAtZero: true, position: "left" }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } },
@@ -61,21 +67,19 @@
 
   draw("chart-recovered", {
     type: "bar",
-    data: { labels: d.months, datasets: [{ label: d.recovered.label, data: d.recovered.byMonth, backgroundColor: palette[2] }] },
+    data: { labels: d.months, datasets: colored(d.recovered.byMonth, 2) },
     options: Object.assign({}, base, { scales: { y: { beginAtZero: true } } }),
   });
 
-  var channel = pairs(d.recovered.channel);
   draw("chart-channel", {
-    type: "doughnut",
-    data: { labels: channel.labels, datasets: [{ data: channel.values, backgroundColor: palette }] },
-    options: base,
+    type: "bar",
+    data: { labels: d.recovered.channel.labels, datasets: colored(d.recovered.channel.datasets, 2) },
+    options: Object.assign({}, base, { scales: { y: { beginAtZero: true } } }),
   });
 
-  var collector = pairs(d.recovered.collector.concat(d.recovered.agency));
   draw("chart-collector", {
     type: "bar",
-    data: { labels: collector.labels, datasets: [{ label: d.recovered.label, data: collector.values, backgroundColor: palette[0] }] },
+    data: { labels: d.recovered.holders.labels, datasets: colored(d.recovered.holders.datasets, 0) },
     options: Object.assign({}, base, { indexAxis: "y", scales: { x: { beginAtZero: true } } }),
   });
 

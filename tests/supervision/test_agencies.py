@@ -136,8 +136,42 @@ def test_commission_counts_payments_received_while_placed(open_case, agency, con
     summaries = {s.agency: s for s in selectors.agency_summaries()}
 
     mine = summaries[agency]
-    assert (mine.placed_open, mine.recovered, mine.commission) == (1, Decimal("1000.00"), Decimal("125.00"))
-    assert (summaries[other].recovered, summaries[other].commission) == (Decimal("0.00"), Decimal("0.00"))
+    assert (mine.placed_open, mine.recovered, mine.commission) == (
+        1,
+        {"CNY": Decimal("1000.00")},
+        {"CNY": Decimal("125.00")},
+    )
+    assert (summaries[other].recovered, summaries[other].commission) == ({}, {})
+
+
+def test_agency_amounts_are_per_currency_never_added(client, platform, agency, contract, supervisor):
+    """Two placed cases, 300.00 CNY and 40.00 USD overdue, each paid 100.00 in its own currency while
+    placed: the page shows each currency with its code, and no figure of 340 or 200."""
+    start = timezone.now() - dt.timedelta(days=10)
+    for currency, overdue in (("CNY", "300.00"), ("USD", "40.00")):
+        case = CaseFactory(
+            loan=LoanFactory(borrower=BorrowerFactory(platform=platform), currency=currency),
+            overdue_amount=Decimal(overdue),
+            stage="m2",
+        )
+        services.case_place(case=case, agency=agency, user=supervisor, reason="x")
+        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.PLACED).update(at=start)
+        PaymentFactory(
+            loan=case.loan, currency=currency, amount=Decimal("100.00"), paid_at=start + dt.timedelta(days=1)
+        )
+
+    mine = {s.agency: s for s in selectors.agency_summaries()}[agency]
+    assert mine.placed_amount == {"CNY": Decimal("300.00"), "USD": Decimal("40.00")}
+    assert mine.recovered == {"CNY": Decimal("100.00"), "USD": Decimal("100.00")}
+    assert mine.commission == {"CNY": Decimal("12.50"), "USD": Decimal("12.50")}
+
+    client.force_login(supervisor)
+    html = client.get(reverse("supervision:agencies")).content.decode()
+    row = html[html.index('id="agency-summaries"') :]
+    row = row[: row.index("</table>")]
+    for text in ('300.00 <span class="currency">CNY</span>', '40.00 <span class="currency">USD</span>'):
+        assert text in row
+    assert "340" not in row and "200.00" not in row
 
 
 def test_an_agency_user_reading_another_agencys_case_gets_404(client, platform, agency, contract, supervisor):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from cases.models import Case, CaseEvent
@@ -25,10 +27,14 @@ def at(month: int, day: int, hour: int = 10, year: int = 2025) -> dt.datetime:
 
 @pytest.fixture
 def portfolio(platform, other_platform, collector, other_collector, agency_collector, agency):
+    for user, first, last in ((collector, "Li", "Na"), (other_collector, "Zhou", "Min")):
+        user.first_name, user.last_name = first, last
+        user.save(update_fields=["first_name", "last_name"])
+
     def case(assignee, stage: str, overdue: str, opened: dt.datetime, **kwargs) -> Case:
         borrower = BorrowerFactory(platform=kwargs.pop("on", platform))
         c = CaseFactory(
-            loan=LoanFactory(borrower=borrower),
+            loan=LoanFactory(borrower=borrower, currency=kwargs.pop("currency", "CNY")),
             assigned_to=assignee,
             stage=stage,
             overdue_amount=Decimal(overdue),
@@ -39,7 +45,7 @@ def portfolio(platform, other_platform, collector, other_collector, agency_colle
         return c
 
     a = case(collector, "m2", "100.00", at(1, 10))
-    b = case(other_collector, "m1", "250.00", at(2, 5))
+    b = case(other_collector, "m1", "250.00", at(2, 5), currency="USD")
     c = case(agency_collector, "m3", "50.00", at(12, 1, year=2024), agency=agency)
     d = case(collector, "m1", "0.00", at(1, 20), status="closed", closed_at=at(2, 15), close_reason="cured")
     e = case(other_collector, "m1", "0.00", at(3, 1, 8), status="closed", closed_at=at(3, 10), close_reason="paid_off")
@@ -78,7 +84,7 @@ def portfolio(platform, other_platform, collector, other_collector, agency_colle
         (d, at(2, 20), "50.00"),  # after D was closed
         (e, at(3, 9), "500.00"),
     ):
-        PaymentFactory(loan=cs.loan, paid_at=when, amount=Decimal(amount))
+        PaymentFactory(loan=cs.loan, currency=cs.loan.currency, paid_at=when, amount=Decimal(amount))
 
     for cs, when, reasons, extra in (
         (a, at(1, 15), ["quiet_hours"], {}),
@@ -103,14 +109,15 @@ def test_months(figures):
 
 
 def test_open_cases_and_amounts_by_stage(figures):
-    stages = {s["stage"]: (s["cases"], s["amount"]) for s in figures["stages"]}
-    # Open: A m2 100, B m1 250, C m3 50, the other platform's m1 999.
+    stages = {s["stage"]: (s["cases"], {a["currency"]: a["amount"] for a in s["amounts"]}) for s in figures["stages"]}
+    # Open: A m2 100 CNY, B m1 250 USD, C m3 50 CNY, the other platform's m1 999 CNY: m1 is 999 CNY and
+    # 250 USD, never 1,249.
     assert stages == {
-        "pre_due": (0, 0),
-        "m1": (2, Decimal("1249.00")),
-        "m2": (1, Decimal("100.00")),
-        "m3": (1, Decimal("50.00")),
-        "m3_plus": (0, 0),
+        "pre_due": (0, {}),
+        "m1": (2, {"CNY": Decimal("999.00"), "USD": Decimal("250.00")}),
+        "m2": (1, {"CNY": Decimal("100.00")}),
+        "m3": (1, {"CNY": Decimal("50.00")}),
+        "m3_plus": (0, {}),
     }
 
 
@@ -126,9 +133,40 @@ def test_roll_rates(figures):
     }
 
 
-def test_cure_rate(figures):
-    # Opened in the period: A, D, the other platform's case (Jan), B (Feb), E (Mar) = 5; cured D (Feb), E (Mar).
-    assert figures["cure"] == {"opened": 5, "cured": 2, "rate": 40.0, "by_month": [0.0, 100.0, 100.0]}
+def test_cure_rate_of_the_cohort_entering_delinquency(figures):
+    # Today is 20 March, so the 30-day window has ended for cases entering by 19 February. Entered in
+    # January: A (10th), the other platform's case (2nd), D (20th, closed cured 15 February: 26 days);
+    # February: B (5th). E entered on 1 March (window still open) and C in December: not in the cohort.
+    assert figures["cure"] == {"cohort": 4, "cured": 1, "rate": 25.0, "window_days": 30, "by_month": [33.3, 0.0, None]}
+
+
+def test_cure_rate_leaves_out_pre_due_cases_and_late_cures(platform, admin_user):
+    def case(events: list[tuple[str, str, dt.datetime]], closed: dt.datetime, reason: str) -> Case:
+        c = CaseFactory(
+            loan=LoanFactory(borrower=BorrowerFactory(platform=platform)),
+            stage="pre_due",
+            status="closed",
+            closed_at=closed,
+            close_reason=reason,
+        )
+        for kind, stage, when in events:
+            CaseEventFactory(case=c, kind=kind, new_value=stage, at=when)
+        return c
+
+    opened, moved = CaseEvent.Kind.OPENED, CaseEvent.Kind.STAGE_CHANGED
+    # Paid before it was ever due: never delinquent, not in the cohort.
+    case([(opened, "pre_due", at(1, 3))], at(1, 10), "paid_off")
+    # Pre-due on 2 January, delinquent on 8 January, cured on 20 January (12 days): in and cured.
+    case([(opened, "pre_due", at(1, 2)), (moved, "m1", at(1, 8))], at(1, 20), "cured")
+    # Delinquent on 9 January, paid off on 20 February (42 days): in the cohort, not cured within 30 days.
+    case([(opened, "m1", at(1, 9))], at(2, 20), "paid_off")
+    # Delinquent on 11 January, closed in the same week for another reason: in, not cured.
+    case([(opened, "m1", at(1, 11))], at(1, 15), "written_off")
+
+    cure = selectors.dashboard(user=admin_user, months=3, today=TODAY)["cure"]
+
+    assert (cure["cohort"], cure["cured"], cure["rate"]) == (3, 1, 33.3)
+    assert cure["by_month"] == [33.3, None, None]
 
 
 def test_promise_kept_rate(figures):
@@ -144,19 +182,79 @@ def test_right_party_contact_rate(figures):
     assert contacts["contacts_by_month"] == [2, 2, 3]
 
 
-def test_recovered_amounts(figures):
+def test_recovered_amounts_per_currency(figures):
     recovered = figures["recovered"]
-    assert recovered["total"] == Decimal("1500.00")
-    assert recovered["by_month"] == [Decimal("100.00"), Decimal("600.00"), Decimal("800.00")]
-    as_dict = {k: {r["key"]: r["amount"] for r in recovered[k]} for k in ("by_channel", "by_collector", "by_agency")}
-    # A's payment follows a call the day before; E's a call a week earlier; C's an SMS; B's and D's nothing.
-    assert as_dict["by_channel"] == {"call": Decimal("600.00"), "none": Decimal("600.00"), "sms": Decimal("300.00")}
-    assert as_dict["by_collector"] == {
-        "collector": Decimal("500.00"),
-        "collector2": Decimal("700.00"),
-        "agent": Decimal("300.00"),
+    assert recovered["total"] == [
+        {"currency": "CNY", "amount": Decimal("1300.00")},
+        {"currency": "USD", "amount": Decimal("200.00")},
+    ]
+    assert recovered["by_month"] == {
+        "CNY": [Decimal("100.00"), Decimal("400.00"), Decimal("800.00")],
+        "USD": [Decimal("0"), Decimal("200.00"), Decimal("0")],
     }
-    assert as_dict["by_agency"] == {"": Decimal("1200.00"), "Acme Recoveries": Decimal("300.00")}
+    as_dict = {
+        k: {(r["label"], r["currency"]): r["amount"] for r in recovered[k]}
+        for k in ("by_channel", "by_collector", "by_agency")
+    }
+    # A's payment follows a call the day before; E's a call a week earlier; C's an SMS; B's and D's nothing.
+    assert as_dict["by_channel"] == {
+        ("Call", "CNY"): Decimal("600.00"),
+        ("No contact in the 7 days before", "CNY"): Decimal("400.00"),
+        ("SMS", "CNY"): Decimal("300.00"),
+        ("No contact in the 7 days before", "USD"): Decimal("200.00"),
+    }
+    # Collectors by full name (the agency's collector has none: their username).
+    assert as_dict["by_collector"] == {
+        ("Li Na", "CNY"): Decimal("500.00"),
+        ("Zhou Min", "CNY"): Decimal("500.00"),
+        ("agent", "CNY"): Decimal("300.00"),
+        ("Zhou Min", "USD"): Decimal("200.00"),
+    }
+    assert as_dict["by_agency"] == {
+        ("(no agency)", "CNY"): Decimal("1000.00"),
+        ("Acme Recoveries", "CNY"): Decimal("300.00"),
+        ("(no agency)", "USD"): Decimal("200.00"),
+    }
+
+
+def test_recovered_is_credited_to_who_held_the_case_when_the_payment_arrived(
+    platform, collector, supervisor, agency, admin_user
+):
+    """Paid at 15:52:00, placed with the agency at 15:52:35: the collector gets the first payment; a
+    payment the next day goes to the agency; a payment after the recall to the collector it was then
+    assigned to, though the case is now held by someone else."""
+    collector.first_name, collector.last_name = "Li", "Na"
+    collector.save(update_fields=["first_name", "last_name"])
+    other = collector.__class__.objects.create(username="later", first_name="Later", last_name="Holder")
+    case = CaseFactory(loan=LoanFactory(borrower=BorrowerFactory(platform=platform)), assigned_to=other, stage="m2")
+    CaseEventFactory(case=case, kind=CaseEvent.Kind.OPENED, new_value="m1", at=at(1, 2))
+    placed_at = dt.datetime(2025, 2, 3, 15, 52, 35, tzinfo=dt.UTC)
+    events = (
+        (CaseEvent.Kind.ASSIGNED, "", "collector", {}, at(1, 2)),
+        (CaseEvent.Kind.PLACED, "", agency.name, {"agency_id": agency.pk, "previous_assignee": "collector"}, placed_at),
+        (CaseEvent.Kind.RECALLED, agency.name, "", {"agency_id": agency.pk}, at(2, 20)),
+        (CaseEvent.Kind.ASSIGNED, "", "collector", {}, at(2, 21)),
+        (CaseEvent.Kind.ASSIGNED, "collector", "later", {}, at(3, 10)),
+    )
+    for kind, old, new, data, when in events:
+        CaseEventFactory(case=case, kind=kind, old_value=old, new_value=new, data=data, at=when)
+    for when, amount in (
+        (dt.datetime(2025, 2, 3, 15, 52, 0, tzinfo=dt.UTC), "10.00"),
+        (at(2, 4), "20.00"),
+        (at(3, 1), "40.00"),
+    ):
+        PaymentFactory(loan=case.loan, paid_at=when, amount=Decimal(amount))
+
+    recovered = selectors.dashboard(user=admin_user, months=3, today=TODAY)["recovered"]
+
+    assert {r["label"]: r["amount"] for r in recovered["by_collector"]} == {
+        "Li Na": Decimal("50.00"),
+        "(no collector)": Decimal("20.00"),
+    }
+    assert {r["label"]: r["amount"] for r in recovered["by_agency"]} == {
+        "(no agency)": Decimal("50.00"),
+        "Acme Recoveries": Decimal("20.00"),
+    }
 
 
 def test_compliance_blocks(figures):
@@ -174,7 +272,10 @@ def test_platform_and_team_filters(portfolio, admin_user, platform, team):
     by_team = selectors.dashboard(user=admin_user, months=3, today=TODAY, team=team)
     # The team's collectors hold A, B, D and E; the agency's C is not the team's.
     assert {s["stage"]: s["cases"] for s in by_team["stages"] if s["cases"]} == {"m1": 1, "m2": 1}
-    assert by_team["recovered"]["total"] == Decimal("1200.00")
+    assert by_team["recovered"]["total"] == [
+        {"currency": "CNY", "amount": Decimal("1000.00")},
+        {"currency": "USD", "amount": Decimal("200.00")},
+    ]
 
 
 def test_a_team_supervisor_sees_their_team_and_agency_placements(portfolio, supervisor):
@@ -196,3 +297,40 @@ def test_the_page_renders_with_a_bounded_number_of_queries(
     assert 'id="dashboard-data"' in html
     assert "js/vendor/chart.umd.min.js" in html
     assert html.count("<canvas") == 8
+
+
+def _chart_data(html: str) -> dict:
+    start = html.index('id="dashboard-data"')
+    return json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
+
+
+@time_machine.travel(dt.datetime(2025, 3, 20, 12, tzinfo=dt.UTC), tick=True)
+def test_the_page_shows_money_per_currency_and_names_not_codes(client, portfolio, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("supervision:dashboard"), {"months": 3}).content.decode()
+
+    table = html[html.index('id="stage-table"') : html.index("</table>", html.index('id="stage-table"'))]
+    assert '999.00 <span class="currency">CNY</span>' in table and '250.00 <span class="currency">USD</span>' in table
+    assert "1,249" not in html and "1249" not in html
+    kpi = html[html.index('data-kpi="recovered"') :][:400]
+    assert '1,300.00 <span class="currency">CNY</span>' in kpi and '200.00 <span class="currency">USD</span>' in kpi
+    data = _chart_data(html)
+    assert [s["label"] for s in data["stages"]["amounts"]] == ["Overdue amount (CNY)", "Overdue amount (USD)"]
+    assert [s["label"] for s in data["recovered"]["byMonth"]] == ["Recovered (CNY)", "Recovered (USD)"]
+    assert data["recovered"]["channel"]["labels"] == ["Call", "No contact in the 7 days before", "SMS"]
+    assert "Li Na" in data["recovered"]["holders"]["labels"]
+    assert data["blocks"]["byRule"] == [["Permitted contact hours", 2], ["Daily answered-call limit", 1]]
+
+
+@time_machine.travel(dt.datetime(2025, 3, 20, 12, tzinfo=dt.UTC), tick=True)
+def test_the_page_in_chinese_names_rules_and_channels_in_chinese(client, portfolio, admin_user):
+    admin_user.language = "zh-hans"
+    admin_user.save(update_fields=["language"])
+    client.force_login(admin_user)
+    html = client.get(reverse("supervision:dashboard"), {"months": 3}).content.decode()
+
+    data = _chart_data(html)
+    assert data["blocks"]["byRule"] == [["允许联系时段", 2], ["每日接通次数上限", 1]]
+    assert data["recovered"]["channel"]["labels"] == ["电话", "付款前 7 天内无联系", "短信"]
+    assert [s["label"] for s in data["recovered"]["byMonth"]] == ["已回收 (CNY)", "已回收 (USD)"]
+    assert "出催率" in html

@@ -56,6 +56,8 @@ class Verdict:
     to: str = ""
     label: str = ""
     point: str = ""  # the form value naming the contact point ("phone:12", "email:3", "address")
+    # Every rule the gate evaluated, passed ones too: their details carry the counts against each cap.
+    results: list[RuleResult] = field(default_factory=list)
 
     @property
     def reason_texts(self) -> list[str]:
@@ -153,6 +155,7 @@ def preview(
         reasons=verdict.reasons,
         next_allowed_at=verdict.next_allowed_at,
         to=action["to"],
+        results=verdict.results,
     )
 
 
@@ -193,3 +196,49 @@ def calls_awake(pairs: Iterable[tuple[str, str, str]], *, at: dt.datetime) -> li
         if ok:
             awake.append((region, zone_name))
     return awake
+
+
+@dataclass(frozen=True)
+class CapCount:
+    """Where a borrower stands against one of the gate's counting caps: `count` of `limit` in the window."""
+
+    code: str
+    pack: str
+    count: int
+    limit: int
+    window_days: int  # 1: the borrower's local day
+    what: str = ""  # the pack's own words for a cap of several windows (state and UK caps)
+
+    @property
+    def reached(self) -> bool:
+        return self.count >= self.limit
+
+
+_WINDOW_DAYS = {"daily_answered_cap": 1, "daily_unanswered_cap": 1, "vulnerable_limit": 1}
+
+
+def cap_counts(verdict: Verdict) -> list[CapCount]:
+    """The counts against each cap that the gate's rules computed for this verdict (the same evaluation,
+    passed rules included), in the order the rules ran. Caps without a window (third-party repeats) and
+    rules that did not apply (no count) are left out."""
+    caps: list[CapCount] = []
+    for result in verdict.results:
+        detail = result.detail
+        if "count" in detail and "limit" in detail:
+            window = _WINDOW_DAYS.get(result.code) or packs.active_params(result.pack).get(result.code, {}).get(
+                "window_days"
+            )
+            if window:
+                caps.append(CapCount(result.code, result.pack, int(detail["count"]), int(detail["limit"]), int(window)))
+        for what, window_count in (detail.get("counts") or {}).items():
+            caps.append(
+                CapCount(
+                    result.code,
+                    result.pack,
+                    int(window_count["count"]),
+                    int(window_count["limit"]),
+                    int(window_count["window_days"]),
+                    what,
+                )
+            )
+    return caps

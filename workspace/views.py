@@ -48,6 +48,7 @@ from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
 from . import forms as wf
+from .borrower_view import borrower_overview
 from .search import SEARCH_LIMIT, case_search, result_phones
 from .selectors import (
     QUEUE_PAGE_SIZE,
@@ -247,6 +248,7 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         "promise_form": wf.PromiseForm(auto_id="id_promise_%s"),
         "hold_form": wf.HoldForm(auto_id="id_hold_%s"),
         "opt_out_form": wf.OptOutForm(points=all_points, auto_id="id_optout_%s"),
+        "overview": borrower_overview(user, borrower, call_verdicts=panel[Channel.CALL]),
         "other_open_cases": Case.objects.visible_to(user)
         .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)
         .exclude(pk=case.pk)

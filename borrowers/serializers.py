@@ -34,7 +34,7 @@ from .models import (
     ThirdParty,
     Vulnerability,
 )
-from .regions import KNOWN_REGIONS
+from .regions import known_regions
 
 # --- shared field types -----------------------------------------------------------------------------
 #
@@ -193,10 +193,10 @@ class StrictCharField(serializers.CharField):
 
 
 class RegionField(Described, StrictCharField):
-    """An ISO 3166-2 region of the jurisdictions served (borrowers.regions.KNOWN_REGIONS)."""
+    """An ISO 3166-2 region of any country (borrowers.regions.known_regions)."""
 
     def openapi_schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": sorted(KNOWN_REGIONS)}
+        return {"type": "string", "enum": sorted(known_regions())}
 
 
 class CurrencyField(Described, StrictCharField):

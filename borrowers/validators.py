@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .regions import ISO_3166_2, KNOWN_REGIONS, normalize_region
+from .regions import ISO_3166_2, is_known_region, normalize_region
 
 # ISO 4217 active codes (2024 list, plus the precious-metal/fund codes lenders never send left out).
 ISO_4217_CODES: frozenset[str] = frozenset(
@@ -201,7 +201,7 @@ def validate_region(value: str) -> str:
     region = normalize_region(value)
     if not ISO_3166_2.match(region):
         raise ValidationError(_("Enter an ISO 3166-2 region code such as CN-31, US-NY or GB-ENG."))
-    if region not in KNOWN_REGIONS:
+    if not is_known_region(region):
         raise ValidationError(_("Unknown region %(region)s.") % {"region": region})
     return region
 
@@ -239,9 +239,6 @@ def validate_currency(value: str) -> str:
     return value
 
 
-_COUNTRY_OF_REGION = {"CN": "CN", "US": "US", "GB": "GB"}
-
-
 def normalise_to(value: str | None, *, channel: str, region: str = "") -> str:
     """The canonical form of a number (E.164) or address (lower case), so that the log, opt-outs and
     the borrower's phones compare equal however the caller wrote them."""
@@ -249,7 +246,8 @@ def normalise_to(value: str | None, *, channel: str, region: str = "") -> str:
     if not value:
         return ""
     if channel in ("call", "sms"):
-        default = _COUNTRY_OF_REGION.get(region.split("-", 1)[0].upper())
+        country = region.split("-", 1)[0].upper()
+        default = country if country in phonenumbers.SUPPORTED_REGIONS else None
         try:
             parsed = phonenumbers.parse(value, default)
         except phonenumbers.NumberParseException:

@@ -15,6 +15,8 @@ from typing import Any
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
+from .regions import NO_ZONE_REGIONS, OVERSEAS_COUNTRY, region_country
+
 UTC = dt.UTC
 
 SHANGHAI = "Asia/Shanghai"
@@ -102,12 +104,20 @@ def _available(zones: tuple[str, ...]) -> list[str]:
     return out
 
 
+# The countries whose region zones the rule packs fix (RULES.md, "Pack selection"); every other country's
+# zones come from tzdata (RULES.md, "Additions").
+PACK_ZONE_COUNTRIES = frozenset({"CN", "GB", "US"})
+
+
 def region_zones(region: str) -> list[str]:
     """The IANA zones of an ISO 3166-2 region, its primary zone first; [] when none is known.
 
-    The rule packs fix the table: every CN-* region (each province-level division, Hong Kong, Macau
-    and Taiwan, under either code) is Asia/Shanghai; every GB-* nation is Europe/London; a US state is
-    its zones, and an unknown US-* has none."""
+    The rule packs fix the table for three countries: every CN-* region (each province-level division,
+    Hong Kong, Macau and Taiwan, under either code) is Asia/Shanghai; every GB-* region is
+    Europe/London; a US state is its zones, and an unknown US-* has none. Any other region has its
+    country's zones, all of them, in tzdata's order (zone.tab): DE-BE Europe/Berlin and Europe/Busingen,
+    RU-MOW Russia's 26. A subdivision ISO also lists as a country (FR-974 La Réunion) has that country's
+    zones; an uninhabited one without a clock (FR-CP) has none."""
     region = (region or "").strip().upper()
     country, _, sub = region.partition("-")
     if country == "CN":
@@ -116,7 +126,28 @@ def region_zones(region: str) -> list[str]:
         return [LONDON]
     if country == "US":
         return _available(US_STATE_ZONES.get(sub, ()))
-    return []
+    if not sub or region in NO_ZONE_REGIONS:
+        return []
+    return country_zones(OVERSEAS_COUNTRY.get(region, country))
+
+
+@functools.cache
+def _country_zone_table() -> dict[str, tuple[str, ...]]:
+    """ISO country → its IANA zones, in tzdata's zone.tab order."""
+    text = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            out.setdefault(parts[0], []).append(parts[2])
+    return {country: tuple(zones) for country, zones in out.items()}
+
+
+def country_zones(country: str) -> list[str]:
+    """The zones tzdata lists for an ISO 3166-1 country (those this machine's tzdata has); [] if none."""
+    return _available(_country_zone_table().get(country.upper(), ()))
 
 
 @functools.cache
@@ -164,12 +195,17 @@ def is_valid_zone(name: str) -> bool:
 
 
 def candidate_zones(*, borrower_tz: str, region: str, channel: str, to: str) -> tuple[list[str], dict[str, str]]:
-    """The candidate zones (ordered, without duplicates) and where each came from."""
+    """The candidate zones (ordered, without duplicates) and where each came from.
+
+    In CN, US and GB the borrower's stated zone joins the region's; elsewhere it replaces the country's
+    zones (RULES.md, "Additions": the country's zones, or `borrower.timezone` when set)."""
     sources: dict[str, str] = {}
-    if borrower_tz and is_valid_zone(borrower_tz):
+    stated = bool(borrower_tz and is_valid_zone(borrower_tz))
+    if stated:
         sources.setdefault(borrower_tz, "borrower")
-    for zone in region_zones(region):
-        sources.setdefault(zone, "region")
+    if not stated or region_country((region or "").strip().upper()) in PACK_ZONE_COUNTRIES:
+        for zone in region_zones(region):
+            sources.setdefault(zone, "region")
     if channel in ("call", "sms") and to:
         for zone in number_zones(to):
             sources.setdefault(zone, "number")

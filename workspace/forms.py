@@ -4,6 +4,7 @@ number that is not the borrower's."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -80,9 +81,31 @@ class CallStartForm(PointForm):
 
 
 class CallOutcomeForm(forms.Form):
+    """What happened on a call, in one pass: a promise's amount and date with the "promise" outcome (the
+    promise is created with the outcome), and a callback the borrower asked for."""
+
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CALL_OUTCOMES)
     duration_s = forms.IntegerField(label=_("Duration (seconds)"), min_value=0, max_value=36000, required=False)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    promise_amount = forms.DecimalField(
+        label=_("Promised amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    promise_due_date = forms.DateField(
+        label=_("Pay by"),
+        required=False,
+        # ISO whatever the language: the browser's date input reads and writes YYYY-MM-DD only.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("outcome") == Outcome.PROMISE:
+            if data.get("promise_amount") is None and "promise_amount" not in self.errors:
+                self.add_error("promise_amount", _("A promise to pay needs the amount."))
+            if data.get("promise_due_date") is None and "promise_due_date" not in self.errors:
+                self.add_error("promise_due_date", _("A promise to pay needs the date."))
+        return data
 
 
 class MessageForm(PointForm):

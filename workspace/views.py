@@ -17,6 +17,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.forms import ChoiceField
 from django.http import Http404, HttpResponse
@@ -380,23 +381,49 @@ def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int)
     contact = get_object_or_404(ContactAttempt, pk=contact_pk, case=case)
     if contact.actor_user_id != request.user.pk and not can(request.user, Perm.SUPERVISE):
         raise PermissionDenied  # a collector records the outcome of their own attempt
-    form = wf.CallOutcomeForm(request.POST)
+    if not contact.is_pending:  # recorded already (another tab, a double click): say so, whatever was posted
+        already = _("The outcome of this contact has already been recorded.")
+        return _validation_error(request, case, OutcomeAlreadyRecorded({"outcome": [already]}))
+    form = wf.CallOutcomeForm(request.POST, auto_id=f"id_outcome{contact.pk}_%s")
     if contact.channel == Channel.VISIT:
         cast(ChoiceField, form.fields["outcome"]).choices = wf.VISIT_OUTCOMES
     if not form.is_valid():
-        return _invalid(request, case, form)
+        return _outcome_form_again(request, case, contact, form)
+    data = form.cleaned_data
+    promised = data["outcome"] == Outcome.PROMISE
     try:
-        contact_record_outcome(
-            contact=contact,
-            outcome=form.cleaned_data["outcome"],
-            duration_s=form.cleaned_data["duration_s"],
-            notes=form.cleaned_data["notes"],
-        )
+        # One pass: the outcome and the promise it announces are recorded together, or neither.
+        with transaction.atomic():
+            contact_record_outcome(
+                contact=contact, outcome=data["outcome"], duration_s=data["duration_s"], notes=data["notes"]
+            )
+            if promised:
+                promise_create(
+                    case=case,
+                    amount=data["promise_amount"],
+                    due_date=data["promise_due_date"],
+                    created_by=request.user,
+                )
     except OutcomeAlreadyRecorded as exc:
         return _validation_error(request, case, exc)
-    return _respond(
-        request, case, "workspace/_result_ok.html", {"ok": _("Outcome recorded.")}, flash=_("Outcome recorded.")
-    )
+    except ValidationError as exc:
+        for field, messages_ in exc.message_dict.items():
+            for message in messages_:
+                form.add_error(f"promise_{field}" if f"promise_{field}" in form.fields else None, message)
+        return _outcome_form_again(request, case, contact, form)
+    done = _("Outcome and promise recorded.") if promised else _("Outcome recorded.")
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": done}, flash=done)
+
+
+def _outcome_form_again(
+    request: AuthenticatedHttpRequest, case: Case, contact: ContactAttempt, form: wf.CallOutcomeForm
+) -> HttpResponse:
+    """The outcome form with its errors, in place (the contact is still pending: nothing was recorded)."""
+    if getattr(request, "htmx", False):
+        return _respond(
+            request, case, "workspace/_result_outcome_form.html", {"contact": contact, "outcome_form": form}
+        )
+    return _invalid(request, case, form)
 
 
 @permission_required(Perm.WORK_CASE)
@@ -586,9 +613,7 @@ def case_search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Find a case for an inbound caller: name, phone in any format, national-id tail, borrower or loan id."""
     text = request.GET.get("q", "").strip()[:200]
     full_pii = request.user.sees_full_pii
-    results = [
-        (case, result_phones(case, text, full_pii=full_pii)) for case in case_search(request.user, text)
-    ]
+    results = [(case, result_phones(case, text, full_pii=full_pii)) for case in case_search(request.user, text)]
     return render(
         request,
         "workspace/search.html",

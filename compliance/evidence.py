@@ -10,6 +10,12 @@ A contact gets two kinds of links: `contact` over the fields fixed when it is wr
 change the append-only log allows). Only the latest outcome link of a contact is compared with the
 live row; earlier ones are checked for chain integrity only.
 
+The bytes that reached a borrower are covered through the decision that allowed them: the gate stores
+`message_digest`, the SHA-256 of the rendered text it judged (subject and body), and the decision is on
+the chain; verification recomputes that digest from every outbound message the decision (or its
+contact's decision) sent and reports the message as altered when they differ, so an UPDATE of a sent
+body, or of the message's link to its decision, is caught.
+
 What this does not give: an attacker with database write access can rewrite a whole chain
 consistently. The per-borrower heads are the anchor to publish elsewhere (`chain_fingerprint`).
 """
@@ -351,11 +357,66 @@ def _rows(
     return {row["id"]: row for row in model.objects.filter(borrower_id=borrower_id).values(*fields)}
 
 
+OUTBOUND_MESSAGE = "outbound_message"
+
+
+def message_digest(*, subject: str, body: str) -> str:
+    """The digest the gate records for a rendered message (compliance.services: `message_digest`)."""
+    text = f"{subject}\n{body}".strip()
+    return hashlib.sha256(text.encode()).hexdigest() if text else ""
+
+
+def _message_failure(borrower_id: int) -> Failure | None:
+    """The first outbound message to the borrower whose text no longer matches the digest its decision
+    recorded, or whose decision is no longer its contact's. Two queries, through the decisions' and
+    contacts' reverse relations (the messages' app sits above this one)."""
+    rows = list(
+        Decision.objects.filter(borrower_id=borrower_id, messages__isnull=False)
+        .order_by("messages__id")
+        .values(
+            "id",
+            "message_digest",
+            "messages__id",
+            "messages__subject",
+            "messages__body",
+            "messages__contact__decision_id",
+        )
+    )
+    detached = (
+        ContactAttempt.objects.filter(borrower_id=borrower_id, messages__isnull=False, messages__decision__isnull=True)
+        .order_by("messages__id")
+        .values_list("messages__id", flat=True)
+        .first()
+    )
+    for row in rows:
+        digest = message_digest(subject=row["messages__subject"], body=row["messages__body"])
+        contact_decision = row["messages__contact__decision_id"]
+        if digest != row["message_digest"] or contact_decision not in (None, row["id"]):
+            return Failure(
+                borrower_id=borrower_id,
+                problem=Problem.ALTERED,
+                kind=OUTBOUND_MESSAGE,
+                object_id=row["messages__id"],
+                seq=None,
+                detail="the message's text no longer matches the digest its decision recorded",
+            )
+    if detached is not None:
+        return Failure(
+            borrower_id=borrower_id,
+            problem=Problem.ALTERED,
+            kind=OUTBOUND_MESSAGE,
+            object_id=detached,
+            seq=None,
+            detail="the message was detached from the decision that allowed it",
+        )
+    return None
+
+
 def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
     """Walk one borrower's chain; return the first failure (or None) and the number of links read.
 
-    A constant five queries per borrower whatever the chain's length: the links, the head, and the
-    live rows of both tables.
+    A constant seven queries per borrower whatever the chain's length: the links, the head, the live
+    rows of both tables, and the outbound messages through decisions and contacts.
     """
     links = list(EvidenceLink.objects.filter(borrower_id=borrower_id).order_by("seq"))
     head = EvidenceHead.objects.filter(borrower_id=borrower_id).first()
@@ -420,7 +481,7 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
             return fail(
                 Problem.ALTERED, None, "an outcome was written without a link", EvidenceKind.CONTACT_OUTCOME, object_id
             ), len(links)
-    return None, len(links)
+    return _message_failure(borrower_id), len(links)
 
 
 def chained_borrower_ids() -> models.QuerySet:

@@ -8,14 +8,26 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import authentication, exceptions, serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import authentication, exceptions, generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import api_object
+from contacts.models import ContactAttempt
+from contacts.serializers import ContactOutputSerializer
+from core.api import PlatformApiMixin
+
 from .callbacks import RECEIPT_ADAPTERS, REPLY_ADAPTERS, SIGNATURE_HEADER, receipt_record, reply_record, signature_ok
+from .models import OutboundMessage
 
 # What the role matrix (tests/access) names these endpoints' requirement: a provider's signature, no role.
 PROVIDER_SIGNED = "provider signature"
@@ -129,3 +141,46 @@ class ProviderRepliesApi(_ProviderCallbackApi):
         replies = adapter(request.data)
         results = [{"id": r.event_id, "result": reply_record(provider=provider, reply=r).result} for r in replies]
         return Response({"results": results})
+
+
+# --- a contact with its delivery status -------------------------------------------------------------
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """What became of the message that carried an outbound contact, as far as its provider has told us."""
+
+    class Meta:
+        model = OutboundMessage
+        ref_name = "ContactDelivery"
+        fields = ["status", "channel", "provider", "provider_id", "sent_at", "receipt_at", "error"]
+
+
+class ContactDetailSerializer(ContactOutputSerializer):
+    delivery = serializers.SerializerMethodField(
+        help_text="The message of an SMS, e-mail, robot call or letter: `queued`, `sent` (the provider took it), "
+        "`delivered` or `failed` (its receipt), `abandoned`; null for a contact no message carried."
+    )
+
+    class Meta(ContactOutputSerializer.Meta):
+        ref_name = "ContactDetail"
+        fields = [*ContactOutputSerializer.Meta.fields, "delivery"]
+
+    @extend_schema_field(DeliverySerializer(allow_null=True))
+    def get_delivery(self, contact: ContactAttempt) -> dict[str, Any] | None:
+        message = OutboundMessage.objects.filter(contact=contact).order_by("-created_at", "-id").first()
+        return DeliverySerializer(message).data if message is not None else None
+
+
+class ContactDetailApi(PlatformApiMixin, generics.GenericAPIView):
+    """One contact of the log, with the delivery status of the message that carried it. The contact log's
+    other endpoints are the gate's (compliance.api); this one reads what outreach knows of the message."""
+
+    serializer_class = ContactDetailSerializer
+
+    def get_queryset(self):
+        return ContactAttempt.objects.select_related("borrower", "loan")
+
+    @extend_schema(responses=ContactDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        contact = api_object(self.get_queryset(), request, pk=pk)
+        return Response(ContactDetailSerializer(contact).data)

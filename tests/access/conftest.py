@@ -169,6 +169,7 @@ class Rows:
             "api-webhook-event-detail": {"event_id": self.event.event_id},
             "api-webhook-event-replay": {"event_id": self.event.event_id},
             "api-provider-receipts": {"provider": "generic"},
+            "api-contact-detail": {"pk": self.contact.pk},
             "api-provider-replies": {"provider": "generic"},
             "schema": {},
             "api-docs": {},

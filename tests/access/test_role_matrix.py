@@ -131,6 +131,7 @@ URLS: dict[str, Entry] = {
     "api-compliance-decision": api(V, W, "GET"),
     "api-contacts": api(V, W, "GET", "POST"),
     "api-contact-outcome": api(V, W, "POST"),
+    "api-contact-detail": api(V, W, "GET"),
     "api-case-promises": api(V, W, "GET", "POST"),
     "api-case-plans": api(V, W, "GET", "POST"),
     "api-plan-detail": api(V, W, "GET"),

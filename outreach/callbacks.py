@@ -401,6 +401,11 @@ def receipt_record(*, provider: str, receipt: Receipt, now: dt.datetime | None =
         if row is None:
             return "duplicate"
         result = _receipt_apply(receipt, now=now) if receipt.event else ("ignored", None)
+        if result[0] == "unknown_message":
+            # Not kept: a receipt can overtake the end of its send (the provider id is committed with it),
+            # and the provider's redelivery must then apply instead of being taken for a duplicate.
+            transaction.set_rollback(True)
+            return result[0]
         row.result, row.message = result[0], result[1]
         row.save(update_fields=["result", "message"])
         return row.result

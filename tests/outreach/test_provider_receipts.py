@@ -195,9 +195,15 @@ def test_a_complaint_opts_the_address_out_of_email(client, strategy, settings):
     assert message.status == MessageStatus.DELIVERED  # it arrived: the complaint says so
 
 
-def test_a_receipt_for_a_message_we_did_not_send_changes_nothing(client):
-    response = post(client, "generic", {"message_id": "nobody-knows", "status": "delivered"})
-    assert response.json()["results"] == [{"id": "nobody-knows:delivered", "result": "unknown_message"}]
+def test_a_receipt_for_a_message_we_did_not_send_changes_nothing_and_is_not_kept(client, strategy, provider):
+    response = post(client, "generic", {"message_id": "prov-1", "status": "delivered"})
+    assert response.json()["results"] == [{"id": "prov-1:delivered", "result": "unknown_message"}]
+    assert ProviderCallback.objects.count() == 0
+    # The same receipt, redelivered once the message it names has been sent, applies.
+    message = sent_sms(strategy, provider)
+    assert message.provider_id == "prov-1"
+    again = post(client, "generic", {"message_id": "prov-1", "status": "delivered"})
+    assert again.json()["results"] == [{"id": "prov-1:delivered", "result": "delivered"}]
 
 
 @pytest.mark.parametrize(

@@ -261,6 +261,10 @@ class CaseEvent(models.Model):
         PLAN_BROKEN = "plan_broken", _("Plan broken")
         PLAN_CANCELLED = "plan_cancelled", _("Plan cancelled")
         ESCALATED = "escalated", _("Escalated")
+        TASK_DONE = "task_done", _("Task done")
+        TASK_CANCELLED = "task_cancelled", _("Task cancelled")
+        TASK_REASSIGNED = "task_reassigned", _("Task reassigned")
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

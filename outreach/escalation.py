@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -52,6 +52,11 @@ def _last_response_at() -> Subquery:
     return Subquery(responses.order_by("-at").values("at")[:1])
 
 
+def _last_call_task_closed_at() -> Subquery:
+    closed = Task.objects.filter(case_id=OuterRef("pk"), kind=TaskKind.CALL, closed_at__isnull=False)
+    return Subquery(closed.order_by("-closed_at").values("closed_at")[:1])
+
+
 def cases_escalate_unanswered(*, now: dt.datetime | None = None, threshold: int | None = None) -> list[int]:
     """Cases with `threshold` automated reminders sent since the borrower last answered get an open
     call task in their collector's queue (assigning the case first if nobody has it)."""
@@ -74,8 +79,14 @@ def cases_escalate_unanswered(*, now: dt.datetime | None = None, threshold: int 
         Case.objects.open()
         .exclude(frozen_q(now, timezone.localdate(now)))
         .exclude(Exists(open_call_task))
-        # The case's own jobs all follow its opening, so with no answer ever every sent one counts.
-        .annotate(since=Coalesce(_last_response_at(), Value(EPOCH, output_field=DateTimeField())))
+        # The case's own jobs all follow its opening, so with no answer ever every sent one counts. A
+        # call task closed (done or cancelled) starts the count again: reminders sent since then escalate anew.
+        .annotate(
+            since=Greatest(
+                Coalesce(_last_response_at(), Value(EPOCH, output_field=DateTimeField())),
+                Coalesce(_last_call_task_closed_at(), Value(EPOCH, output_field=DateTimeField())),
+            )
+        )
         .annotate(unanswered=Coalesce(Subquery(sent_since), 0))
         .filter(unanswered__gte=threshold)
     )

@@ -18,6 +18,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import case_filter
+from borrowers.models import Borrower
+
 from .rendering import screen_template, template_errors
 
 
@@ -331,12 +334,20 @@ class TaskKind(models.TextChoices):
     CALL = "call", _("Call the borrower")
     PLACEMENT = "placement", _("Legal referral or agency placement")
     REPLY = "reply", _("Answer the borrower's reply")
+    CALLBACK = "callback", _("Call back at the borrower's request")
 
 
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> TaskQuerySet:
+        """The tasks of the cases a principal may see (accounts.roles.case_filter through the case)."""
+        condition = case_filter(principal, "case__")
+        return self if condition is None else self.filter(condition)
 
 
 class Task(models.Model):
@@ -353,7 +364,12 @@ class Task(models.Model):
     job = models.ForeignKey(ReminderJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="closed_tasks"
+    )
     history = HistoricalRecords()
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -373,6 +389,16 @@ class AlertKind(models.TextChoices):
     LOST_CONTACT = "lost_contact", _("Borrower lost contact")
 
 
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> AlertQuerySet:
+        """The alerts of the cases a principal may see; an alert without a case through its borrower's."""
+        condition = case_filter(principal, "case__")
+        if condition is None:
+            return self
+        borrowers = Borrower.objects.visible_to(principal).values("pk")
+        return self.filter(condition | Q(case__isnull=True, borrower__in=borrowers))
+
+
 class Alert(models.Model):
     """An early warning for a supervisor."""
 
@@ -386,6 +412,11 @@ class Alert(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="acknowledged_alerts"
+    )
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -23,6 +23,7 @@ from accounts.models import Agency, Role, User
 from accounts.roles import Perm, can
 from cases.events import case_event_build, case_event_record, case_events_record
 from cases.models import Case, CaseEvent, CaseStatus
+from outreach.models import Task, TaskKind, TaskStatus
 
 from .models import AgencyContract, QualityReview, QualitySample, SampleReason, reviewable_contacts
 
@@ -176,6 +177,40 @@ def case_reassign(*, case: Case, to_user: User, user: User, reason: str = "") ->
         reason=reason,
         actor=user,
         at=timezone.now(),
+    )
+    return locked
+
+
+@transaction.atomic
+def task_reassign(*, task: Task, to_user: User, user: User, reason: str = "") -> Task:
+    """Hand an open collector task to another collector of the supervisor's team. The task is about its
+    case, so the case goes with it (case_reassign) when someone else has it: a collector sees only the
+    cases assigned to them. A placement review is the supervisors' own and is not handed to a collector."""
+    _require_supervisor(user)
+    if not team_collectors(user).filter(pk=to_user.pk).exists():
+        raise ValidationError({"to_user": [_("%(user)s is not a collector of your team.") % {"user": to_user}]})
+    locked = Task.objects.select_for_update(of=("self",)).select_related("case", "assigned_to").get(pk=task.pk)
+    if locked.status != TaskStatus.OPEN:
+        raise ValidationError({"task": [_("This task is already closed.")]})
+    if locked.kind == TaskKind.PLACEMENT:
+        raise ValidationError({"task": [_("A placement review stays with a supervisor.")]})
+    if locked.assigned_to_id == to_user.pk:
+        return locked
+    if locked.case.assigned_to_id != to_user.pk:
+        case_reassign(case=locked.case, to_user=to_user, user=user, reason=reason or _("with its task"))
+    previous = locked.assigned_to
+    locked.assigned_to = to_user
+    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's who
+    locked.save(update_fields=["assigned_to"])
+    case_event_record(
+        case_id=locked.case_id,
+        kind=CaseEvent.Kind.TASK_REASSIGNED,
+        old=previous.username if previous else "",
+        new=to_user.username,
+        reason=reason,
+        actor=user,
+        at=timezone.now(),
+        data={"task_id": locked.pk},
     )
     return locked
 

@@ -16,6 +16,8 @@ from contacts.models import Outcome
 from outreach.models import MessageTemplate
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from compliance.preview import Verdict
 
 # What a collector may record after a call or a visit (delivery outcomes belong to gateways).
@@ -173,3 +175,18 @@ class OptOutForm(forms.Form):
 class OverrideForm(forms.Form):
     decision = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the override"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskCloseForm(forms.Form):
+    """Done or cancelled (a task), acknowledged (an alert): an optional word on what was done."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class TaskReassignForm(forms.Form):
+    to_user = forms.ModelChoiceField(label=_("Hand to"), queryset=User.objects.none())
+    note = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, collectors: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ModelChoiceField[User]", self.fields["to_user"]).queryset = collectors

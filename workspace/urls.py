@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, work
 
 urlpatterns = [
     path("queue/", views.work_queue, name="queue"),
     path("queue/next/", views.queue_next, name="queue-next"),
+    path("tasks/", work.task_list, name="tasks"),
+    path("tasks/<int:pk>/done/", work.task_done, name="task-done"),
+    path("tasks/<int:pk>/cancel/", work.task_cancel_view, name="task-cancel"),
+    path("tasks/<int:pk>/reassign/", work.task_reassign_view, name="task-reassign"),
+    path("alerts/", work.alert_list, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", work.alert_acknowledge_view, name="alert-acknowledge"),
     path("search/", views.case_search_page, name="case-search"),
     path("cases/<int:pk>/", views.case_workspace, name="case-detail"),
     path("cases/<int:pk>/call/", views.call_start, name="case-call-start"),

@@ -17,6 +17,7 @@ from borrowers.models import Hold
 from cases.models import Case
 from compliance.models import Decision
 from contacts.models import ContactAttempt
+from outreach.models import Alert, Task
 from repayment_plans.models import Plan, PlanStatus
 from repayment_plans.services import plan_propose
 from supervision.models import QualitySample
@@ -91,6 +92,8 @@ class Rows:
     hold: Hold
     sample: QualitySample
     event: WebhookEvent
+    task: Task
+    alert: Alert
 
     def kwargs(self, name: str) -> dict:
         """The path parameters of the URL named `name` (a KeyError for a URL this table does not know)."""
@@ -109,6 +112,12 @@ class Rows:
             "home": {},
             "queue": {},
             "queue-next": {},
+            "tasks": {},
+            "task-done": {"pk": self.task.pk},
+            "task-cancel": {"pk": self.task.pk},
+            "task-reassign": {"pk": self.task.pk},
+            "alerts": {},
+            "alert-acknowledge": {"pk": self.alert.pk},
             "case-search": {},
             "case-detail": {"pk": c.pk},
             "case-call-start": {"pk": c.pk},
@@ -210,6 +219,10 @@ def _rows(platform, *, worker: User, assign: dict, supervisor: User) -> Rows:
         hold=factories.HoldFactory(borrower=case.borrower, kind="dispute"),
         sample=QualitySample.objects.create(contact=contact, reason="collector_share", created_by=supervisor),
         event=WebhookEvent.objects.create(platform=platform, type="case.stage_changed", payload={"case": case.pk}),
+        task=Task.objects.create(case=case, assigned_to=worker, kind="call", due_at=NOW, reason="3 unanswered"),
+        alert=Alert.objects.create(
+            kind="lost_contact", borrower=case.borrower, case=case, supervisor=supervisor, message="unreachable"
+        ),
     )
 
 

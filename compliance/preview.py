@@ -109,8 +109,11 @@ def preview(
     loan_id: int | None,
     case_id: int | None,
     collectors: int | None = None,
+    message: str | None = None,
 ) -> Verdict:
-    """The gate's verdict on an action about to be offered, without writing a decision."""
+    """The gate's verdict on an action about to be offered, without writing a decision. `message`: the
+    text about to be sent (a template rendered for the case), screened by the gate's content rules; without
+    it SMS and e-mail are judged as carrying their opt-out line."""
     borrower = history.borrower
     codes = packs.packs_for_region(borrower.region, borrower.platform.default_jurisdiction)
     params, _versions = packs.pack_params(codes)
@@ -132,7 +135,7 @@ def preview(
         loan=None,
         case_id=case_id,
         at=at,
-        message=PREVIEW_MESSAGE.get(channel, ""),
+        message=PREVIEW_MESSAGE.get(channel, "") if message is None else message,
         collectors=collectors,
         autodialed=False,
         consented=False,

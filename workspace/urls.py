@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:pk>/call/", views.call_start, name="case-call-start"),
     path("cases/<int:pk>/contacts/<int:contact_pk>/outcome/", views.contact_outcome, name="case-contact-outcome"),
     path("cases/<int:pk>/message/<str:channel>/", views.message_send, name="case-message-send"),
+    path("cases/<int:pk>/message/<str:channel>/preview/", views.message_preview, name="case-message-preview"),
     path("cases/<int:pk>/letter/", views.letter_record, name="case-letter"),
     path("cases/<int:pk>/visit/", views.visit_record, name="case-visit"),
     path("cases/<int:pk>/promise/", views.promise_take, name="case-promise"),

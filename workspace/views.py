@@ -37,14 +37,15 @@ from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
 from cases.views import _borrower_summary, _get_case_for_user
 from compliance.actions import Actor, OutreachAction
 from compliance.models import Decision
-from compliance.preview import Verdict, load_histories
+from compliance.preview import Verdict, load_histories, preview
+from compliance.screening import screen_text
 from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
 from contacts.models import ContactAttempt, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach import services as outreach_services
 from outreach.models import MessageStatus
-from outreach.rendering import TemplateError
+from outreach.rendering import TemplateError, reminder_context, render_template
 from repayment_plans.models import OPEN_PLAN_STATUSES
 from repayment_plans.services import promise_create
 
@@ -619,3 +620,53 @@ def case_search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "workspace/search.html",
         {"q": text, "results": results, "searched": bool(text), "limit": SEARCH_LIMIT},
     )
+
+
+# --- a templated message, previewed -----------------------------------------------------------------------
+
+
+@permission_required(Perm.WORK_CASE)
+@require_GET
+@in_user_zone
+def message_preview(request: AuthenticatedHttpRequest, pk: int, channel: str) -> HttpResponse:
+    """The SMS or e-mail a template would send on this case, rendered, screened for prohibited wording,
+    and judged by the gate's preview on that very text (what "Send" would meet; nothing is written)."""
+    if channel not in (Channel.SMS, Channel.EMAIL):
+        raise Http404
+    case, borrower = _post_case(request, pk)
+    form = wf.MessageForm(
+        request.GET,
+        points=_points_for_post(request, case, borrower, channel),
+        channel=channel,
+        language=borrower.language or "en",
+    )
+    context: dict[str, Any] = {"case": case, "channel": channel, "channel_label": Channel(channel).label}
+    status = 200
+    if not form.is_valid():
+        context["errors"] = [str(e) for errors in form.errors.values() for e in errors]
+        status = 400
+    else:
+        now = timezone.now()
+        template = form.cleaned_data["template"]
+        try:
+            values = reminder_context(
+                case=case, due_date=timezone.localdate(), channel=channel, language=template.language
+            )
+            if "portal_link" in values:  # a preview makes no portal link: the real send makes its own
+                values["portal_link"] = _("[link to the borrower portal]")
+            rendered = render_template(template, values)
+        except TemplateError:
+            context["errors"] = [_("This template cannot be rendered.")]
+        else:
+            text = f"{rendered.subject}\n{rendered.body}".strip()
+            to = wf.resolve_point(borrower, form.cleaned_data["point"], channel) or ""
+            history = load_histories([borrower], at=now)[borrower.pk]
+            context |= {
+                "rendered": rendered,
+                "findings": screen_text(text, language=template.language),
+                "verdict": preview(
+                    history, channel=channel, to=to, at=now, loan_id=case.loan_id, case_id=case.pk, message=text
+                ),
+            }
+    page = "workspace/_message_preview.html" if getattr(request, "htmx", False) else "workspace/message_preview.html"
+    return render(request, page, context, status=status)

@@ -123,6 +123,7 @@ class Rows:
             "case-call-start": {"pk": c.pk},
             "case-contact-outcome": {"pk": c.pk, "contact_pk": self.contact.pk},
             "case-message-send": {"pk": c.pk, "channel": "sms"},
+            "case-message-preview": {"pk": c.pk, "channel": "sms"},
             "case-letter": {"pk": c.pk},
             "case-visit": {"pk": c.pk},
             "case-promise": {"pk": c.pk},

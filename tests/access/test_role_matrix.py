@@ -89,6 +89,7 @@ URLS: dict[str, Entry] = {
     "case-call-start": page(W, W, "POST"),
     "case-contact-outcome": page(W, W, "POST"),
     "case-message-send": page(W, W, "POST"),
+    "case-message-preview": page(W),
     "case-letter": page(W, W, "POST"),
     "case-visit": page(W, W, "POST"),
     "case-promise": page(W, W, "POST"),

@@ -99,6 +99,12 @@ class CallOutcomeForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
     )
+    callback_at = forms.DateTimeField(
+        label=_("Call back at (your time)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

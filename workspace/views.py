@@ -24,6 +24,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,6 +45,7 @@ from contacts.models import ContactAttempt, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach import services as outreach_services
+from outreach.callback_requests import CallbackNotAllowed, callback_schedule
 from outreach.models import MessageStatus
 from outreach.rendering import TemplateError, reminder_context, render_template
 from repayment_plans.models import OPEN_PLAN_STATUSES
@@ -405,25 +407,53 @@ def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int)
                     due_date=data["promise_due_date"],
                     created_by=request.user,
                 )
+            if data["callback_at"]:
+                # Checked after the outcome is in the log: this call counts against the caps.
+                callback_schedule(
+                    case=case, user=request.user, at=data["callback_at"], to=contact.to, note=data["notes"]
+                )
     except OutcomeAlreadyRecorded as exc:
         return _validation_error(request, case, exc)
+    except CallbackNotAllowed as exc:
+        # Nothing was recorded; the form again with the gate's next allowed time proposed in the field.
+        posted = request.POST.copy()
+        if exc.proposed_at is not None:
+            posted["callback_at"] = timezone.localtime(exc.proposed_at).strftime("%Y-%m-%dT%H:%M")
+        form = wf.CallOutcomeForm(posted, auto_id=f"id_outcome{contact.pk}_%s")
+        form.is_valid()
+        form.add_error("callback_at", exc.messages[0])
+        return _outcome_form_again(request, case, contact, form, proposal=exc.proposed_at)
     except ValidationError as exc:
         for field, messages_ in exc.message_dict.items():
+            # The promise service names its own fields (amount, due_date); the callback names the form's.
+            target = next((f for f in (field, f"promise_{field}") if f in form.fields and f != "outcome"), None)
             for message in messages_:
-                form.add_error(f"promise_{field}" if f"promise_{field}" in form.fields else None, message)
+                form.add_error(target, message)
         return _outcome_form_again(request, case, contact, form)
     done = _("Outcome and promise recorded.") if promised else _("Outcome recorded.")
+    if data["callback_at"]:
+        done = " ".join(
+            (
+                done,
+                _("Callback set for %(at)s.")
+                % {"at": date_format(timezone.localtime(data["callback_at"]), "SHORT_DATETIME_FORMAT")},
+            )
+        )
     return _respond(request, case, "workspace/_result_ok.html", {"ok": done}, flash=done)
 
 
 def _outcome_form_again(
-    request: AuthenticatedHttpRequest, case: Case, contact: ContactAttempt, form: wf.CallOutcomeForm
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    contact: ContactAttempt,
+    form: wf.CallOutcomeForm,
+    *,
+    proposal: dt.datetime | None = None,
 ) -> HttpResponse:
     """The outcome form with its errors, in place (the contact is still pending: nothing was recorded)."""
     if getattr(request, "htmx", False):
-        return _respond(
-            request, case, "workspace/_result_outcome_form.html", {"contact": contact, "outcome_form": form}
-        )
+        context = {"contact": contact, "outcome_form": form, "callback_proposal": proposal}
+        return _respond(request, case, "workspace/_result_outcome_form.html", context)
     return _invalid(request, case, form)
 
 

@@ -1,4 +1,4 @@
-"""Reads of supervision: the dashboard's figures, agency commissions and quality results.
+"""Reads of supervision: the dashboard's figures, agency commissions, quality results and approvals.
 
 Every figure is an aggregate computed by the database (Count/Sum with filters, grouped by month), so
 the dashboard costs a bounded number of queries whatever the size of the book: one per figure, plus one
@@ -42,7 +42,8 @@ from borrowers.models import Channel
 from cases.models import ZERO, Case, CaseEvent, CaseStatus, Payment, Stage
 from compliance.models import Decision
 from contacts.models import ContactAttempt
-from repayment_plans.models import Promise, PromiseStatus
+from repayment_plans.models import Plan, PlanApproval, PlanStatus, Promise, PromiseStatus
+from repayment_plans.services import Limits, absolute_limits, supervisor_limits, user_limits
 
 from .models import AgencyContract, QualityReview
 
@@ -655,3 +656,65 @@ def quality_results(*, user: Any, since: dt.datetime | None = None) -> list[dict
         }
         for r in rows
     ]
+
+
+# --- approvals ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApprovalItem:
+    """A plan waiting for approval as its approver reads it: where it stands, who approved, who must
+    still approve, and what this viewer may do."""
+
+    plan: Plan
+    approvals: list[PlanApproval]
+    # The viewer may approve or refuse it now (not its proposer, not already decided).
+    can_decide: bool
+    # The viewer's approval would activate it (their limits cover its discount and term).
+    activates: bool
+    # Why the viewer may not decide ("" when they may).
+    blocked_because: str
+
+    @property
+    def state(self) -> str:
+        if not self.approvals:
+            return _("Waiting for a first approval.")
+        return _("Approved at level %(level)s; waiting for a further approver whose limits cover it.") % {
+            "level": len(self.approvals)
+        }
+
+
+def approval_items(user: User) -> list[ApprovalItem]:
+    """The plans awaiting approval that `user` may see, oldest first (three queries)."""
+    limits = user_limits(user)
+    plans = (
+        Plan.objects.visible_to(user)
+        .filter(status=PlanStatus.PENDING_APPROVAL)
+        .select_related("case", "case__borrower", "proposed_by", "proposed_by_platform")
+        .prefetch_related("approvals__user")
+        .order_by("created_at", "id")
+    )
+    items = []
+    for plan in plans:
+        approvals = list(plan.approvals.all())
+        if plan.proposed_by_id == user.pk:
+            blocked = _("You proposed this plan: someone else approves it.")
+        elif any(a.user_id == user.pk for a in approvals):
+            blocked = _("You approved this plan: another approver must decide.")
+        else:
+            blocked = ""
+        items.append(
+            ApprovalItem(
+                plan=plan,
+                approvals=approvals,
+                can_decide=not blocked,
+                activates=limits.allow(discount_percent=plan.discount_percent, term_months=plan.term_months),
+                blocked_because=str(blocked),
+            )
+        )
+    return items
+
+
+def approval_limits(user: User) -> dict[str, Limits]:
+    """The limits that apply on the approvals page: the viewer's, a supervisor's, and the absolute ones."""
+    return {"yours": user_limits(user), "supervisor": supervisor_limits(), "absolute": absolute_limits()}

@@ -466,15 +466,10 @@ def assignment_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required(Perm.APPROVE_PLANS)
 @require_GET
 def approvals_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Plans (installments, deferrals, settlements, waivers) beyond their proposer's limits, oldest first."""
-    plans = (
-        Plan.objects.visible_to(request.user)
-        .filter(status=PlanStatus.PENDING_APPROVAL)
-        .select_related("case", "case__borrower", "proposed_by")
-        .prefetch_related("approvals__user")
-        .order_by("created_at", "id")
-    )
-    return render(request, "supervision/approvals.html", {"plans": plans})
+    """Plans (installments, deferrals, settlements, waivers) beyond their proposer's limits, oldest first:
+    each with where it stands, who approved it, who must still approve, and the limits that apply."""
+    context = {"items": selectors.approval_items(request.user), "limits": selectors.approval_limits(request.user)}
+    return render(request, "supervision/approvals.html", context)
 
 
 @permission_required(Perm.APPROVE_PLANS)
@@ -486,9 +481,7 @@ def approvals_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     try:
         if decision == "approve":
             plan = plan_services.plan_approve(plan=plan, user=request.user, reason=reason)
-            messages.success(
-                request, _("Plan #%(id)s approved: %(status)s.") % {"id": plan.pk, "status": plan.get_status_display()}
-            )
+            messages.success(request, _approval_message(plan))
         elif decision == "reject":
             plan_services.plan_reject(plan=plan, user=request.user, reason=reason)
             messages.success(request, _("Plan #%(id)s refused.") % {"id": plan.pk})
@@ -499,3 +492,21 @@ def approvals_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     except PermissionDenied as error:
         messages.error(request, str(error) or _("You may not decide on this plan."))
     return redirect("supervision:approvals")
+
+
+def _approval_message(plan: Plan) -> str:
+    """What an approval did: activated the plan, or recorded one level and left it waiting."""
+    if plan.status != PlanStatus.PENDING_APPROVAL:
+        return _("Plan #%(id)s approved: it is now %(status)s.") % {
+            "id": plan.pk,
+            "status": plan.get_status_display().lower(),
+        }
+    level = plan.approvals.count()
+    if level == 1:
+        return _("Plan #%(id)s: first approval recorded, waiting for a second approver whose limits cover it.") % {
+            "id": plan.pk
+        }
+    return _("Plan #%(id)s: approval %(level)s recorded, waiting for a further approver whose limits cover it.") % {
+        "id": plan.pk,
+        "level": level,
+    }

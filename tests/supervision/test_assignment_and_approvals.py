@@ -93,7 +93,7 @@ def test_the_queue_lists_pending_plans_and_refuses_with_a_reason(client, pending
     client.force_login(supervisor)
     page = client.get(reverse("supervision:approvals"))
     assert page.status_code == 200
-    assert list(page.context["plans"]) == [pending_plan]
+    assert [item.plan for item in page.context["items"]] == [pending_plan]
 
     client.post(reverse("supervision:approvals-decide", args=[pending_plan.pk]), {"decision": "reject", "reason": ""})
     pending_plan.refresh_from_db()
@@ -116,3 +116,78 @@ def test_an_approval_is_recorded_through_the_plan_service(client, pending_plan, 
 def test_collectors_cannot_open_the_queue(client, collector):
     client.force_login(collector)
     assert client.get(reverse("supervision:approvals")).status_code == 403
+
+
+def test_a_first_approval_says_it_waits_for_a_second_approver_and_leaves_no_live_button(
+    client, pending_plan, supervisor, admin_user
+):
+    """33.33% is beyond a supervisor's 30%: their approval is level 1 of 2; an administrator's activates."""
+    client.force_login(supervisor)
+    page = client.get(reverse("supervision:approvals")).content.decode()
+    assert "Waiting for a first approval." in page
+    assert "Approve (a second approver is still needed)" in page
+    assert "Your limits: a discount up to 30% and a term up to 24 months." in page
+
+    response = client.post(
+        reverse("supervision:approvals-decide", args=[pending_plan.pk]), {"decision": "approve"}, follow=True
+    )
+
+    text = response.content.decode()
+    assert (
+        f"Plan #{pending_plan.pk}: first approval recorded, waiting for a second approver whose limits cover it."
+        in text
+    )
+    assert "approved: Pending approval" not in text
+    pending_plan.refresh_from_db()
+    assert pending_plan.status == PlanStatus.PENDING_APPROVAL
+    row = text[text.index(f'data-plan="{pending_plan.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Approved at level 1; waiting for a further approver whose limits cover it." in row
+    assert "Level 1: approved by supervisor" in row
+    assert "You approved this plan: another approver must decide." in row
+    assert 'value="approve"' not in row
+
+    client.force_login(admin_user)
+    row = client.get(reverse("supervision:approvals")).content.decode()
+    assert "Approve and activate" in row
+
+
+def test_an_approval_within_the_approvers_limits_says_the_plan_is_active(client, pending_plan, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("supervision:approvals-decide", args=[pending_plan.pk]), {"decision": "approve"}, follow=True
+    )
+    pending_plan.refresh_from_db()
+    assert pending_plan.status != PlanStatus.PENDING_APPROVAL
+    assert f"Plan #{pending_plan.pk} approved: it is now {pending_plan.get_status_display().lower()}." in (
+        response.content.decode()
+    )
+
+
+def test_the_proposer_sees_why_they_may_not_decide(client, pending_plan, collector):
+    pending_plan.proposed_by = None
+    pending_plan.save(update_fields=["proposed_by"])
+    supervisor_proposer = pending_plan.case.assigned_to
+    supervisor_proposer.role = "supervisor"
+    supervisor_proposer.save(update_fields=["role"])
+    pending_plan.proposed_by = supervisor_proposer
+    pending_plan.save(update_fields=["proposed_by"])
+    client.force_login(supervisor_proposer)
+    page = client.get(reverse("supervision:approvals")).content.decode()
+    assert "You proposed this plan: someone else approves it." in page
+    assert 'value="approve"' not in page
+
+
+def test_the_approval_flow_speaks_chinese(client, pending_plan, supervisor):
+    supervisor.language = "zh-hans"
+    supervisor.save(update_fields=["language"])
+    client.force_login(supervisor)
+    assert "审批权限" in client.get(reverse("supervision:approvals")).content.decode()
+
+    response = client.post(
+        reverse("supervision:approvals-decide", args=[pending_plan.pk]), {"decision": "approve"}, follow=True
+    )
+
+    text = response.content.decode()
+    assert f"方案 #{pending_plan.pk}：第一级审批已记录，等待权限足以覆盖该方案的第二位审批人。" in text
+    assert "您已审批该方案，须由另一位审批人决定。" in text

@@ -11,16 +11,17 @@
 | `supervise` | the dashboard, assignment, agency placement and recall, QA sampling and review, the webhook delivery log |
 | `audit` | read the contact log and its export, decisions and evidence, and verify the evidence chain (read-only: no case changes) |
 | `administer` | the admin site, and platform data (borrowers, loans, payments) written through the API by session |
+| `operate` | the operations page: the reminder and webhook pipeline's state, the last delinquency refresh, Celery; requeue failed reminders, retry dead webhook events |
 
 **The matrix** (`MATRIX`, role → permissions; a superuser has every permission whatever their role):
 
-| role | view_cases | work_case | override_block | approve_plans | supervise | audit | administer |
-|---|---|---|---|---|---|---|---|
-| collector | ✓ | ✓ | | | | | |
-| agency collector | ✓ | ✓ | | | | | |
-| supervisor | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | |
-| compliance officer | ✓ | | | | | ✓ | |
-| administrator | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
+| role | view_cases | work_case | override_block | approve_plans | supervise | audit | administer | operate |
+|---|---|---|---|---|---|---|---|---|
+| collector | ✓ | ✓ | | | | | | |
+| agency collector | ✓ | ✓ | | | | | | |
+| supervisor | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | | ✓ |
+| compliance officer | ✓ | | | | | ✓ | | |
+| administrator | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ |
 
 Compliance officers read and audit; they never change a case. Every page checks its permission with
 `permission_required` (or `PermissionRequiredMixin`): a visitor who is not signed in is sent to sign in,
@@ -76,6 +77,7 @@ class Perm(enum.StrEnum):
     SUPERVISE = "supervise"
     AUDIT = "audit"
     ADMINISTER = "administer"
+    OPERATE = "operate"
 
 
 EVERY_PERMISSION = frozenset(Perm)
@@ -84,7 +86,15 @@ MATRIX: dict[str, frozenset[Perm]] = {
     Role.COLLECTOR: frozenset({Perm.VIEW_CASES, Perm.WORK_CASE}),
     Role.AGENCY_COLLECTOR: frozenset({Perm.VIEW_CASES, Perm.WORK_CASE}),
     Role.SUPERVISOR: frozenset(
-        {Perm.VIEW_CASES, Perm.WORK_CASE, Perm.OVERRIDE_BLOCK, Perm.APPROVE_PLANS, Perm.SUPERVISE, Perm.AUDIT}
+        {
+            Perm.VIEW_CASES,
+            Perm.WORK_CASE,
+            Perm.OVERRIDE_BLOCK,
+            Perm.APPROVE_PLANS,
+            Perm.SUPERVISE,
+            Perm.AUDIT,
+            Perm.OPERATE,
+        }
     ),
     Role.COMPLIANCE: frozenset({Perm.VIEW_CASES, Perm.AUDIT}),
     Role.ADMIN: EVERY_PERMISSION,

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "outreach",
     "webhooks",
     "supervision",
+    "operations",
     "workspace",
     "demo",
 ]

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("repayment_plans.urls")),
     path("", include("webhooks.urls")),
     path("", include("supervision.urls")),
+    path("", include("operations.urls")),
 ]

@@ -27,6 +27,7 @@ LAYERS = [
     "repayment_plans",
     "outreach",
     "supervision",
+    "operations",
     "workspace",
     "demo",
     "config",

@@ -274,3 +274,31 @@ def event_replay(*, event: WebhookEvent) -> WebhookEvent:
         _enqueue_delivery_on_commit(event.pk)
     event.refresh_from_db()
     return event
+
+
+# A click replays at most this many: a long outage's backlog goes in steps the worker can absorb.
+REPLAY_DEAD_BATCH = 500
+
+
+def events_replay_dead(*, platform: Platform, limit: int = REPLAY_DEAD_BATCH) -> int:
+    """Send the oldest dead events of `platform` again (at most `limit`), each as `event_replay` does:
+    the same event id, a full retry schedule, delivered after commit. Returns how many."""
+    ids = list(
+        WebhookEvent.objects.filter(platform=platform, status=EventStatus.DEAD)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        replayed = WebhookEvent.objects.filter(pk__in=ids, status=EventStatus.DEAD).update(
+            status=EventStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            enqueued_at=now,
+            delivered_at=None,
+            last_error="",
+        )
+        for event_pk in ids:
+            _enqueue_delivery_on_commit(event_pk)
+    logger.info("%s dead webhook events of platform %s replayed", replayed, platform.pk)
+    return replayed

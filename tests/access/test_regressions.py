@@ -36,13 +36,13 @@ SCORECARD = {
 
 
 def test_the_matrix():
-    V, W, O, A, S, AU, AD = list(Perm)  # noqa: N806, E741 - the table's column names
+    V, W, O, A, S, AU, AD, OP = list(Perm)  # noqa: N806, E741 - the table's column names
     expected = {
         Role.COLLECTOR: {V, W},
         Role.AGENCY_COLLECTOR: {V, W},
-        Role.SUPERVISOR: {V, W, O, A, S, AU},
+        Role.SUPERVISOR: {V, W, O, A, S, AU, OP},
         Role.COMPLIANCE: {V, AU},  # reads and audits; never changes a case
-        Role.ADMIN: {V, W, O, A, S, AU, AD},
+        Role.ADMIN: {V, W, O, A, S, AU, AD, OP},
     }
     assert expected == MATRIX
     assert set(MATRIX) == set(Role)

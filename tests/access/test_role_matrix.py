@@ -34,7 +34,7 @@ PUBLIC = "public"  # anyone, signed in or not
 INFRA = "infrastructure"  # probes and scrapes: the same answer whoever asks (guarded by address, not by role)
 ANY_STAFF = "any staff"  # the API by any staff session or platform key (ping)
 SIGNED = "provider signature"  # a provider's callback: its HMAC signature, whoever is signed in (outreach.api)
-V, W, OV, A, S, AU, AD = (
+V, W, OV, A, S, AU, AD, OP = (
     Perm.VIEW_CASES,
     Perm.WORK_CASE,
     Perm.OVERRIDE_BLOCK,
@@ -42,6 +42,7 @@ V, W, OV, A, S, AU, AD = (
     Perm.SUPERVISE,
     Perm.AUDIT,
     Perm.ADMINISTER,
+    Perm.OPERATE,
 )
 ROLES = ["anonymous", "collector", "agency_collector", "supervisor", "compliance", "admin"]
 
@@ -120,6 +121,10 @@ URLS: dict[str, Entry] = {
     "supervision:approvals": page(A),
     "supervision:approvals-decide": page(A, A, "POST"),
     "supervision:assignment": page(S, S, "GET", "POST"),
+    # operations
+    "operations:page": page(OP),
+    "operations:reminders-requeue": page(OP, OP, "POST"),
+    "operations:webhooks-retry": page(OP, OP, "POST"),
     # the platform API, by session (a platform key passes every permission, and sees its own rows)
     "api-ping": api(ANY_STAFF, ANY_STAFF, "GET", "POST"),
     "api-borrower-list": api(V, AD, "GET", "POST"),

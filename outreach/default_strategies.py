@@ -56,7 +56,8 @@ TEMPLATES: list[dict[str, str]] = [
         "code": "overdue-sms",
         "channel": "sms",
         "language": "en",
-        "body": "{platform_name}: {borrower_name}, loan {loan_ref} is {dpd} days past due ({amount} {currency}). "
+        "body": "{platform_name}: {borrower_name}, loan {loan_ref} is overdue "
+        "(days past due: {dpd}; {amount} {currency}). "
         "If paying is difficult, contact us to agree a repayment plan. {opt_out}",
     },
     {
@@ -70,8 +71,8 @@ TEMPLATES: list[dict[str, str]] = [
         "code": "robot-call",
         "channel": "call",
         "language": "en",
-        "body": "Hello, this is an automated payment reminder from {platform_name}. Your loan is {dpd} days past "
-        "due with {amount} {currency} outstanding. Please call us back or contact us in the app to arrange payment.",
+        "body": "Hello, this is an automated payment reminder from {platform_name}. Your loan is overdue "
+        "(days past due: {dpd}) with {amount} {currency} outstanding. Please call us back or contact us in the app to arrange payment.",
     },
     {
         "code": "lawyer-letter",
@@ -88,8 +89,8 @@ TEMPLATES: list[dict[str, str]] = [
         "language": "en",
         "subject": "Letter from our solicitors about loan {loan_ref}",
         "body": "Dear {borrower_name},\nWe write on behalf of {platform_name} about loan {loan_ref}, which is "
-        "{dpd} days past due with {amount} {currency} outstanding. Please pay as soon as you can; if you are in "
-        "difficulty, contact us to agree an installment plan or a deferral.",
+        "overdue (days past due: {dpd}) with {amount} {currency} outstanding. Please pay as soon as you can; "
+        "if you are in difficulty, contact us to agree an installment plan or a deferral.",
     },
     {
         "code": "final-notice",
@@ -104,7 +105,7 @@ TEMPLATES: list[dict[str, str]] = [
         "channel": "letter",
         "language": "en",
         "subject": "Final notice: loan {loan_ref}",
-        "body": "Dear {borrower_name},\nLoan {loan_ref} is {dpd} days past due with {amount} {currency} "
+        "body": "Dear {borrower_name},\nLoan {loan_ref} is overdue (days past due: {dpd}) with {amount} {currency} "
         "outstanding. This is our final notice before the account is referred to a specialist team. "
         "Please pay or contact us to agree a repayment plan.",
     },

@@ -246,7 +246,9 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
     """
     stage_labels = dict(Stage.choices)
     items: list[TimelineItem] = []
-    for event in case.events.select_related("actor").order_by("-at", "-id")[:limit]:
+    # A payment's event is not listed: the payment itself is, with its amount (it was listed twice).
+    events = case.events.exclude(kind=CaseEvent.Kind.PAYMENT).select_related("actor")
+    for event in events.order_by("-at", "-id")[:limit]:
         old, new = event.old_value, event.new_value
         if event.kind in (CaseEvent.Kind.STAGE_CHANGED, CaseEvent.Kind.OPENED):
             old, new = str(stage_labels.get(old, old)), str(stage_labels.get(new, new))

@@ -19,6 +19,13 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class SecondFactor(models.TextChoices):
+    """What a borrower confirms on the portal before it shows anything (what borrowers store)."""
+
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    NATIONAL_ID_LAST4 = "national_id_last4", _("Last four characters of the national id")
+
+
 class Platform(models.Model):
     """A loan platform: the API client whose borrowers, loans and payments we collect on."""
 
@@ -31,6 +38,21 @@ class Platform(models.Model):
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     webhook_secret = models.CharField(_("webhook secret"), max_length=64, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The borrower portal (portal app).
+    portal_second_factor = models.CharField(
+        _("portal second factor"), max_length=20, choices=SecondFactor.choices, default=SecondFactor.DATE_OF_BIRTH
+    )
+    payment_url_template = models.CharField(
+        _("payment page URL template"),
+        max_length=500,
+        blank=True,
+        help_text=_("The platform's payment page, with {amount}, {currency} and {reference} filled in."),
+    )
+    portal_promise_max_days = models.PositiveSmallIntegerField(
+        _("latest promise date (days ahead)"),
+        default=14,
+        help_text=_("A borrower may promise on the portal a payment due at most this many days ahead."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["api_key_hash"])
 

@@ -310,7 +310,7 @@ def work_contact_prohibited(ctx: Ctx, pack: str) -> RuleResult:
 
 def prohibited_content(ctx: Ctx, pack: str) -> RuleResult:
     findings = screening.screen_text(ctx.action.get("message") or "")
-    terms = ", ".join(sorted({f.term for f in findings}))
+    terms = screening.describe(findings)
     return _result(
         "prohibited_content", pack, not findings, terms=terms, categories=sorted({f.category for f in findings})
     )
@@ -400,7 +400,7 @@ def third_party_debt_disclosure(ctx: Ctx, pack: str) -> RuleResult:
         return _result("third_party_debt_disclosure", pack, True)
     findings = screening.mentions_debt(ctx.action.get("message") or "")
     return _result(
-        "third_party_debt_disclosure", pack, not findings, terms=", ".join(sorted({f.term for f in findings}))
+        "third_party_debt_disclosure", pack, not findings, terms=screening.describe(findings)
     )
 
 
@@ -565,7 +565,7 @@ def time_barred_threat(ctx: Ctx, pack: str) -> RuleResult:
     if not barred_on or ctx.day <= dt.date.fromisoformat(barred_on):
         return _result("time_barred_threat", pack, True)
     findings = screening.mentions_legal_action(ctx.action.get("message") or "")
-    return _result("time_barred_threat", pack, not findings, terms=", ".join(sorted({f.term for f in findings})))
+    return _result("time_barred_threat", pack, not findings, terms=screening.describe(findings))
 
 
 def third_party_repeat(ctx: Ctx, pack: str) -> RuleResult:
@@ -701,7 +701,7 @@ def pressure_content(ctx: Ctx, pack: str) -> RuleResult:
     if not (borrower.get("vulnerabilities") or borrower.get("has_active_plan")):
         return _result("pressure_content", pack, True)
     findings = screening.mentions_pressure(ctx.action.get("message") or "")
-    return _result("pressure_content", pack, not findings, terms=", ".join(sorted({f.term for f in findings})))
+    return _result("pressure_content", pack, not findings, terms=screening.describe(findings))
 
 
 def uk_rules(ctx: Ctx, pack: str) -> list[RuleResult]:

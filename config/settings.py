@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "contacts",
     "compliance",
     "repayment_plans",
+    "portal",
     "outreach",
     "webhooks",
     "supervision",
@@ -451,3 +452,13 @@ except ValueError as exc:
 
 # How long an Idempotency-Key is remembered (API.md promises at least a day; accounts.tasks purges).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
+
+# The borrower portal (portal app): links are absolute URLs under PORTAL_BASE_URL (e.g.
+# https://collect.example.com; empty: a path only, for development), valid PORTAL_LINK_DAYS days. The
+# second factor is refused after PORTAL_LINK_FAILURES wrong answers on one link or PORTAL_IP_FAILURES from
+# one address within PORTAL_FAILURE_WINDOW_MINUTES.
+PORTAL_BASE_URL = (env_str("PORTAL_BASE_URL", "") or "").rstrip("/")
+PORTAL_LINK_DAYS = env_int("PORTAL_LINK_DAYS", 14)
+PORTAL_LINK_FAILURES = env_int("PORTAL_LINK_FAILURES", 5)
+PORTAL_IP_FAILURES = env_int("PORTAL_IP_FAILURES", 20)
+PORTAL_FAILURE_WINDOW_MINUTES = env_int("PORTAL_FAILURE_WINDOW_MINUTES", 30)

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("compliance.api_urls")),
     path("", include("repayment_plans.api_urls")),
+    path("", include("portal.api_urls")),
     path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
@@ -39,4 +40,5 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("supervision.urls")),
     path("", include("operations.urls")),
+    path("", include("portal.urls")),
 ]

@@ -7,10 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
-from cases.models import Payment
+from cases.models import Case, Payment
 from cases.signals import payment_recorded
+from portal.signals import borrower_needs_person
 
-from .services import reminders_cancel_obsolete
+from .services import reminders_cancel_obsolete, task_for_borrower_request
 from .tasks import on_payment_task
 
 
@@ -22,3 +23,9 @@ def payment_cancels_obsolete_reminders(sender: type[Payment], payment: Payment, 
     reminders_cancel_obsolete(loan_ids=[payment.loan_id])
     loan_id = payment.loan_id
     transaction.on_commit(lambda: on_payment_task.delay(loan_id), robust=True)
+
+
+@receiver(borrower_needs_person, dispatch_uid="outreach_borrower_needs_person")
+def borrower_request_makes_a_task(sender: Any, case: Case, reason: str, **kwargs: Any) -> None:
+    """A borrower asked through the portal for a person (dispute, hardship, another arrangement): a task."""
+    task_for_borrower_request(case=case, reason=reason)

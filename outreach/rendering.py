@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from cases.models import Installment
 from compliance.screening import screen_text
+from portal.models import LinkSource
+from portal.services import portal_link_create
 
 if TYPE_CHECKING:
     from cases.models import Case
@@ -47,7 +49,7 @@ class _Missing(dict):
 
 # The placeholders a template may use; `reminder_context` fills every one of them.
 TEMPLATE_PLACEHOLDERS = frozenset(
-    {"borrower_name", "amount", "currency", "due_date", "dpd", "loan_ref", "platform_name", "opt_out"}
+    {"borrower_name", "amount", "currency", "due_date", "dpd", "loan_ref", "platform_name", "opt_out", "portal_link"}
 )
 # Each placeholder at the longest value a case can give it (and of the type it has): a template that renders
 # within its channel's limit with these renders within it for every case. Names and platform names are at
@@ -61,6 +63,8 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "loan_ref": "L" * 100,
     "platform_name": "P" * 200,
     "opt_out": max(OPT_OUT_TEXT.values(), key=len),
+    # PORTAL_BASE_URL of up to 100 characters, the path and the 43-character token.
+    "portal_link": "https://" + "h" * 92 + "/p/" + "T" * 43 + "/",
 }
 # Rendered length limits, in characters: an SMS of at most ten parts, an e-mail subject within one header
 # line (RFC 5322), a robot call's script, a letter's or an e-mail's text.
@@ -141,6 +145,26 @@ def template_errors(*, subject: str, body: str, channel: str) -> dict[str, list[
     return errors
 
 
+class PortalLinkText:
+    """`{portal_link}`: a new portal link for the case's borrower (portal.services), made the first time
+    the template uses it, so a reminder without the placeholder creates none."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._url: str | None = None
+
+    def __str__(self) -> str:
+        if self._url is None:
+            _link, self._url = portal_link_create(case=self.case, source=LinkSource.REMINDER)
+        return self._url
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __repr__(self) -> str:  # `{portal_link!r}` and `!a` render the URL, as they would a string
+        return repr(str(self))
+
+
 def reminder_context(
     *,
     case: Case,
@@ -172,6 +196,7 @@ def reminder_context(
         "loan_ref": case.loan.external_id,
         "platform_name": case.platform.name,
         "opt_out": OPT_OUT_TEXT.get((channel, language), ""),
+        "portal_link": PortalLinkText(case),
     }
 
 

@@ -25,6 +25,7 @@ LAYERS = [
     "contacts",
     "compliance",
     "repayment_plans",
+    "portal",
     "outreach",
     "supervision",
     "operations",

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+# The token is what portal.services makes: 43 URL-safe characters.
+urlpatterns = [
+    path("p/<slug:token>/", views.entry, name="portal-entry"),
+    path("p/<slug:token>/home/", views.home, name="portal-home"),
+    path("p/<slug:token>/pay/", views.pay, name="portal-pay"),
+    path("p/<slug:token>/promise/", views.promise, name="portal-promise"),
+    path("p/<slug:token>/preferences/", views.preferences, name="portal-preferences"),
+    path("p/<slug:token>/dispute/", views.dispute, name="portal-dispute"),
+    path("p/<slug:token>/hardship/", views.hardship, name="portal-hardship"),
+]

@@ -1,0 +1,212 @@
+"""The borrower portal's pages (public: the link and the second factor stand in for a sign-in).
+
+Every page answers in the borrower's language; every action goes through the services a collector's does
+(portal.services), recorded with the actor "borrower (portal)", the link and the address."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import SecondFactor
+from borrowers.models import Channel
+from borrowers.zones import borrower_today
+from repayment_plans.services import loan_balance
+
+from . import services
+from .forms import AmountForm, DateOfBirthForm, DisputeForm, HardshipForm, NationalIdForm, OptOutForm, PromiseForm
+from .models import PortalLink
+from .selectors import borrower_debts
+
+SESSION_KEY = "portal_links"
+
+PortalView = Callable[..., HttpResponse]
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _verified(request: HttpRequest, link: PortalLink) -> bool:
+    return link.pk in request.session.get(SESSION_KEY, [])
+
+
+def portal_page(*, verified: bool = True) -> Callable[[PortalView], PortalView]:
+    """Resolve the link from the token (410 when it names no usable link), require the second factor
+    in this session (else back to the entry page), and answer in the borrower's language."""
+
+    def decorate(view: PortalView) -> PortalView:
+        @wraps(view)
+        @never_cache
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            link = services.portal_link_find(token)
+            if link is None:
+                return render(request, "portal/link_invalid.html", status=410)
+            language = link.case.borrower.language
+            with translation.override(language):
+                if verified and not _verified(request, link):
+                    return redirect("portal-entry", token=token)
+                response = view(request, link, token, **kwargs)
+            response.headers["Content-Language"] = language
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _page(request: HttpRequest, link: PortalLink, token: str, template: str, **context: Any) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"link": link, "token": token, "borrower": link.case.borrower, "platform": link.case.platform, **context},
+    )
+
+
+def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page(verified=False)
+def entry(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form_class = (
+        NationalIdForm if link.case.platform.portal_second_factor == SecondFactor.NATIONAL_ID_LAST4 else DateOfBirthForm
+    )
+    form = form_class(request.POST or None)
+    available = services.second_factor_available(link)
+    locked = False
+    if request.method == "POST" and available and form.is_valid():
+        result = services.portal_verify(link=link, answer=form.cleaned_data["answer"], ip=client_ip(request))
+        if result == services.Verification.CONFIRMED:
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
+            return redirect("portal-home", token=token)
+        if result == services.Verification.LOCKED:
+            locked = True
+        else:
+            form.add_error("answer", _("That does not match our records."))
+    elif request.method == "GET":
+        locked = services.failures_locked(link=link, ip=client_ip(request), now=timezone.now())
+    return _page(request, link, token, "portal/entry.html", form=form, available=available, locked=locked)
+
+
+@require_http_methods(["GET"])
+@portal_page()
+def home(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    borrower = link.case.borrower
+    today = borrower_today(borrower, timezone.now())
+    return _page(request, link, token, "portal/home.html", debts=borrower_debts(borrower), today=today)
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def pay(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    balance = loan_balance(link.case.loan_id)
+    suggested = link.case.overdue_amount if 0 < link.case.overdue_amount <= balance else balance
+    form = AmountForm(request.POST or None, initial={"amount": suggested})
+    if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
+        try:
+            url = services.portal_pay(link=link, amount=amount, ip=client_ip(request))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return _page(request, link, token, "portal/pay_continue.html", url=url, amount=amount)
+    return _page(
+        request,
+        link,
+        token,
+        "portal/pay.html",
+        form=form,
+        balance=balance,
+        suggested=suggested,
+        payable=bool(link.case.platform.payment_url_template),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def promise(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form = PromiseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portal_promise(link=link, ip=client_ip(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you. We have noted your promise to pay."))
+            return redirect("portal-home", token=token)
+    return _page(
+        request,
+        link,
+        token,
+        "portal/promise.html",
+        form=form,
+        latest=services.promise_latest_date(link),
+        balance=loan_balance(link.case.loan_id),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def preferences(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form = OptOutForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portal_opt_out(link=link, ip=client_ip(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Done. We will no longer contact you that way."))
+            return redirect("portal-home", token=token)
+    borrower = link.case.borrower
+    return _page(
+        request,
+        link,
+        token,
+        "portal/preferences.html",
+        form=form,
+        opt_outs=borrower.opt_outs.all(),
+        phones=borrower.phones.filter(invalid=False),
+        emails=borrower.emails.filter(invalid=False),
+        channels=Channel,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def dispute(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form = DisputeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.portal_dispute(link=link, note=form.cleaned_data["note"], ip=client_ip(request))
+        messages.success(request, _("We have recorded your dispute and paused reminders. A person will review it."))
+        return redirect("portal-home", token=token)
+    return _page(request, link, token, "portal/dispute.html", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def hardship(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form = HardshipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portal_hardship(link=link, ip=client_ip(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you for telling us. A person will contact you to find a way forward."))
+            return redirect("portal-home", token=token)
+    return _page(request, link, token, "portal/hardship.html", form=form)

@@ -21,19 +21,25 @@ from .result import Figure
 from .server import ROOT
 
 JOBS = 2000
-REDIS_DB = 14
 
 
 @contextmanager
-def _worker(redis_url: str, outbox: str):
-    env = {**os.environ, "REDIS_URL": redis_url, "OUTBOX_DIR": outbox, "SMS_GATEWAY": "file", "DEBUG": "false"}
+def _worker(redis_url: str, outbox: str, queue: str):
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "OUTBOX_DIR": outbox,
+        "SMS_GATEWAY": "file",
+        "DEBUG": "false",
+        "BENCH_QUEUE": queue,
+    }
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "config",
+            "bench.celery_app",
             "worker",
             "--concurrency=2",
             "--loglevel=WARNING",
@@ -85,41 +91,24 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     import redis
 
     from outreach.models import ReminderJob
-    from outreach.services import reminders_dispatch
 
-    base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    redis_url = f"{base}/{REDIS_DB}"
+    # The Redis database of REDIS_URL as given, never flushed: the run's tasks go to a queue of its own
+    # (bench.celery_app), and what the run wrote there is deleted at the end.
+    redis_url = settings.REDIS_URL or "redis://127.0.0.1:6379/0"
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    settings.REDIS_URL = redis_url
+    queue = f"bench-{uuid.uuid4().hex[:12]}"
     from config.celery import app
 
     app.conf.broker_url = redis_url
+    app.conf.task_default_queue = queue
     ids = _due_jobs(info)
     connection.close()
 
-    with tempfile.TemporaryDirectory() as outbox, _worker(redis_url, outbox):
-        # Baseline: the same worker running no-op tasks.
-        from .tasks import noop
-
-        key = f"bench-noop-{uuid.uuid4().hex}"
-        start = time.monotonic()
-        for _ in range(JOBS):
-            noop.delay(key)
-        while int(client.get(key) or 0) < JOBS and time.monotonic() - start < 300:
-            time.sleep(0.05)
-        noop_rate = JOBS / (time.monotonic() - start)
-
-        start = time.monotonic()
-        deadline = start + 900
-        while time.monotonic() < deadline:
-            reminders_dispatch(batch_size=500)
-            waiting = ReminderJob.objects.filter(pk__in=ids, status__in=["pending", "claimed"], decision__isnull=True)
-            if not waiting.exists():
-                break
-            time.sleep(0.2)
-        elapsed = time.monotonic() - start
-        processed = ReminderJob.objects.filter(pk__in=ids).exclude(decision__isnull=True).count()
+    try:
+        with tempfile.TemporaryDirectory() as outbox, _worker(redis_url, outbox, queue):
+            noop_rate, processed, elapsed = _run(client, ids)
+    finally:
+        client.delete(queue, f"_kombu.binding.{queue}")
     sent = ReminderJob.objects.filter(pk__in=ids, status="sent").count()
     return [
         Figure(
@@ -133,3 +122,33 @@ def measure(info: PortfolioInfo) -> list[Figure]:
             "worker concurrency 2 on Redis; baseline: Celery no-op tasks on the same worker",
         )
     ]
+
+
+def _run(client, ids: list[int]) -> tuple[float, int, float]:
+    """(no-op tasks/s, jobs decided, seconds) through the running worker."""
+    from outreach.models import ReminderJob
+    from outreach.services import reminders_dispatch
+
+    # Baseline: the same worker running no-op tasks.
+    from .tasks import noop
+
+    key = f"bench-noop-{uuid.uuid4().hex}"
+    start = time.monotonic()
+    for _ in range(JOBS):
+        noop.delay(key)
+    while int(client.get(key) or 0) < JOBS and time.monotonic() - start < 300:
+        time.sleep(0.05)
+    noop_rate = JOBS / (time.monotonic() - start)
+    client.delete(key)
+
+    start = time.monotonic()
+    deadline = start + 900
+    while time.monotonic() < deadline:
+        reminders_dispatch(batch_size=500)
+        waiting = ReminderJob.objects.filter(pk__in=ids, status__in=["pending", "claimed"], decision__isnull=True)
+        if not waiting.exists():
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - start
+    processed = ReminderJob.objects.filter(pk__in=ids).exclude(decision__isnull=True).count()
+    return noop_rate, processed, elapsed

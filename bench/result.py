@@ -15,6 +15,8 @@ class Figure:
     # "max": value must stay at or under the budget; "min": at or over it.
     direction: str = "max"
     note: str = ""
+    # The physical floor of the same work measured in the same run (below the baseline, when there is one).
+    floor: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -33,6 +35,7 @@ class Figure:
             f"{self.value:,.2f} {self.unit}",
             "—" if self.baseline is None else f"{self.baseline:,.2f} {self.unit}",
             "—" if self.ratio is None else f"{self.ratio:,.2f}×",
+            "—" if self.floor is None else f"{self.floor:,.2f} {self.unit}",
             f"{sign} {self.budget:,.0f} {self.unit}",
             "pass" if self.passed else "FAIL",
         ]

@@ -44,7 +44,7 @@ def run(*, scale: int, only: list[str] | None, out_dir: str, strict: bool = Fals
 
 def _print(console: Console, results: list[Figure]) -> None:
     table = Table(title="Performance budgets")
-    for col in ("figure", "value", "baseline", "ratio", "budget", "result"):
+    for col in ("figure", "value", "baseline", "ratio", "floor", "budget", "result"):
         table.add_column(col)
     for f in results:
         table.add_row(*f.cells())
@@ -60,8 +60,8 @@ def _write(out: Path, scale: int, results: list[Figure]) -> None:
     lines = [
         f"# Benchmark at {scale:,} loans ({stamp})",
         "",
-        "| figure | value | baseline | ratio | budget | result |",
-        "|---|---|---|---|---|---|",
+        "| figure | value | baseline | ratio | floor | budget | result |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(f.cells()) + " |" for f in results]
     (out / f"bench-{scale}.md").write_text("\n".join(lines) + "\n")

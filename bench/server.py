@@ -20,27 +20,32 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2):
+def gunicorn(*, workers: int = 2, app: str = "config.wsgi:application", settings_module: str = "config.settings"):
+    """The product (by default) or another WSGI app of this tree (the floor, bench.bare) on loopback, with
+    the product's own database settings (persistent connections included)."""
     port = _free_port()
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DEBUG": "false",
         # Plain HTTP on loopback, as behind a TLS-terminating proxy: no redirect to https.
         "HTTPS": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_THROTTLE_RATE": "1000000/min",
-        "CONN_MAX_AGE": "60",
     }
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            # A 10,000-loan upload on a busy machine outlasts gunicorn's 30 s default.
+            "--timeout",
+            "600",
             "--log-level",
             "warning",
         ],
@@ -50,9 +55,13 @@ def gunicorn(*, workers: int = 2):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            # Up when a worker answers (the port opens before any worker has imported the app).
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    s.settimeout(60)
+                    s.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    if s.recv(16).startswith(b"HTTP/"):
+                        break
             except OSError:
                 time.sleep(0.2)
         else:

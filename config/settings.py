@@ -114,7 +114,13 @@ try:
     DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db) or _default_db)}
 except ValueError as exc:
     raise ImproperlyConfiguredEnv(f"DATABASE_URL is not a database URL: {exc}") from exc
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+# Persistent connections in every process (docs/operations.md, "Database connections"): a gunicorn worker,
+# a Celery child or beat keeps its connection for CONN_MAX_AGE seconds instead of opening one per request or
+# task (a new PostgreSQL connection cost a third of an API ping); the health check at the start of each
+# request or task replaces a connection the server dropped instead of failing on it. Not psycopg's pool:
+# every process serves one request or task at a time, so a pool would be a pool of one with a checkout cost.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web app, the worker and beat share one file in the newcomer setup: IMMEDIATE

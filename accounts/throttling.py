@@ -9,6 +9,10 @@ time in the cache and rewrites it on each request (6,000 floats per key at the d
 read-modify-write races between web processes. Here each request is one atomic INCR on a per-window
 key. The price is that a client may burst up to twice the rate across a window boundary.
 
+On Redis the count is one round trip: `INCR` and `EXPIRE … NX` (the expiry set by the window's first request
+only) sent together in one pipeline (Redis 7). Other caches (a process's LocMem without REDIS_URL) take add() and
+incr().
+
 The limiter protects the service; it is not worth an outage of its own. When the cache (Redis) cannot
 be reached the request goes through unthrottled, one warning is logged, and for `OUTAGE_PAUSE_S`
 seconds this process does not try the cache again, so that a Redis that is down or black-holed costs
@@ -19,10 +23,14 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
 import redis
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from rest_framework.request import Request
@@ -115,15 +123,8 @@ class PlatformRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         key = f"{self.get_cache_key(request, view)}:{window}"
-        # add() is a no-op when the key exists, so concurrent first requests do not reset each other.
-        # The key outlives its window by a little so that a late INCR never recreates it without expiry.
-        self.cache.add(key, 0, timeout=self.duration + 5)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:
-            # Evicted between add() and incr() (a LocMem cull): count this request as the first.
-            self.cache.set(key, 1, timeout=self.duration + 5)
-            count = 1
+        # The key outlives its window by a little so that a late INCR never finds it expired mid-window.
+        count = count_in_window(caches[DEFAULT_CACHE_ALIAS], key, ttl_s=self.duration + 5)
         if count > self.num_requests:
             self.retry_after = (window + 1) * self.duration - now
             return False
@@ -131,3 +132,35 @@ class PlatformRateThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return getattr(self, "retry_after", None) or float(self.duration)
+
+
+# One redis-py client per cache backend (Django's RedisCache builds a new client object on every call).
+_clients: weakref.WeakKeyDictionary[RedisCache, redis.Redis] = weakref.WeakKeyDictionary()
+
+
+def _redis_client(cache: RedisCache) -> redis.Redis:
+    client = _clients.get(cache)
+    if client is None:
+        client = _clients[cache] = cache._cache.get_client(write=True)
+    return client
+
+
+def count_in_window(cache: BaseCache, key: str, *, ttl_s: int) -> int:
+    """Add one to the counter `key` (created with expiry `ttl_s` by the first request) and return it."""
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        # Both commands in one packet, answered together: one round trip. No MULTI: nothing runs between
+        # them that could matter (the expiry is only ever set by the first INCR's request).
+        pipe = _redis_client(cache).pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl_s, nx=True)
+        count, _expiry_set = pipe.execute()
+        return int(count)
+    # add() is a no-op when the key exists, so concurrent first requests do not reset each other.
+    cache.add(key, 0, timeout=ttl_s)
+    try:
+        return int(cache.incr(key))
+    except ValueError:
+        # Evicted between add() and incr() (a LocMem cull): count this request as the first.
+        cache.set(key, 1, timeout=ttl_s)
+        return 1

@@ -189,6 +189,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min") or "6000/min"
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
     raise ImproperlyConfiguredEnv(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not like 6000/min")
+# How long a process trusts an API key it looked up (accounts.authentication): a revoked key or a
+# deactivated platform is refused within this many seconds everywhere, at once in the process that saved it.
+API_KEY_CACHE_S = env_int("API_KEY_CACHE_S", 30)
+if API_KEY_CACHE_S < 0:
+    raise ImproperlyConfiguredEnv(f"API_KEY_CACHE_S={API_KEY_CACHE_S} is negative")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.PlatformTokenAuthentication",

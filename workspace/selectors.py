@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models import Case as SqlCase
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from borrowers.masking import mask_email, mask_phone
@@ -188,17 +189,96 @@ def queue_cases(
         cases = cases.filter(callable_hint=True)
     # The loan is not joined here: the ordering does not need it, and joining it for every case of a
     # long queue before the sort cost more than the page (queue_rows loads the page's loans).
-    # Nobody awake: the hint is the constant false, which orders nothing and which PostgreSQL refuses in
-    # ORDER BY when the annotation is not selected (queue_next reads the ids alone).
-    hint_order = [] if awake is None else ["-callable_hint"]
-    return cases.select_related("borrower", "borrower__platform", "assigned_to").order_by(
-        "-risk_rank",
-        "-overdue_amount",
-        "-promise_due_today",
-        *hint_order,
-        F("next_action_at").asc(nulls_last=True),
-        "id",
+    return cases.select_related("borrower", "borrower__platform", "assigned_to").order_by(*WORKING_ORDER)
+
+
+# The working order within "callable now" and within the rest.
+WORKING_ORDER = ("-risk_rank", "-overdue_amount", "-promise_due_today", F("next_action_at").asc(nulls_last=True), "id")
+# How many cases of a queue the full preview judges per request, in working order, among those the SQL hint
+# leaves (awake, no blocking hold, no call opt-out). Beyond it a case counts as not callable now.
+CALLABLE_SCAN = 400
+# How many cases the full preview reads to say when the first one becomes callable, when none is now.
+NEXT_CALLABLE_SCAN = 200
+
+
+@dataclass
+class CallableNow:
+    """What the gate's preview says of a queue right now: the callable cases in working order (ids), each
+    one's verdict, and, when none is callable, when the first one becomes so."""
+
+    ids: list[int]
+    verdicts: dict[int, Verdict]
+    next_at: dt.datetime | None = None
+    next_case_id: int | None = None
+
+
+def _case_verdicts(rows: list[tuple[int, int, int]], *, at: dt.datetime) -> dict[int, Verdict]:
+    """(case id, borrower id, loan id) → the preview's "callable now" verdict of each case (a constant
+    number of queries: borrowers, their phones, e-mails and opt-outs, then the gate's histories)."""
+    if not rows:
+        return {}
+    borrowers = list(
+        Borrower.objects.filter(pk__in={b for _c, b, _l in rows})
+        .select_related("platform")
+        .prefetch_related("phones", "emails", "opt_outs")
     )
+    histories = load_histories(borrowers, at=at)
+    return {case_id: callable_now(histories[b], at=at, loan_id=loan_id) for case_id, b, loan_id in rows}
+
+
+def queue_callable(cases: QuerySet[Case], *, at: dt.datetime, next_when_none: bool = False) -> CallableNow:
+    """The cases of a queue (queue_cases) the gate would let the collector call now, in working order:
+    the full preview (compliance.preview.callable_now: cooldown after a conversation, an opted-out
+    number, caps, holds, quiet hours), run over the cases the cheap SQL hint leaves."""
+    # queue_cases annotates callable_hint (the stubs see a plain Case queryset).
+    hinted = cases.filter(**{"callable_hint": True}).values_list("pk", "borrower_id", "loan_id")[:CALLABLE_SCAN]
+    verdicts = _case_verdicts(list(hinted), at=at)
+    result = CallableNow(ids=[pk for pk, v in verdicts.items() if v.allowed], verdicts=verdicts)
+    if not result.ids and next_when_none:
+        first = _case_verdicts(list(cases.values_list("pk", "borrower_id", "loan_id")[:NEXT_CALLABLE_SCAN]), at=at)
+        timed = [(v.next_allowed_at, pk) for pk, v in first.items() if v.next_allowed_at is not None]
+        if timed:
+            result.next_at, result.next_case_id = min(timed)
+    return result
+
+
+def queue_in_order(cases: QuerySet[Case], callable_ids: list[int], *, callable_only: bool = False) -> QuerySet[Case]:
+    """The queue with the callable cases first, each part in working order (or the callable ones alone)."""
+    if callable_only:
+        return cases.filter(pk__in=callable_ids)
+    if not callable_ids:
+        # No constant in ORDER BY: PostgreSQL refuses one when the annotation is not selected (ids alone).
+        return cases
+    rank = SqlCase(When(pk__in=callable_ids, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return cases.annotate(callable_rank=rank).order_by("-callable_rank", *WORKING_ORDER)
+
+
+def block_tag(verdict: Verdict) -> str:
+    """A short tag for a blocked "callable now" verdict (the row shows it; the full reasons are its title)."""
+    codes = verdict.codes
+    if verdict.label == "no_phone":
+        return _("No valid phone")
+    if not codes:
+        return _("Not now")
+    code = codes[0]
+    for prefix, tag in BLOCK_TAGS:
+        if code.startswith(prefix):
+            return str(tag)
+    return _("Not now")
+
+
+BLOCK_TAGS = (
+    ("quiet_hours", gettext_lazy("Quiet hours")),
+    ("unknown_timezone", gettext_lazy("Quiet hours")),
+    ("conversation_cooldown", gettext_lazy("Cooldown")),
+    ("opted_out", gettext_lazy("Opted out")),
+    ("hold_", gettext_lazy("On hold")),
+    ("daily_", gettext_lazy("Daily limit")),
+    ("call_frequency", gettext_lazy("Call limit")),
+    ("state_frequency", gettext_lazy("Call limit")),
+    ("vulnerable", gettext_lazy("Vulnerable")),
+    ("no_autodial", gettext_lazy("No consent")),
+)
 
 
 def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
@@ -214,7 +294,9 @@ def queue_rows(cases: Iterable[Case], *, at: dt.datetime) -> list[Case]:
         # The queue's annotations (last_contact_*) and the attributes set here for the page: dynamic.
         row: Any = case
         row.borrower_local_time = borrower_local_time(case.borrower, at)
-        row.call_verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
+        verdict = callable_now(histories[case.borrower_id], at=at, loan_id=case.loan_id)
+        row.call_verdict = verdict
+        row.block_tag = "" if verdict.allowed else block_tag(verdict)
         if row.last_contact_at:
             outcome = Outcome(row.last_contact_outcome).label if row.last_contact_outcome else _("pending")
             row.last_contact_label = f"{Channel(row.last_contact_channel).label} · {outcome}"

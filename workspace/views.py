@@ -46,9 +46,10 @@ from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach import services as outreach_services
 from outreach.callback_requests import CallbackNotAllowed, callback_schedule
-from outreach.models import MessageStatus
+from outreach.models import MessageStatus, TaskKind
 from outreach.rendering import TemplateError, reminder_context, render_template
-from repayment_plans.models import OPEN_PLAN_STATUSES
+from outreach.selectors import tasks_due
+from repayment_plans.models import OPEN_PLAN_STATUSES, Promise, PromiseStatus
 from repayment_plans.services import promise_create
 
 from . import forms as wf
@@ -56,27 +57,34 @@ from .borrower_view import borrower_overview
 from .search import SEARCH_LIMIT, case_search, result_phones
 from .selectors import (
     QUEUE_PAGE_SIZE,
+    CallableNow,
     case_timeline,
     compliance_panel,
     contact_points,
     queue_base,
+    queue_callable,
     queue_cases,
+    queue_in_order,
     queue_owner_choices,
     queue_rows,
 )
+
+# How many of my tasks and of today's promises My day lists above the worklist (the rest: their pages).
+MY_DAY_ROWS = 10
 
 ViewFunc = Callable[..., HttpResponse]
 
 
 def _user_zone(user: User) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(user.timezone or "UTC")
+        return zoneinfo.ZoneInfo(user.zone_name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 
 
 def in_user_zone(view: ViewFunc) -> ViewFunc:
-    """Render times in the signed-in user's own zone (User.timezone), not the server's."""
+    """Render times in the signed-in user's zone (User.zone_name: their own, else their team's), not the
+    server's (the middleware does it for every page; kept for the workspace's date arithmetic)."""
 
     @functools.wraps(view)
     def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -105,9 +113,14 @@ def _queue_params(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     }
 
 
-def _queue_queryset(request: AuthenticatedHttpRequest, now: dt.datetime) -> Any:
+def _queue_queryset(request: AuthenticatedHttpRequest, now: dt.datetime) -> tuple[Any, CallableNow]:
+    """The queue in order (callable now first, each part in working order) and what the preview says."""
+    params = _queue_params(request)
+    callable_only = params.pop("callable_only")
     today = now.astimezone(_user_zone(request.user)).date()
-    return queue_cases(request.user, at=now, today=today, **_queue_params(request))
+    cases = queue_cases(request.user, at=now, today=today, **params)
+    found = queue_callable(cases, at=now, next_when_none=True)
+    return queue_in_order(cases, found.ids, callable_only=callable_only), found
 
 
 class _CountedQueue:
@@ -115,27 +128,55 @@ class _CountedQueue:
     the filters alone when no filter needs the ordering's annotations (see queue_base)."""
 
     def __init__(self, request: AuthenticatedHttpRequest, now: dt.datetime) -> None:
-        self.ordered_cases = _queue_queryset(request, now)
+        self.ordered_cases, self.callable = _queue_queryset(request, now)
         params = _queue_params(request)
-        annotated = params["promise_due"] or params["callable_only"]
         basic = {k: params[k] for k in ("owner", "stage", "segment")}
-        self.counted = self.ordered_cases if annotated else queue_base(request.user, **basic)
+        self.counted = self.ordered_cases if params["promise_due"] else queue_base(request.user, **basic)
+        self.callable_only = params["callable_only"]
 
     @property
     def ordered(self) -> bool:  # read by Paginator's check for an unordered list
         return self.ordered_cases.ordered
 
     def count(self) -> int:
-        return self.counted.count()
+        # Callable only: the ids the preview allowed (a primary-key list), counted with any other filter.
+        return (self.ordered_cases if self.callable_only else self.counted).count()
 
     def __getitem__(self, key):
         return self.ordered_cases[key]
+
+
+def _my_day(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
+    """My day above the worklist: my tasks due by the end of my day, the promises due today in this queue."""
+    zone = _user_zone(request.user)
+    today = now.astimezone(zone).date()
+    end_of_day = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    tasks = tasks_due(request.user, until=end_of_day)
+    params = _queue_params(request)
+    cases = queue_base(request.user, **{k: params[k] for k in ("owner", "stage", "segment")})
+    promises = (
+        Promise.objects.filter(case__in=cases, due_date=today, status=PromiseStatus.PENDING)
+        .select_related("case", "case__borrower", "case__loan")
+        .order_by("case_id", "id")
+    )
+    return {
+        "my_tasks": list(tasks[:MY_DAY_ROWS]),
+        "my_tasks_count": tasks.count(),
+        "promises_today": list(promises[:MY_DAY_ROWS]),
+        "promises_today_count": promises.count(),
+        "may_work": can(request.user, Perm.WORK_CASE),
+        "may_supervise": False,  # reassignment is on the task list, not in My day
+        "collectors": [],
+        "placement": TaskKind.PLACEMENT,
+        "next_url": reverse("queue"),
+    }
 
 
 @permission_required(Perm.VIEW_CASES)
 @require_GET
 @in_user_zone
 def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """My day: my tasks due, the promises due today, then the worklist (callable now first)."""
     now = timezone.now()
     # Paginator needs only count(), slicing and `ordered` (Django's documented contract); the stubs ask for
     # a sequence.
@@ -147,6 +188,7 @@ def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "page_obj": page,
         "rows": queue_rows(page.object_list, at=now),
+        "callable": queue.callable,
         "now": now,
         "filter_query": query.urlencode(),
         "params": params,
@@ -156,24 +198,41 @@ def work_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if wants_fragment(request):
         return render(request, "workspace/_queue_table.html", context)
+    context.update(_my_day(request, now))
     return render(request, "workspace/queue.html", context)
 
 
 @permission_required(Perm.VIEW_CASES)
 @require_GET
+@in_user_zone
 def queue_next(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The case after `after` in the queue's order (with the same filters), or the first one."""
-    ids = list(_queue_queryset(request, timezone.now()).values_list("pk", flat=True)[:1000])
+    """The callable case after `after` in the queue's order (with the same filters), or the first one;
+    never a case the gate would block now. When none may be called, back to the queue, saying when the
+    first one may."""
+    now = timezone.now()
+    cases, found = _queue_queryset(request, now)
+    query = request.GET.copy()
+    query.pop("after", None)
+    ids = found.ids
     if not ids:
-        messages.info(request, _("Your queue is empty."))
-        return redirect("queue")
+        if found.next_at is not None:
+            when = date_format(timezone.localtime(found.next_at), "SHORT_DATETIME_FORMAT")
+            messages.info(
+                request,
+                _("Nobody in this queue may be called now. The first one may be called from %(time)s (case #%(case)s).")
+                % {"time": when, "case": found.next_case_id},
+            )
+        elif cases.exists():
+            messages.info(request, _("Nobody in this queue may be called now."))
+        else:
+            messages.info(request, _("Your queue is empty."))
+        url = reverse("queue")
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
     after = request.GET.get("after", "")
     target = ids[0]
     if after.isdigit() and int(after) in ids:
         position = ids.index(int(after))
         target = ids[position + 1] if position + 1 < len(ids) else ids[0]
-    query = request.GET.copy()
-    query.pop("after", None)
     url = reverse("case-detail", args=[target])
     return redirect(f"{url}?{query.urlencode()}" if query else url)
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("repayment_plans.api_urls")),
     path("", include("portal.api_urls")),
+    path("", include("portal.api_urls")),
     path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("repayment_plans.urls")),
     path("", include("webhooks.urls")),
     path("", include("supervision.urls")),
+    path("", include("portal.urls")),
     path("", include("operations.urls")),
     path("", include("portal.urls")),
 ]

@@ -18,6 +18,7 @@ from cases.models import Case
 from compliance.models import Decision
 from contacts.models import ContactAttempt
 from outreach.models import Alert, Task
+from portal.services import portal_link_create
 from repayment_plans.models import Plan, PlanStatus
 from repayment_plans.services import plan_propose
 from supervision.models import QualitySample
@@ -97,6 +98,8 @@ class Rows:
 
     def kwargs(self, name: str) -> dict:
         """The path parameters of the URL named `name` (a KeyError for a URL this table does not know)."""
+        if name.startswith("portal-"):
+            return {"token": portal_link_create(case=self.case)[1].rstrip("/").rsplit("/", 1)[-1]}
         c, plan, pending = self.case, self.active_plan, self.pending_plan
         borrower, loan = c.borrower.external_id, c.loan.external_id
         return {
@@ -178,6 +181,7 @@ class Rows:
             "api-plan-approve": {"pk": pending.pk},
             "api-plan-reject": {"pk": pending.pk},
             "api-plan-cancel": {"pk": plan.pk},
+            "api-case-portal-links": {"pk": c.pk},
             "api-webhook-event-list": {},
             "api-webhook-event-detail": {"event_id": self.event.event_id},
             "api-webhook-event-replay": {"event_id": self.event.event_id},

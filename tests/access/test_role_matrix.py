@@ -150,6 +150,7 @@ URLS: dict[str, Entry] = {
     "api-plan-approve": api(V, A, "POST"),
     "api-plan-reject": api(V, A, "POST"),
     "api-plan-cancel": api(V, W, "POST"),
+    "api-case-portal-links": api(V, W, "POST"),
     "api-webhook-event-list": api(S, S, "GET"),
     "api-webhook-event-detail": api(S, S, "GET"),
     "api-webhook-event-replay": api(S, S, "POST"),
@@ -157,6 +158,19 @@ URLS: dict[str, Entry] = {
     "api-provider-receipts": api(SIGNED, SIGNED, "POST"),
     "api-provider-replies": api(SIGNED, SIGNED, "POST"),
 }
+# The borrower portal: public pages behind the link and its second factor (a walk with a fresh link: the
+# entry page answers, the rest send back to it), whoever is signed in as staff.
+URLS.update(
+    {
+        "portal-entry": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-home": page(PUBLIC),
+        "portal-pay": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-promise": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-preferences": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-dispute": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-hardship": page(PUBLIC, PUBLIC, "GET", "POST"),
+    }
+)
 # Every URL of the admin site (Django's views, one per registered model and action): `administer`.
 ADMIN = page(AD, AD, "GET", "POST")
 

@@ -26,13 +26,6 @@ class SecondFactor(models.TextChoices):
     NATIONAL_ID_LAST4 = "national_id_last4", _("Last four characters of the national id")
 
 
-class SecondFactor(models.TextChoices):
-    """What a borrower confirms on the portal before it shows anything (what borrowers store)."""
-
-    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
-    NATIONAL_ID_LAST4 = "national_id_last4", _("Last four characters of the national id")
-
-
 class Platform(models.Model):
     """A loan platform: the API client whose borrowers, loans and payments we collect on."""
 

@@ -11,7 +11,6 @@ api_v1 = [
     path("", include("compliance.api_urls")),
     path("", include("repayment_plans.api_urls")),
     path("", include("portal.api_urls")),
-    path("", include("portal.api_urls")),
     path("", include("outreach.api_urls")),
     path("", include("webhooks.api_urls")),
 ]
@@ -42,5 +41,4 @@ urlpatterns = [
     path("", include("supervision.urls")),
     path("", include("portal.urls")),
     path("", include("operations.urls")),
-    path("", include("portal.urls")),
 ]

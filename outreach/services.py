@@ -272,26 +272,6 @@ def task_for_borrower_request(*, case: Case, reason: str, now: dt.datetime | Non
     return task
 
 
-@transaction.atomic
-def task_for_borrower_request(*, case: Case, reason: str, now: dt.datetime | None = None) -> Task:
-    """A call task due now for what a borrower asked through the portal, for the case's collector (assigned
-    now if nobody has the case); an open call task already there takes the request as its reason."""
-    now = now or timezone.now()
-    if case.assigned_to_id is None:
-        cases_assign(case_ids=[case.pk], include_all_open=True)
-        case.refresh_from_db(fields=["assigned_to"])
-    task = Task.objects.select_for_update().filter(case=case, kind=TaskKind.CALL, status=TaskStatus.OPEN).first()
-    if task is None:
-        task = Task.objects.create(
-            case=case, assigned_to=case.assigned_to, kind=TaskKind.CALL, due_at=now, reason=reason[:200]
-        )
-    else:
-        task.reason, task.due_at = reason[:200], min(task.due_at, now)
-        task.save(update_fields=["reason", "due_at"])
-    Case.objects.filter(pk=case.pk).update(next_action_at=now)
-    return task
-
-
 def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome | None:
     """Phase A for a message channel: gate, then the OutboundMessage. None: ready to send."""
     case, step = job.case, job.step

@@ -42,3 +42,30 @@ def rule_name(code: str) -> str:
     """The rule's name in the active language; the code itself when the rule is unknown."""
     name = RULE_NAMES.get(code)
     return str(name) if name is not None else code
+
+
+PACK_NAMES: dict[str, Promise] = {
+    "COMMON": _("Common rules"),
+    "CN": _("China"),
+    "US": _("United States (federal)"),
+    "US-MA": _("Massachusetts"),
+    "US-WA": _("Washington State"),
+    "UK": _("United Kingdom"),
+}
+
+
+def pack_name(code: str) -> str:
+    """A rule pack's name in the active language; the code itself when the pack is unknown."""
+    name = PACK_NAMES.get(code)
+    return str(name) if name is not None else code
+
+
+def pack_versions_text(versions: dict[str, int] | None) -> str:
+    """The packs a decision was judged by, with their versions, as text for people: the jurisdiction
+    and overlays first, the common rules last ("United States (federal), version 2; Common rules, version 1")."""
+    if not versions:
+        return ""
+    codes = sorted(versions, key=lambda code: (code == "COMMON", code))
+    return str(_("; ")).join(
+        str(_("%(pack)s, version %(version)s")) % {"pack": pack_name(code), "version": versions[code]} for code in codes
+    )

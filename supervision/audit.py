@@ -10,17 +10,23 @@ import csv
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import BooleanField, CharField, F, IntegerField, Q, QuerySet, TextField, Value
 from django.db.models.functions import Cast
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from accounts.models import Agency, Team, User
+from borrowers.models import Channel
 from compliance.models import Decision
-from contacts.models import ContactAttempt
+from compliance.rule_names import rule_name
+from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
 
 _QS = TypeVar("_QS", bound=QuerySet[Any])
 
@@ -240,37 +246,68 @@ def result_of(row: dict[str, Any]) -> str:
     return Result.ALLOWED if row["r_allowed"] else Result.BLOCKED
 
 
+RESULT_LABELS: dict[str, Promise] = {
+    Result.ALLOWED: _l("Allowed"),
+    Result.BLOCKED: _l("Blocked"),
+    Result.OVERRIDDEN: _l("Overridden"),
+    Result.NOT_GATED: _l("Not gated"),
+}
+KIND_LABELS: dict[str, Promise] = {"contact": _l("Contact"), "decision": _l("Decision")}
+# The coded columns and the labels of their values (a value with no label is shown as it is).
+VALUE_LABELS: dict[str, dict[str, Any]] = {
+    "r_kind": KIND_LABELS,
+    "r_channel": dict(Channel.choices),
+    "r_direction": dict(Direction.choices),
+    "r_party": dict(Party.choices),
+    "r_actor_kind": dict(ActorKind.choices),
+    "r_outcome": dict(Outcome.choices),
+}
+
+
 def present(row: dict[str, Any]) -> dict[str, Any]:
-    """A row as the page and the export show it: the result and the rule codes spelt out."""
+    """A row as the page and the export show it: the result and the rule codes spelt out, and the
+    labels of the coded values in the active language (`labels`, `result_label`, `rule_names`)."""
     codes = _codes(row["r_reasons"]) or _codes(row["r_override_reasons"])
-    return row | {"result": result_of(row), "rule_codes": codes}
+    result = result_of(row)
+    labels = {key: str(VALUE_LABELS[key].get(row[key], row[key])) if row[key] else "" for key in VALUE_LABELS}
+    return row | {
+        "result": result,
+        "result_label": str(RESULT_LABELS[result]),
+        "rule_codes": codes,
+        "rule_names": [rule_name(code) for code in codes],
+        "labels": labels,
+    }
 
 
-CSV_HEADER = [
-    "kind",
-    "contact_id",
-    "decision_id",
-    "at_utc",
-    "borrower_id",
-    "borrower_external_id",
-    "borrower_name",
-    "case_id",
-    "channel",
-    "direction",
-    "party",
-    "to",
-    "actor_kind",
-    "actor",
-    "team",
-    "agency",
-    "result",
-    "dry_run",
-    "override_of",
-    "rule_codes",
-    "outcome",
-    "duration_s",
-    "notes",
+# The export's columns: a header in the reader's language, and the cell of a presented row.
+CSV_COLUMNS: list[tuple[Promise, Callable[[dict[str, Any]], Any]]] = [
+    (_l("Record"), lambda r: r["labels"]["r_kind"]),
+    (_l("Contact ID"), lambda r: r["r_contact"]),
+    (_l("Decision ID"), lambda r: r["r_decision"]),
+    (_l("Time (UTC)"), lambda r: r["r_at"].astimezone(dt.UTC).isoformat() if r["r_at"] else ""),
+    (_l("Borrower ID"), lambda r: r["r_borrower"]),
+    (_l("Borrower external ID"), lambda r: r["r_borrower_ext"]),
+    (_l("Borrower"), lambda r: r["r_borrower_name"]),
+    (_l("Case ID"), lambda r: r["r_case"]),
+    (_l("Channel"), lambda r: r["labels"]["r_channel"]),
+    (_l("Direction"), lambda r: r["labels"]["r_direction"]),
+    (_l("Party"), lambda r: r["labels"]["r_party"]),
+    (_l("Number or address"), lambda r: r["r_to"]),
+    (_l("Actor type"), lambda r: r["labels"]["r_actor_kind"]),
+    (_l("Actor"), lambda r: r["r_actor"]),
+    (_l("Team"), lambda r: r["r_team"]),
+    (_l("Agency"), lambda r: r["r_agency"]),
+    (_l("Result"), lambda r: r["result_label"]),
+    (_l("Dry run"), lambda r: _("Yes") if r["r_dry_run"] else ""),
+    (_l("Overrides decision"), lambda r: r["r_override_of"]),
+    (_l("Rules"), lambda r: "; ".join(r["rule_names"])),
+    (_l("Rule codes"), lambda r: " ".join(r["rule_codes"])),
+    (_l("Outcome"), lambda r: r["labels"]["r_outcome"]),
+    (_l("Duration (s)"), lambda r: r["r_duration"]),
+    (_l("Notes"), lambda r: r["r_notes"]),
 ]
+# Excel reads a CSV file as UTF-8 only when it starts with the byte order mark.
+BOM = "\ufeff"
 
 
 def _cell(value: Any) -> str:
@@ -285,40 +322,13 @@ class _Echo:
         return value
 
 
-def csv_lines(rows: QuerySet) -> Iterator[str]:
-    """CSV text, one line at a time, reading the rows in chunks (a server-side cursor on PostgreSQL)."""
+def csv_lines(rows: QuerySet, *, language: str | None = None) -> Iterator[str]:
+    """CSV text, one line at a time, reading the rows in chunks (a server-side cursor on PostgreSQL):
+    a UTF-8 byte order mark, then headers and coded values in `language` (the reader's; the generator
+    runs after the view has returned, so it sets the language itself)."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for raw in rows.iterator(chunk_size=2000):
-        row = present(raw)
-        at = row["r_at"].astimezone(dt.UTC).isoformat() if row["r_at"] else ""
-        yield writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    row["r_kind"],
-                    row["r_contact"],
-                    row["r_decision"],
-                    at,
-                    row["r_borrower"],
-                    row["r_borrower_ext"],
-                    row["r_borrower_name"],
-                    row["r_case"],
-                    row["r_channel"],
-                    row["r_direction"],
-                    row["r_party"],
-                    row["r_to"],
-                    row["r_actor_kind"],
-                    row["r_actor"],
-                    row["r_team"],
-                    row["r_agency"],
-                    row["result"],
-                    "yes" if row["r_dry_run"] else "",
-                    row["r_override_of"],
-                    " ".join(row["rule_codes"]),
-                    row["r_outcome"],
-                    row["r_duration"],
-                    row["r_notes"],
-                )
-            ]
-        )
+    with translation.override(language or translation.get_language()):
+        yield BOM + writer.writerow([str(header) for header, _cell_of in CSV_COLUMNS])
+        for raw in rows.iterator(chunk_size=2000):
+            row = present(raw)
+            yield writer.writerow([_cell(cell_of(row)) for _header, cell_of in CSV_COLUMNS])

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -75,7 +75,8 @@ def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHtt
     rows = audit_rows(form.to_filters(zone=_zone(request)), user=request.user)
     if request.GET.get("export") == "csv":
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        lines = csv_lines(rows, language=translation.get_language())
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="contact-audit-{stamp}.csv"'
         return response
     page = Paginator(rows, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -12,6 +12,7 @@ from django.urls import reverse
 from supervision.audit import AuditFilters, audit_rows
 
 from .conftest import D1, D2
+from .factories import DecisionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,23 +132,42 @@ def test_csv_export_streams_the_filtered_rows(client, as_supervisor):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content).decode()
-    rows = list(csv.DictReader(io.StringIO(body)))
-    assert [r["kind"] for r in rows] == ["contact", "contact", "decision"]
-    assert {(r["kind"], r["contact_id"] or r["decision_id"]) for r in rows} == {
-        ("contact", str(b.c2.pk)),
-        ("contact", str(b.c3.pk)),
-        ("decision", str(b.blocked_cap.pk)),
+    assert body.startswith("\ufeff")  # the byte order mark: Excel then reads the file as UTF-8
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert [r["Record"] for r in rows] == ["Contact", "Contact", "Decision"]
+    assert {(r["Record"], r["Contact ID"] or r["Decision ID"]) for r in rows} == {
+        ("Contact", str(b.c2.pk)),
+        ("Contact", str(b.c3.pk)),
+        ("Decision", str(b.blocked_cap.pk)),
     }
-    blocked = next(r for r in rows if r["kind"] == "decision")
-    assert blocked["result"] == "blocked"
-    assert blocked["rule_codes"] == "daily_answered_cap quiet_hours"
-    agency_row = next(r for r in rows if r["contact_id"] == str(b.c3.pk))
-    assert (agency_row["actor"], agency_row["agency"], agency_row["outcome"]) == (
+    blocked = next(r for r in rows if r["Record"] == "Decision")
+    assert blocked["Result"] == "Blocked"
+    assert blocked["Rule codes"] == "daily_answered_cap quiet_hours"
+    assert blocked["Rules"] == "Daily answered-call limit; Permitted contact hours"
+    agency_row = next(r for r in rows if r["Contact ID"] == str(b.c3.pk))
+    assert (agency_row["Actor"], agency_row["Agency"], agency_row["Outcome"], agency_row["Channel"]) == (
         "agent",
         "Acme Recoveries",
-        "no_answer",
+        "No answer",
+        "Call",
     )
-    assert agency_row["at_utc"] == (D2 + dt.timedelta(hours=1)).isoformat()
+    assert agency_row["Time (UTC)"] == (D2 + dt.timedelta(hours=1)).isoformat()
+
+
+def test_csv_export_in_chinese_has_chinese_headers_and_labels_and_a_bom(client, as_supervisor):
+    b = as_supervisor
+    b.user.language = "zh-hans"
+    b.user.save(update_fields=["language"])
+    client.force_login(b.user)
+    response = client.get(reverse("supervision:audit"), {"date_from": D2.date(), "date_to": D2.date(), "export": "csv"})
+
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert "判定结果" in rows[0] and "规则" in rows[0] and "kind" not in rows[0]
+    blocked = next(r for r in rows if r["判定编号"] == str(b.blocked_cap.pk))
+    assert blocked["判定结果"] == "已拦截"
+    assert blocked["规则"] == "每日接通次数上限; 允许联系时段"
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, supervisor, book):
@@ -209,3 +229,33 @@ def test_a_contact_outside_the_supervisors_cases_is_404(client, book):
     outsider = UserFactory(role="supervisor", team=TeamFactory(name="West"))
     client.force_login(outsider)
     assert client.get(reverse("supervision:audit-contact", args=[book.c1.pk])).status_code == 404
+
+
+def test_the_decision_record_names_its_rule_packs_and_rules(client, as_supervisor):
+    b = as_supervisor
+    decision = DecisionFactory(
+        borrower=b.case1.borrower,
+        case=b.case1,
+        at=D2,
+        allowed=False,
+        reasons=[
+            {"code": "daily_answered_cap", "message_en": "Cap", "message_zh": "上限"},
+            {"code": "quiet_hours", "message_en": "Quiet hours", "message_zh": "时段"},
+        ],
+        rule_pack="US",
+        pack_versions={"COMMON": 1, "US": 2},
+    )
+    client.force_login(b.user)
+
+    html = client.get(reverse("supervision:audit-decision", args=[decision.pk])).content.decode()
+
+    pack = html[html.index('id="rule-pack"') :][:300]
+    assert "United States (federal), version 2; Common rules, version 1" in pack
+    assert "{'COMMON': 1" not in html
+    assert "Daily answered-call limit" in html and "Permitted contact hours" in html
+
+    b.user.language = "zh-hans"
+    b.user.save(update_fields=["language"])
+    html = client.get(reverse("supervision:audit-decision", args=[decision.pk])).content.decode()
+    assert "美国（联邦），第 2 版；通用规则，第 1 版" in html
+    assert "每日接通次数上限" in html

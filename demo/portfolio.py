@@ -494,6 +494,42 @@ def _refresh(loan_ids: list[int], today: dt.date) -> None:
     refresh_delinquency(loan_ids=loan_ids, today=today)
 
 
+# The day a case's DPD enters each stage past due (cases.models.stage_for_dpd): M1 on day 1, M2 on day 31...
+STAGE_ENTRY_DPD = (("m1", 1), ("m2", 31), ("m3", 61), ("m3_plus", 91))
+
+
+def _reached(today: dt.date, dpd_today: int, dpd: int) -> dt.datetime:
+    """When a loan `dpd_today` days past due today was `dpd` days past due (01:00 UTC that day)."""
+    return dt.datetime.combine(today - dt.timedelta(days=dpd_today - dpd), dt.time(1, 0), tzinfo=dt.UTC)
+
+
+def _stage_history(cases: list[Case], today: dt.date) -> None:
+    """The stage history the cases would have had if the book had been collected here all along: the
+    refresh opened each late case today at its current stage; its `opened` event is moved back to the
+    day the case went 1 day past due (as M1), and a `stage_changed` event written on each day its DPD
+    crossed into the next stage. Roll rates and the cure cohorts read this history."""
+    events = []
+    for case in cases:
+        if case.dpd < 1:
+            continue
+        entered = _reached(today, case.dpd, 1)
+        CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.OPENED).update(new_value="m1", at=entered)
+        Case.objects.filter(pk=case.pk).update(opened_at=entered)
+        crossed = [(stage, dpd) for stage, dpd in STAGE_ENTRY_DPD if dpd <= case.dpd]
+        for (before, _dpd), (stage, dpd) in zip(crossed, crossed[1:], strict=False):
+            events.append(
+                case_event_build(
+                    case_id=case.pk,
+                    kind=CaseEvent.Kind.STAGE_CHANGED,
+                    old=before,
+                    new=stage,
+                    reason=f"dpd {dpd}",
+                    at=_reached(today, case.dpd, dpd),
+                )
+            )
+    case_events_record(events)
+
+
 def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: random.Random, now: dt.datetime) -> None:
     """Hand out the freshly opened cases the way a supervisor would on a Monday morning."""
     supervisor = users["supervisor"]
@@ -699,6 +735,7 @@ def seed_demo(*, today: dt.date | None = None, log: Callable[[str], None] = lamb
     _refresh(loan_ids, today)
     opened = list(Case.objects.open().filter(loan_id__in=loan_ids).select_related("platform"))
     result.cases_opened = len(opened)
+    _stage_history(opened, today)
     # Assignment follows the opening the refresh just stamped, so the case history reads in order.
     _assign(opened, users, agency, random.Random(SEED + 1), timezone.now())
     _close_cured(loans, users, now)

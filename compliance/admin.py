@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from core.admin import ReadOnlyAdmin
 
 from . import packs
-from .models import Decision, EvidenceLink, RulePack, VerificationRun
+from .models import Decision, Erasure, EvidenceLink, RecordHold, RulePack, VerificationRun
 
 
 @admin.register(RulePack)
@@ -94,3 +94,28 @@ class EvidenceLinkAdmin(ReadOnlyAdmin):
 class VerificationRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "started_by", "scope", "borrowers_checked", "links_checked", "ok")
     list_filter = ("ok",)
+
+
+# The records lifecycle (compliance.lifecycle): erasures are written by `erase_borrower` and the retention
+# purge only, and linked into the evidence chain; record holds are set here by a compliance officer.
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdmin):
+    list_display = ("performed_at", "borrower_id", "reason", "status", "legal_basis")
+    list_filter = ("reason", "status")
+    search_fields = ("=borrower__id",)
+
+
+@admin.register(RecordHold)
+class RecordHoldAdmin(admin.ModelAdmin):
+    list_display = ("borrower", "kind", "starts_at", "ends_at", "created_by")
+    list_filter = ("kind",)
+    raw_id_fields = ("borrower",)
+    readonly_fields = ("created_at", "created_by")
+
+    def save_model(self, request, obj: RecordHold, form, change: bool) -> None:
+        if not change and request.user.is_authenticated:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # end a hold with ends_at: its history is evidence too

@@ -38,7 +38,7 @@ from borrowers.models import Borrower
 from contacts.models import ContactAttempt
 from core import rawsql
 
-from .models import GENESIS_HASH, Decision, EvidenceHead, EvidenceKind, EvidenceLink
+from .models import GENESIS_HASH, Decision, Erasure, EvidenceHead, EvidenceKind, EvidenceLink
 
 DECISION_FIELDS: tuple[str, ...] = (
     "id",
@@ -93,10 +93,26 @@ CONTACT_FIELDS: tuple[str, ...] = (
 # The fields record_outcome() may fill in once, after the contact was written pending.
 OUTCOME_FIELDS: tuple[str, ...] = ("id", "outcome", "outcome_at", "duration_s", "notes")
 
-KIND_FIELDS: dict[str, tuple[type[Decision] | type[ContactAttempt], tuple[str, ...]]] = {
+# An erasure (compliance.lifecycle): which records it changed, with their content hashes before and after.
+ERASURE_FIELDS: tuple[str, ...] = (
+    "id",
+    "borrower_id",
+    "reason",
+    "status",
+    "legal_basis",
+    "refused_because",
+    "requested_by_id",
+    "requested_at",
+    "performed_at",
+    "records",
+    "erased",
+)
+
+KIND_FIELDS: dict[str, tuple[type[Decision] | type[ContactAttempt] | type[Erasure], tuple[str, ...]]] = {
     EvidenceKind.DECISION: (Decision, DECISION_FIELDS),
     EvidenceKind.CONTACT: (ContactAttempt, CONTACT_FIELDS),
     EvidenceKind.CONTACT_OUTCOME: (ContactAttempt, OUTCOME_FIELDS),
+    EvidenceKind.ERASURE: (Erasure, ERASURE_FIELDS),
 }
 
 
@@ -352,7 +368,7 @@ class Report:
 
 
 def _rows(
-    model: type[Decision] | type[ContactAttempt], fields: tuple[str, ...], borrower_id: int
+    model: type[Decision] | type[ContactAttempt] | type[Erasure], fields: tuple[str, ...], borrower_id: int
 ) -> dict[int, dict[str, Any]]:
     return {row["id"]: row for row in model.objects.filter(borrower_id=borrower_id).values(*fields)}
 
@@ -425,12 +441,15 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
     outcomes = {
         row["id"]: row for row in ContactAttempt.objects.filter(borrower_id=borrower_id).values(*OUTCOME_FIELDS)
     }
+    erasures = _rows(Erasure, ERASURE_FIELDS, borrower_id)
     live: dict[str, dict[int, dict[str, Any]]] = {
         EvidenceKind.DECISION: decisions,
         EvidenceKind.CONTACT: contacts,
         EvidenceKind.CONTACT_OUTCOME: outcomes,
+        EvidenceKind.ERASURE: erasures,
     }
     last_outcome_seq = {link.object_id: link.seq for link in links if link.kind == EvidenceKind.CONTACT_OUTCOME}
+    erased = _erasure_changes(links, erasures)
 
     def fail(problem: str, link: EvidenceLink | None, detail: str, kind: str = "", object_id: int | None = None):
         return Failure(
@@ -459,7 +478,7 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
             return fail(Problem.REMOVED, link, "the record no longer exists"), len(links)
         if link.kind == EvidenceKind.CONTACT_OUTCOME and last_outcome_seq[link.object_id] != link.seq:
             continue  # superseded by a later outcome link; only the chain is checked
-        if content_hash(row) != link.content_hash:
+        if content_hash(row) != _expected_hash(link, erased):
             return fail(Problem.ALTERED, link, "the record's content changed after it was written"), len(links)
 
     if head is None and links or head is not None and (head.seq != len(links) or head.chain_hash != prev):
@@ -468,7 +487,11 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
         ), len(links)
 
     linked = {(link.kind, link.object_id) for link in links}
-    for kind, rows in ((EvidenceKind.DECISION, decisions), (EvidenceKind.CONTACT, contacts)):
+    for kind, rows in (
+        (EvidenceKind.DECISION, decisions),
+        (EvidenceKind.CONTACT, contacts),
+        (EvidenceKind.ERASURE, erasures),
+    ):
         for object_id in sorted(rows):
             if (kind, object_id) not in linked:
                 return fail(Problem.UNLINKED, None, "no link: written around the application", kind, object_id), len(
@@ -482,6 +505,35 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
                 Problem.ALTERED, None, "an outcome was written without a link", EvidenceKind.CONTACT_OUTCOME, object_id
             ), len(links)
     return _message_failure(borrower_id), len(links)
+
+
+def _erasure_changes(
+    links: list[EvidenceLink], erasures: dict[int, dict[str, Any]]
+) -> dict[tuple[str, int], list[tuple[int, str, str]]]:
+    """(kind, object id) → the changes erasures linked into this chain made to it: (erasure's seq, content
+    hash before, after). Only an erasure whose own row still matches its link counts (a forged or edited
+    erasure is reported as altered when the walk reaches it)."""
+    out: dict[tuple[str, int], list[tuple[int, str, str]]] = {}
+    for link in links:
+        if link.kind != EvidenceKind.ERASURE:
+            continue
+        row = erasures.get(link.object_id)
+        if row is None or content_hash(row) != link.content_hash:
+            continue
+        for change in row["records"] or []:
+            key = (change["kind"], int(change["object_id"]))
+            out.setdefault(key, []).append((link.seq, change["before"], change["after"]))
+    return out
+
+
+def _expected_hash(link: EvidenceLink, erased: dict[tuple[str, int], list[tuple[int, str, str]]]) -> str:
+    """The content hash the record of a link should have now: the linked one, carried through every later
+    erasure in the chain that changed exactly that content."""
+    expected = link.content_hash
+    for seq, before, after in sorted(erased.get((link.kind, link.object_id), [])):
+        if seq > link.seq and expected == before:
+            expected = after
+    return expected
 
 
 def chained_borrower_ids() -> models.QuerySet:

@@ -106,6 +106,7 @@ class EvidenceKind(models.TextChoices):
     DECISION = "decision", _("Compliance decision")
     CONTACT = "contact", _("Contact")
     CONTACT_OUTCOME = "contact_outcome", _("Contact outcome")
+    ERASURE = "erasure", _("Erasure")
 
 
 class EvidenceLink(models.Model):
@@ -168,3 +169,84 @@ class VerificationRun(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("evidence verification")
         verbose_name_plural = _("evidence verifications")
+
+
+# --- the records lifecycle (compliance.lifecycle) -----------------------------------------------------------
+
+
+class RecordHoldKind(models.TextChoices):
+    LITIGATION = "litigation", _("Litigation hold")
+    REGULATORY = "regulatory", _("Regulatory hold")
+
+
+class RecordHoldQuerySet(models.QuerySet):
+    def active_at(self, at) -> RecordHoldQuerySet:
+        return self.filter(starts_at__lte=at).filter(models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=at))
+
+
+class RecordHold(models.Model):
+    """A duty to keep a borrower's records as they are (a lawsuit, a regulator's request): while one is
+    active, neither an erasure request nor the retention purge touches the borrower's personal data.
+    Unlike a borrowers.Hold, it says nothing about outreach."""
+
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="record_holds")
+    kind = models.CharField(_("kind"), max_length=20, choices=RecordHoldKind.choices)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = RecordHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("record hold")
+        verbose_name_plural = _("record holds")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.borrower_id})"
+
+
+class ErasureReason(models.TextChoices):
+    REQUEST = "request", _("Erasure request")
+    RETENTION = "retention", _("Retention period ended")
+
+
+class ErasureStatus(models.TextChoices):
+    DONE = "done", _("Done")
+    REFUSED = "refused", _("Refused")
+
+
+class Erasure(models.Model):
+    """One erasure of a borrower's personal data, or one refused request: append-only, linked into the
+    borrower's evidence chain. `records` lists each decision and contact whose stored content changed,
+    with its content hash before and after ({kind, object_id, before, after}), which is what lets
+    `verify_evidence` accept the pseudonymised rows and still detect any other change."""
+
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="erasures")
+    reason = models.CharField(_("reason"), max_length=20, choices=ErasureReason.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ErasureStatus.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=200)
+    refused_because = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    performed_at = models.DateTimeField(_("performed at"))
+    records = models.JSONField(default=list, blank=True)
+    erased = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self) -> str:
+        return f"{self.borrower_id} {self.reason} {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Erasures are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Erasures are immutable.")

@@ -31,6 +31,7 @@ DEFAULT_PACKS: dict[str, dict[str, Any]] = {
         "daily_unanswered_cap": {"max_unanswered_per_number": 6},
         "third_party_borrower_reachable": {"unanswered_attempts": 6, "no_conversation_days": 3},
         "visit_requires_two_collectors": {"min_collectors": 2},
+        "retention": {"years_after_last_activity": 2, "source": "CN practice (GB/T 45251-2025): at least 2 years"},
     },
     "US": {
         "quiet_hours": {"start": "08:00", "end": "21:00", "exempt_channels": ["letter"]},
@@ -38,6 +39,7 @@ DEFAULT_PACKS: dict[str, dict[str, Any]] = {
         "conversation_cooldown": {"days": 7},
         "missing_opt_out": {"sms": ["STOP"], "email": ["unsubscribe"]},
         "third_party_repeat": {"max_contacts": 1},
+        "retention": {"years_after_last_activity": 3, "source": "Regulation F, 12 CFR 1006.100(a)"},
     },
     "US-MA": {
         "state_frequency_cap": {
@@ -55,6 +57,7 @@ DEFAULT_PACKS: dict[str, dict[str, Any]] = {
     "UK": {
         "quiet_hours": {"start": "08:00", "end": "21:00", "exempt_channels": ["letter"]},
         "call_frequency_cap": {"max_per_day": 3, "max_per_window": 10, "window_days": 7},
+        "retention": {"years_after_last_activity": 6, "source": "FCA practice; Limitation Act 1980 s.5 (6 years)"},
     },
 }
 

@@ -312,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_idempotency_keys",
         "schedule": crontab(minute=45, hour=3),
     },
+    # Personal data of borrowers past their pack's retention period pseudonymised (compliance.lifecycle).
+    "records-purge-daily": {
+        "task": "compliance.records_purge",
+        "schedule": crontab(minute=15, hour=4),
+    },
 }
 
 # --- Repayment plans ---------------------------------------------------------------------------

@@ -29,10 +29,11 @@ from borrowers.services import borrower_update, hold_create, opt_out_create
 from borrowers.zones import borrower_today
 from cases.events import case_event_record
 from cases.models import Case, CaseEvent
-from repayment_plans.models import Promise
-from repayment_plans.services import loan_balance, promise_create
+from repayment_plans.models import Plan, PlanStatus, Promise
+from repayment_plans.services import loan_balance, plan_propose, promise_create
 
-from .models import LinkSource, PortalAction, PortalActionKind, PortalAttempt, PortalLink
+from .models import AgreementAcceptance, LinkSource, PortalAction, PortalActionKind, PortalAttempt, PortalLink
+from .offers import plan_offers
 from .signals import borrower_needs_person
 
 # Who acts through the portal, as the case's timeline records it.
@@ -277,3 +278,25 @@ def portal_more_help(*, link: PortalLink, note: str, ip: str | None, now: dt.dat
     action = _record(link, PortalActionKind.MORE_HELP, ip=ip, now=now, note=note[:1000])
     _ask_a_person(link, "asks for another arrangement")
     return action
+
+
+@transaction.atomic
+def portal_plan_accept(*, link: PortalLink, offer_code: str, ip: str | None, now: dt.datetime | None = None) -> Plan:
+    """The borrower chose an offer and accepted its agreement: the plan proposed through plan_propose (for
+    the case's platform, within its limits: active at once, its agreement written), the acceptance recorded
+    with the time, the link and the address."""
+    now = now or timezone.now()
+    case = link.case
+    offer = next(
+        (o for o in plan_offers(case=case, today=borrower_today(case.borrower, now)) if o.code == offer_code), None
+    )
+    if offer is None:
+        raise ValidationError({"offer": [_("This offer is no longer available. Please choose again.")]})
+    plan = plan_propose(case=case, platform=case.platform, **offer.proposal)
+    if plan.status != PlanStatus.ACTIVE:  # the offers are within the limits; never leave a plan half-accepted
+        raise ValidationError({"offer": [_("This offer is no longer available. Please choose again.")]})
+    AgreementAcceptance.objects.create(
+        plan=plan, link=link, accepted_at=now, ip=ip, language=plan.agreement_language or case.borrower.language
+    )
+    _record(link, PortalActionKind.PLAN, ip=ip, now=now, plan=plan.pk, offer=offer_code)
+    return plan

@@ -22,11 +22,24 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import SecondFactor
 from borrowers.models import Channel
 from borrowers.zones import borrower_today
+from repayment_plans.agreement import agreement_render_html
+from repayment_plans.models import OPEN_PLAN_STATUSES, Plan
+from repayment_plans.selectors import active_plan
 from repayment_plans.services import loan_balance
 
 from . import services
-from .forms import AmountForm, DateOfBirthForm, DisputeForm, HardshipForm, NationalIdForm, OptOutForm, PromiseForm
+from .forms import (
+    AmountForm,
+    DateOfBirthForm,
+    DisputeForm,
+    HardshipForm,
+    MoreHelpForm,
+    NationalIdForm,
+    OptOutForm,
+    PromiseForm,
+)
 from .models import PortalLink
+from .offers import Offer, plan_offers
 from .selectors import borrower_debts
 
 SESSION_KEY = "portal_links"
@@ -210,3 +223,60 @@ def hardship(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse
             messages.success(request, _("Thank you for telling us. A person will contact you to find a way forward."))
             return redirect("portal-home", token=token)
     return _page(request, link, token, "portal/hardship.html", form=form)
+
+
+def _offers(link: PortalLink) -> list[Offer]:
+    return plan_offers(case=link.case, today=borrower_today(link.case.borrower, timezone.now()))
+
+
+@require_http_methods(["GET"])
+@portal_page()
+def plans(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    plan = active_plan(link.case)
+    open_plan = Plan.objects.filter(case=link.case, status__in=OPEN_PLAN_STATUSES).order_by("-id").first()
+    return _page(
+        request,
+        link,
+        token,
+        "portal/plans.html",
+        offers=[] if open_plan else _offers(link),
+        plan=plan,
+        open_plan=open_plan,
+        more_form=MoreHelpForm(),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def plan_accept(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    """GET ?offer=<code>: the offer's agreement to read; POST: accept it."""
+    code = request.POST.get("offer") or request.GET.get("offer") or ""
+    offer = next((o for o in _offers(link) if o.code == code), None)
+    if offer is None:
+        messages.error(request, _("This offer is no longer available. Please choose again."))
+        return redirect("portal-plans", token=token)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("accept") != "yes":
+            error = _("Tick the box to accept the agreement.")
+        else:
+            try:
+                services.portal_plan_accept(link=link, offer_code=code, ip=client_ip(request))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Your repayment plan is active. Thank you."))
+                return redirect("portal-plans", token=token)
+    plan, installments = offer.unsaved_plan(link.case)
+    document = agreement_render_html(plan, installments=installments)
+    return _page(request, link, token, "portal/plan_accept.html", offer=offer, document=document, error=error)
+
+
+@require_http_methods(["POST"])
+@portal_page()
+def more_help(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    form = MoreHelpForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    services.portal_more_help(link=link, note=note, ip=client_ip(request))
+    messages.success(request, _("Thank you. A person will contact you to agree an arrangement."))
+    return redirect("portal-home", token=token)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -28,7 +29,7 @@ from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from contacts.services import contact_record_outcome
 
-from .models import AgreementDispatch, Plan, PlanKind
+from .models import AgreementDispatch, Plan, PlanInstallment, PlanKind
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,13 @@ class AgreementRow:
     amount: str
 
 
-def agreement_context(plan: Plan, language: str | None = None) -> dict[str, Any]:
-    """Everything the page and the PDF print, already formatted, so both show the same figures."""
+def agreement_context(
+    plan: Plan, language: str | None = None, installments: Sequence[PlanInstallment] | None = None
+) -> dict[str, Any]:
+    """Everything the page and the PDF print, already formatted, so both show the same figures.
+
+    `installments` given: the document of a plan not written yet (the borrower portal shows the terms a
+    borrower is about to accept; the plan has no number until it is)."""
     language = language or agreement_language(plan)
     t = TEXT[language]
     case = plan.case
@@ -144,7 +150,7 @@ def agreement_context(plan: Plan, language: str | None = None) -> dict[str, Any]
         "plan": plan,
         "language": language,
         "t": t,
-        "number": f"RP-{plan.pk:06d}",
+        "number": f"RP-{plan.pk:06d}" if plan.pk else "—",
         "date": signed_on.isoformat(),
         "lender": case.platform.name,
         "borrower": f"{case.borrower.full_name} ({case.borrower.external_id})",
@@ -156,15 +162,17 @@ def agreement_context(plan: Plan, language: str | None = None) -> dict[str, Any]
         "discount": _money(plan.discount_amount, plan.currency) if plan.discount_amount else "",
         "rows": [
             AgreementRow(seq=i.seq, due_date=i.due_date, amount=_money(i.amount, plan.currency))
-            for i in plan.installments.all()
+            for i in (plan.installments.all() if installments is None else installments)
         ],
         "consequences": consequences,
     }
 
 
-def agreement_render_html(plan: Plan, language: str | None = None) -> str:
+def agreement_render_html(
+    plan: Plan, language: str | None = None, installments: Sequence[PlanInstallment] | None = None
+) -> str:
     """The document alone (no page chrome): used inside the printable page and as the email body's source."""
-    return render_to_string("repayment_plans/_agreement_document.html", agreement_context(plan, language))
+    return render_to_string("repayment_plans/_agreement_document.html", agreement_context(plan, language, installments))
 
 
 def agreement_render_pdf(plan: Plan, language: str | None = None) -> bytes:

@@ -27,6 +27,12 @@ def frozen_clock():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Agreement PDFs land in a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def case(platform):
     platform.payment_url_template = (

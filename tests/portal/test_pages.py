@@ -12,9 +12,9 @@ from django.test import Client, override_settings
 from borrowers.models import Hold, HoldKind, OptOut
 from cases.models import CaseEvent
 from outreach.models import Task, TaskKind, TaskStatus
-from portal.models import PortalAction, PortalActionKind, PortalAttempt
+from portal.models import AgreementAcceptance, PortalAction, PortalActionKind, PortalAttempt
 from portal.services import Verification, portal_link_create, portal_verify
-from repayment_plans.models import Promise
+from repayment_plans.models import Plan, PlanStatus, Promise
 from tests.factories import CaseFactory, InstallmentFactory
 
 from .conftest import BIRTHDAY, NOW, TODAY
@@ -226,3 +226,51 @@ def test_actions_need_the_second_factor(client: Client, link_and_token):
     for name in ("pay", "promise", "preferences", "dispute", "hardship"):
         assert client.post(_url(name, token), {"note": "x", "channel": "sms", "amount": "1"}).status_code == 302
     assert not PortalAction.objects.exists() and not Hold.objects.exists() and not OptOut.objects.exists()
+
+
+# --- repayment plans ------------------------------------------------------------------------------------
+
+
+def test_the_offers_are_those_within_the_platforms_limits(signed_in: Client, link_and_token):
+    _link, token = link_and_token
+    page = signed_in.get(_url("plans", token)).content.decode()
+    # PLAN_PLATFORM_MAX_MONTHS (6): 2, 3, 4 and 6 monthly payments and both deferrals; 9 and 12 need a supervisor.
+    for code in ("installment-2", "installment-3", "installment-4", "installment-6", "deferral-30", "deferral-60"):
+        assert f"offer={code}" in page
+    assert "offer=installment-9" not in page and "offer=installment-12" not in page
+
+
+def test_choosing_a_plan_shows_its_agreement_then_activates_it(signed_in: Client, link_and_token):
+    link, token = link_and_token
+    accept_url = _url("plans/accept", token)
+    page = signed_in.get(accept_url, {"offer": "installment-3"})
+    assert page.status_code == 200
+    assert b"Repayment agreement" in page.content or b"agreement" in page.content.lower()
+    assert b"1,060.00" in page.content  # 3,180.00 in three
+    refused = signed_in.post(accept_url, {"offer": "installment-3"})
+    assert refused.status_code == 200 and b"Tick the box" in refused.content and not Plan.objects.exists()
+    response = signed_in.post(accept_url, {"offer": "installment-3", "accept": "yes"}, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302
+    plan = Plan.objects.get(case=link.case)
+    assert plan.status == PlanStatus.ACTIVE and plan.installment_count == 3 and plan.total_amount == Decimal("3180.00")
+    assert plan.agreement_pdf  # the same written agreement as a collector's plan
+    acceptance = AgreementAcceptance.objects.get(plan=plan)
+    assert acceptance.link == link and acceptance.ip == "198.51.100.9"
+    assert dt.timedelta(0) <= acceptance.accepted_at - NOW < dt.timedelta(minutes=5)
+    assert _recorded(PortalActionKind.PLAN).data["plan"] == plan.pk
+    shown = signed_in.get(_url("plans", token)).content
+    assert b"active" in shown and b"offer=" not in shown
+
+
+def test_an_offer_beyond_the_limits_cannot_be_posted(signed_in: Client, link_and_token):
+    _link, token = link_and_token
+    response = signed_in.post(_url("plans/accept", token), {"offer": "installment-12", "accept": "yes"})
+    assert response.status_code == 302 and not Plan.objects.exists()
+
+
+def test_asking_for_more_makes_a_task(signed_in: Client, link_and_token):
+    link, token = link_and_token
+    response = signed_in.post(_url("plans/more", token), {"note": "I can pay 200 a month."})
+    assert response.status_code == 302
+    assert "another arrangement" in Task.objects.get(case=link.case, status=TaskStatus.OPEN).reason
+    assert _recorded(PortalActionKind.MORE_HELP).data["note"] == "I can pay 200 a month."

@@ -102,7 +102,8 @@ class Pipeline:
             and not self.refresh.late
             and self.reminders.stale_claims == 0
             and self.reminders.failed == 0
-            and not any(endpoint.dead or endpoint.failed for endpoint in self.endpoints)
+            # annotated by failing_endpoints()
+            and not any(endpoint.dead or endpoint.failed for endpoint in self.endpoints)  # type: ignore[attr-defined]
         )
 
 
@@ -192,7 +193,7 @@ def celery_state() -> Celery:
     except Exception as exc:  # noqa: BLE001 - a transport without broadcast (the filesystem one) cannot ping
         log.info("operations page: cannot ping the Celery workers: %r", exc)
         return Celery(broker=True, error="", workers=None)
-    return Celery(broker=True, error="", workers=len(replies))
+    return Celery(broker=True, error="", workers=len(replies or []))
 
 
 def pipeline_state(*, now: dt.datetime) -> Pipeline:

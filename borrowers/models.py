@@ -235,6 +235,8 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     LETTER = "letter", _("Letter")
     VISIT = "visit", _("Field visit")
+    # A notification in the platform's own app, delivered by the platform (outreach's push gateway).
+    PUSH = "push", _("App push")
 
 
 class OptOut(models.Model):

@@ -53,6 +53,8 @@ def default_to(*, borrower: BorrowerState, channel: str, party: str, third_party
         emails = borrower.emails
         email = next((e for e in emails if not e["invalid"]), emails[0] if emails else None)
         return email["address"] if email else ""
+    if channel == Channel.PUSH:
+        return borrower.external_id  # the platform's app finds the borrower's devices by its own id
     return borrower.address
 
 

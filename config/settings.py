@@ -339,7 +339,7 @@ GATEWAY_TIMEOUT_S = env_int("GATEWAY_TIMEOUT_S", 10)
 # Each provider's secret for its callbacks (delivery receipts, bounces, replies: docs/api.md, "Provider
 # callbacks"), which sign their bodies with it; a provider without one has its callbacks refused (401).
 PROVIDER_CALLBACK_SECRETS = {
-    name: env_str(f"{name.upper()}_CALLBACK_SECRET", "") or "" for name in ("generic", "aliyun", "sendgrid")
+    name: env_str(f"{name.upper()}_CALLBACK_SECRET", "") or "" for name in ("generic", "aliyun", "sendgrid", "push")
 }
 # The file gateway's outbox (development and tests): one JSON line per message.
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", "") or VAR_DIR / "outbox")

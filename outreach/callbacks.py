@@ -289,6 +289,8 @@ RECEIPT_ADAPTERS: dict[str, Callable[[Any], list[Receipt]]] = {
     "generic": generic_receipts,
     "aliyun": aliyun_receipts,
     "sendgrid": sendgrid_receipts,
+    # The platform's report on an app push (outreach.gateways.push): `message_id` is the event id.
+    "push": generic_receipts,
 }
 REPLY_ADAPTERS: dict[str, Callable[[Any], list[Reply]]] = {
     "generic": generic_replies,

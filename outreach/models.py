@@ -31,11 +31,14 @@ class StepChannel(models.TextChoices):
     LETTER = "letter", _("Letter")
     TASK = "task", _("Collector call task")
     PLACEMENT = "placement", _("Legal referral / agency placement")
+    PUSH = "push", _("App push")
 
 
 # Channels that reach the borrower and therefore pass the compliance gate; `task` and `placement`
 # put work in front of a person, whose own contact later passes the gate.
-MESSAGE_CHANNELS = frozenset({StepChannel.SMS, StepChannel.EMAIL, StepChannel.CALL, StepChannel.LETTER})
+MESSAGE_CHANNELS = frozenset(
+    {StepChannel.SMS, StepChannel.EMAIL, StepChannel.CALL, StepChannel.LETTER, StepChannel.PUSH}
+)
 
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 

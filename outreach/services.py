@@ -213,6 +213,9 @@ def _recipient(borrower: Borrower, channel: str) -> str:
         return emails[0].address if emails else ""
     if channel == StepChannel.LETTER:
         return borrower.address.strip()
+    if channel == StepChannel.PUSH:
+        # The platform finds the borrower's devices by its own id; without a webhook it cannot be told.
+        return borrower.external_id if borrower.platform.webhook_url else ""
     return ""
 
 

@@ -27,6 +27,9 @@ class EventType(models.TextChoices):
     PROMISE_BROKEN = "promise.broken", _("Promise broken")
     PLAN_ACTIVATED = "plan.activated", _("Plan activated")
     PLAN_BROKEN = "plan.broken", _("Plan broken")
+    # A reminder for the platform to show in its app (outreach's push gateway); its receipt comes back
+    # through POST /api/v1/providers/push/receipts/.
+    PUSH_MESSAGE = "push.message", _("App push message")
 
 
 class EventStatus(models.TextChoices):

@@ -8,14 +8,27 @@ from .base import Gateway, Message, SendResult
 from .email import EmailGateway
 from .file import FileGateway
 from .http import HttpGateway
+from .push import PushGateway
 
-__all__ = ["Gateway", "Message", "SendResult", "EmailGateway", "FileGateway", "HttpGateway", "gateway_for"]
+__all__ = [
+    "Gateway",
+    "Message",
+    "SendResult",
+    "EmailGateway",
+    "FileGateway",
+    "HttpGateway",
+    "PushGateway",
+    "gateway_for",
+]
 
 
 def gateway_for(channel: str) -> Gateway:
     """The configured gateway of a channel: SMS_GATEWAY / VOICE_GATEWAY = file | http."""
     if channel == "email":
         return EmailGateway()
+    if channel == "push":
+        # The platform's own app, through its webhook.
+        return PushGateway()
     if channel == "letter":
         # Letters go to the print queue file; the print shop integration reads it.
         return FileGateway()

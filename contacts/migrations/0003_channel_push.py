@@ -1,0 +1,28 @@
+# Issue 17, item 3: the push channel (app push through the platform's webhook).
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("contacts", "0002_contactattempt_at_work_and_more"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="contactattempt",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("call", "Call"),
+                    ("sms", "SMS"),
+                    ("email", "Email"),
+                    ("letter", "Letter"),
+                    ("visit", "Field visit"),
+                    ("push", "App push"),
+                ],
+                max_length=10,
+                verbose_name="channel",
+            ),
+        ),
+    ]

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -17,6 +20,16 @@ class Jurisdiction(models.TextChoices):
 
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def validate_zone_name(value: str) -> None:
+    """An IANA time zone name (Asia/Shanghai), or blank."""
+    if not value:
+        return
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(_("Unknown IANA time zone %(tz)s.") % {"tz": value}) from None
 
 
 class SecondFactor(models.TextChoices):
@@ -92,6 +105,9 @@ class Agency(models.Model):
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    # The zone the team works in: its members' times unless they chose their own (User.zone_name); blank, the
+    # site's TIME_ZONE.
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_zone_name])
     history = HistoricalRecords()
 
     class Meta:
@@ -122,7 +138,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=[("en", "English"), ("zh-hans", "简体中文")], default="en"
     )
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Blank: the team's zone (Team.timezone), else the site's; pages show times in `zone_name`.
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_zone_name])
     # Limits used by repayment plan approval: beyond these a supervisor approves.
     max_discount_percent = models.DecimalField(_("max discount %"), max_digits=5, decimal_places=2, default=10)
     max_plan_months = models.PositiveSmallIntegerField(_("max plan months"), default=6)
@@ -135,6 +152,12 @@ class User(AbstractUser):
     @property
     def is_supervisor(self) -> bool:
         return self.role in (Role.SUPERVISOR, Role.ADMIN) or self.is_superuser
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA zone this user reads times in: their own choice, else their team's, else the site's."""
+        team_zone = self.team.timezone if self.team_id and self.team else ""
+        return self.timezone or team_zone or settings.TIME_ZONE
 
     @property
     def sees_everything(self) -> bool:

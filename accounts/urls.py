@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set-language"),
+    path("settings/", views.personal_settings, name="personal-settings"),
 ]

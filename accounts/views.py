@@ -1,17 +1,22 @@
-"""Signing in and out, and the language switch."""
+"""Signing in and out, the language switch, and personal settings."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import LanguageForm, SignInForm
+from .forms import LanguageForm, PersonalSettingsForm, SignInForm
+from .http import AuthenticatedHttpRequest
 from .models import Role
+from .roles import Perm, permission_required
 
 
 class SignInView(auth_views.LoginView):
@@ -63,3 +68,26 @@ def set_language(request: HttpRequest) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+@permission_required(Perm.VIEW_CASES)  # every role holds it: any signed-in member of staff
+def personal_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """One's own language and time zone, used by every page (core.middleware.UserLanguageMiddleware)."""
+    form = PersonalSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        translation.activate(user.language)
+        messages.success(request, _("Your settings are saved."))
+        response = redirect("personal-settings")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+    return render(request, "accounts/settings.html", {"form": form})

@@ -1,20 +1,34 @@
 import contextlib
+import zoneinfo
 
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 class UserLanguageMiddleware:
-    """A signed-in user's chosen language wins over the browser's (set after authentication)."""
+    """A signed-in user's personal settings on every page (set after authentication): their chosen language
+    wins over the browser's, and times are shown in their zone (`zone_name`: their own, else their team's,
+    else the site's TIME_ZONE)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and getattr(user, "language", None):
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        if getattr(user, "language", None):
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
-        return self.get_response(request)
+        zone = None
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+            zone = zoneinfo.ZoneInfo(getattr(user, "zone_name", "") or "")
+        if zone is None:
+            return self.get_response(request)
+        timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class _HistoryRequest:

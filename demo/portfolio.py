@@ -48,6 +48,7 @@ PLATFORMS = {
     "beta": ("Beta Wallet", "US"),
 }
 TEAM_NAME = "East Team"
+TEAM_ZONE = "Asia/Shanghai"  # the demo team works from Shanghai
 AGENCY_NAME = "Acme Recoveries"
 
 
@@ -599,6 +600,9 @@ def seed_demo(*, today: dt.date | None = None, log: Callable[[str], None] = lamb
     today = today or timezone.localdate()
     now = timezone.now()
     team, _created = Team.objects.get_or_create(name=TEAM_NAME)
+    if not team.timezone:  # the team's members read times in it unless they choose their own
+        team.timezone = TEAM_ZONE
+        team.save(update_fields=["timezone"])
     agency, _created = Agency.objects.get_or_create(name=AGENCY_NAME)
     users = _ensure_users(team, agency)
 

@@ -77,13 +77,14 @@ ViewFunc = Callable[..., HttpResponse]
 
 def _user_zone(user: User) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(user.timezone or "UTC")
+        return zoneinfo.ZoneInfo(user.zone_name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 
 
 def in_user_zone(view: ViewFunc) -> ViewFunc:
-    """Render times in the signed-in user's own zone (User.timezone), not the server's."""
+    """Render times in the signed-in user's zone (User.zone_name: their own, else their team's), not the
+    server's (the middleware does it for every page; kept for the workspace's date arithmetic)."""
 
     @functools.wraps(view)
     def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -122,6 +122,7 @@ class Rows:
             "alerts": {},
             "alert-acknowledge": {"pk": self.alert.pk},
             "case-search": {},
+            "personal-settings": {},
             "case-detail": {"pk": c.pk},
             "case-call-start": {"pk": c.pk},
             "case-contact-outcome": {"pk": c.pk, "contact_pk": self.contact.pk},

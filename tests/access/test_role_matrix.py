@@ -86,6 +86,7 @@ URLS: dict[str, Entry] = {
     "alerts": page(S),
     "alert-acknowledge": page(S, S, "POST"),
     "case-search": page(V),
+    "personal-settings": page(V, V, "GET", "POST"),
     "case-detail": page(V),
     "case-call-start": page(W, W, "POST"),
     "case-contact-outcome": page(W, W, "POST"),

@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Alert, CollectorProfile, MessageTemplate, OutboundMessage, ReminderJob, Strategy, StrategyStep, Task
+from .models import (
+    Alert,
+    CollectorProfile,
+    MessageTemplate,
+    OutboundMessage,
+    ProviderCallback,
+    ReminderJob,
+    Strategy,
+    StrategyStep,
+    Task,
+)
 
 
 class StrategyStepInline(admin.TabularInline):
@@ -50,9 +60,20 @@ class ReminderJobAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "channel", "to", "status", "provider", "provider_id", "created_at", "sent_at"]
+    list_display = ["id", "channel", "to", "status", "provider", "provider_id", "created_at", "sent_at", "receipt_at"]
     list_filter = ["channel", "status", "provider"]
     search_fields = ["to", "provider_id", "idempotency_key"]
+
+
+@admin.register(ProviderCallback)
+class ProviderCallbackAdmin(ReadOnlyAdmin):
+    """What the providers reported (receipts, bounces, complaints, replies), each once (outreach.callbacks)."""
+
+    list_display = ["id", "provider", "kind", "external_id", "event", "result", "message", "received_at"]
+    list_filter = ["provider", "kind", "event", "result"]
+    search_fields = ["external_id", "message__provider_id"]
+    raw_id_fields = ["message"]
+    date_hierarchy = "received_at"
 
 
 @admin.register(Task)

@@ -42,6 +42,8 @@ LEGACY_REGIONS: frozenset[str] = frozenset(
 )
 
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+# The same form as the API's schema states it (either case: codes are upper-cased on the way in).
+REGION_PATTERN = r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"
 
 
 @functools.cache

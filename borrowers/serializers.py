@@ -34,7 +34,7 @@ from .models import (
     ThirdParty,
     Vulnerability,
 )
-from .regions import known_regions
+from .regions import REGION_PATTERN
 
 # --- shared field types -----------------------------------------------------------------------------
 #
@@ -193,10 +193,21 @@ class StrictCharField(serializers.CharField):
 
 
 class RegionField(Described, StrictCharField):
-    """An ISO 3166-2 region of any country (borrowers.regions.known_regions)."""
+    """An ISO 3166-2 region of any country (borrowers.regions.known_regions, about 5,000 codes).
+
+    The schema gives the code's form, not the list: an enum of every subdivision would weigh on every
+    client and make schema-driven tools try each code. A well-formed code ISO does not list is a 400."""
 
     def openapi_schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": sorted(known_regions())}
+        return {
+            "type": "string",
+            "pattern": REGION_PATTERN,
+            "minLength": 4,
+            "maxLength": 6,
+            "description": "An ISO 3166-2 subdivision code, e.g. CN-31, CN-SH, US-NY, GB-ENG, DE-BE, JP-13 "
+            "(any code ISO 3166-2 lists; China's GB/T 2260 numeric codes too).",
+            "example": "CN-31",
+        }
 
 
 class CurrencyField(Described, StrictCharField):

@@ -82,6 +82,18 @@ def test_a_supervisor_acknowledges_an_alert_and_a_collector_finishes_a_task_from
     page = context.new_page()
     page.set_default_timeout(15_000)
     _sign_in(page, live_server.url, "lead")
+    # The team's tasks, each with its assignee and the reassignment a supervisor may make.
+    page.get_by_role("link", name="Tasks", exact=True).click()
+    page.wait_for_url(re.compile(r"/tasks/$"))
+    team_row = page.locator(f'tr[data-task="{task.pk}"]')
+    assert "张伟" in team_row.inner_text() and "王 芳" in team_row.inner_text()
+    assert team_row.get_by_role("button", name="Reassign").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "tasks.png"), full_page=True)
+    page.set_viewport_size({"width": 768, "height": 1024})
+    page.screenshot(path=str(SCREENSHOTS / "tasks_768.png"), full_page=True)
+    # The task list fits a tablet's width (the actions wrap inside their cell).
+    assert page.locator("#task-table").evaluate("t => t.getBoundingClientRect().right") <= 768
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("link", name="Alerts").click()
     page.wait_for_url(re.compile(r"/alerts/$"))
     row = page.locator(f'tr[data-alert="{alert.pk}"]')

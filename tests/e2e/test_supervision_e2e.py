@@ -86,18 +86,18 @@ def test_a_supervisor_audits_exports_verifies_and_reads_the_dashboard(live_serve
     expect(page.locator("#audit-rows tbody tr")).to_have_count(rows)
     page.select_option("#id_result", "blocked")
     expect(page.locator("#audit-rows tbody tr")).to_have_count(blocked)
-    expect(page.locator("#audit-rows tbody")).to_contain_text("daily_answered_cap")
+    expect(page.locator("#audit-rows tbody")).to_contain_text("Daily answered-call limit")
     assert "result=blocked" in page.url  # the filters are in the address: the view can be shared
 
     with page.expect_download() as download_info:
         page.locator("#audit-export").click()
     download = download_info.value
     assert download.suggested_filename.startswith("contact-audit-")
-    with open(download.path(), encoding="utf-8") as handle:
+    with open(download.path(), encoding="utf-8-sig") as handle:  # the export starts with a BOM for Excel
         exported = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(exported) == blocked
-    assert {r["result"] for r in exported} == {"blocked"}
-    assert all("daily_answered_cap" in r["rule_codes"] for r in exported)
+    assert {r["Result"] for r in exported} == {"Blocked"}
+    assert all("daily_answered_cap" in r["Rule codes"] for r in exported)
 
     # One call's record: decision, evidence and history.
     page.select_option("#id_result", "allowed")
@@ -120,3 +120,45 @@ def test_a_supervisor_audits_exports_verifies_and_reads_the_dashboard(live_serve
     assert drawn == 8
     assert errors == []
     assert failed == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_in_chinese_at_768_px_drills_down_to_the_cases(live_server, chromium):
+    """A Chinese-speaking supervisor on a 768 px tablet: amounts per currency with their codes, rule and
+    channel names in Chinese, and a stage's case count opening the list of exactly those cases."""
+    call_command("seed_demo", verbosity=0)
+    supervisor = User.objects.get(username="supervisor")
+    supervisor.language = "zh-hans"
+    supervisor.save(update_fields=["language"])
+    m1 = Case.objects.visible_to(supervisor).open().filter(stage="m1").count()
+    assert m1 > 0
+    context = chromium.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(live_server.url + "/")
+        page.locator("#id_username").fill("supervisor")
+        page.locator("#id_password").fill(DEMO_PASSWORD)
+        page.locator("button.btn--primary[type=submit]").click()
+        page.wait_for_url(re.compile(r"/(cases|queue)/$"))
+
+        page.goto(live_server.url + "/supervision/")
+        expect(page.locator("html[data-charts-ready='true']")).to_have_count(1)
+        expect(page.locator("h1")).to_contain_text("资产组合看板")
+        table = page.locator("#stage-table")
+        expect(table.locator(".currency").first).to_be_visible()
+        codes = set(table.locator(".currency").all_inner_texts())
+        assert codes and codes <= {"CNY", "USD", "GBP", "EUR"}
+        # No horizontal scrolling of the page at 768 px.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        os.makedirs("var/screenshots", exist_ok=True)
+        page.screenshot(path="var/screenshots/supervision-dashboard-zh-768.png", full_page=True)
+
+        page.locator("#stage-table tr[data-stage='m1'] a").click()
+        page.wait_for_url(re.compile(r"/cases/\?stage=m1&status=open$"))
+        expect(page.locator("table.table tbody tr")).to_have_count(min(m1, 25))  # 25 a page
+    finally:
+        context.close()
+    assert errors == []

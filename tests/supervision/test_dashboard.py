@@ -334,3 +334,17 @@ def test_the_page_in_chinese_names_rules_and_channels_in_chinese(client, portfol
     assert data["recovered"]["channel"]["labels"] == ["电话", "付款前 7 天内无联系", "短信"]
     assert [s["label"] for s in data["recovered"]["byMonth"]] == ["已回收 (CNY)", "已回收 (USD)"]
     assert "出催率" in html
+
+
+@time_machine.travel(dt.datetime(2025, 3, 20, 12, tzinfo=dt.UTC), tick=True)
+def test_a_stage_count_links_to_the_cases_behind_it(client, portfolio, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("supervision:dashboard"), {"months": 3}).content.decode()
+    row = html[html.index('data-stage="m1"') :]
+    row = row[: row.index("</tr>")]
+    link = reverse("case-list") + "?stage=m1&amp;status=open"
+    assert f'href="{link}"' in row
+
+    listed = client.get(reverse("case-list"), {"stage": "m1", "status": "open"})
+    # The figure (2 open M1 cases: B and the other platform's) is the list's count.
+    assert {c.pk for c in listed.context["cases"]} == {portfolio["b"].pk, portfolio["other"].pk}

@@ -139,4 +139,5 @@ class OutreachAction:
             autodialed=self.autodialed,
             consented=self.consented,
             at_work=self.at_work,
+            outcome=self.outcome or "",
         )

@@ -478,8 +478,9 @@ def build_action(
     consented: bool,
     at_work: bool,
     direction: str = "outbound",
+    outcome: str = "",
 ) -> dict[str, Any]:
-    return {
+    fact = {
         "channel": channel,
         "party": party,
         "to": to,
@@ -494,6 +495,10 @@ def build_action(
         "at_work": bool(at_work),
         "direction": direction,
     }
+    if outcome:
+        # An outcome reported with the action (POST /contacts/ after the fact): the voicemail rule reads it.
+        fact["outcome"] = outcome
+    return fact
 
 
 def gather_facts(

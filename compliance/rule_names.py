@@ -31,6 +31,7 @@ RULE_NAMES: dict[str, Promise] = {
     "missing_opt_out": _("Opt-out instructions missing"),
     "work_email": _("Work e-mail address"),
     "time_barred_threat": _("Legal threat on a time-barred debt"),
+    "voicemail_content": _("Limited-content voicemail"),
     "third_party_repeat": _("Third party contacted again"),
     "state_frequency_cap": _("State contact limit"),
     "call_frequency_cap": _("Call limit"),

@@ -109,6 +109,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The debt is time-barred: the message may not mention legal action ({terms}).",
         "该债务已过诉讼时效，消息不得提及法律行动（{terms}）。",
     ),
+    "voicemail_content": (
+        "A voicemail may hold only a name, a request to reply, a phone number and how to opt out; "
+        "this one also says {terms}.",
+        "语音留言只能包含姓名、回电请求、电话号码和退订方式；本留言还提到了{terms}。",
+    ),
     "third_party_repeat": (
         "This third party has already been contacted once.",
         "该第三方已联系过一次，不得再次联系。",
@@ -399,9 +404,7 @@ def third_party_debt_disclosure(ctx: Ctx, pack: str) -> RuleResult:
     if ctx.to_borrower:
         return _result("third_party_debt_disclosure", pack, True)
     findings = screening.mentions_debt(ctx.action.get("message") or "")
-    return _result(
-        "third_party_debt_disclosure", pack, not findings, terms=screening.describe(findings)
-    )
+    return _result("third_party_debt_disclosure", pack, not findings, terms=screening.describe(findings))
 
 
 def _outbound_borrower_calls(ctx: Ctx) -> list[Entry]:
@@ -568,6 +571,16 @@ def time_barred_threat(ctx: Ctx, pack: str) -> RuleResult:
     return _result("time_barred_threat", pack, not findings, terms=screening.describe(findings))
 
 
+def voicemail_content(ctx: Ctx, pack: str) -> RuleResult:
+    """Regulation F 1006.2(j): a voicemail left for the borrower is a limited-content message, or it is
+    blocked. Judged when the action reports a `voicemail` outcome with the message left."""
+    message = ctx.action.get("message") or ""
+    if ctx.channel != "call" or ctx.action.get("outcome") != "voicemail" or not message:
+        return _result("voicemail_content", pack, True)
+    findings = screening.beyond_limited_content(message)
+    return _result("voicemail_content", pack, not findings, terms=screening.describe(findings))
+
+
 def third_party_repeat(ctx: Ctx, pack: str) -> RuleResult:
     if ctx.to_borrower:
         return _result("third_party_repeat", pack, True)
@@ -585,6 +598,7 @@ def us_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
         missing_opt_out(ctx, pack),
         work_email(ctx, pack),
         time_barred_threat(ctx, pack),
+        voicemail_content(ctx, pack),
         third_party_repeat(ctx, pack),
         third_party_debt_disclosure(ctx, pack),
     ]

@@ -274,6 +274,21 @@ def mentions_pressure(text: str) -> list[Finding]:
     return find_terms(text, lexicon.PRESSURE, "pressure")
 
 
+_AMOUNT = re.compile(
+    r"(?:[$¥£€]\s?\d)|(?:\d[\d,]*(?:\.\d{1,2})?\s?(?:usd|cny|gbp|eur|rmb|dollars?|美元|元|块))", re.IGNORECASE
+)
+
+
+def beyond_limited_content(text: str) -> list[Finding]:
+    """What a limited-content voicemail (Regulation F, 12 CFR 1006.2(j)) may not hold: anything about the
+    debt (the debt-disclosure and legal-action lists, an amount of money). Names, a request to reply, a
+    phone number and how to opt out are all it may hold."""
+    findings = mentions_debt(text) + mentions_legal_action(text)
+    norm = normalise(text)
+    findings += [Finding("amount", "amount", "en", m.group(0)) for m in _AMOUNT.finditer(norm)]
+    return findings
+
+
 def contains_keyword(text: str, keywords: Iterable[str]) -> bool:
     """True if any keyword occurs (case- and width-insensitive; Latin keywords as whole words)."""
     forms = _forms(text)

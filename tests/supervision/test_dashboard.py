@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from cases.models import Case, CaseEvent
 from supervision import selectors
@@ -23,6 +24,14 @@ TODAY = dt.date(2025, 3, 20)  # the period is January, February and March 2025
 
 def at(month: int, day: int, hour: int = 10, year: int = 2025) -> dt.datetime:
     return dt.datetime(year, month, day, hour, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The figures' labels are in the active language: English here, whatever an earlier test's request
+    left active in this thread."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
@@ -21,6 +22,8 @@ from .serializers import (
     LoanBulkOutputSerializer,
     LoanInputSerializer,
     LoanOutputSerializer,
+    PaymentBulkInputSerializer,
+    PaymentBulkOutputSerializer,
     PaymentInputSerializer,
     PaymentOutputSerializer,
 )
@@ -139,6 +142,61 @@ class PaymentCreateApi(PlatformApiMixin, APIView):
             return status.HTTP_201_CREATED, PaymentOutputSerializer(selectors.payment_detail(pk=payment.pk)).data
 
         return idempotent_response(request, scope="payments", handler=handler)
+
+
+class PaymentBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):
+    write_permission = Perm.ADMINISTER
+
+    @extend_schema(
+        request=PaymentBulkInputSerializer,
+        responses={
+            201: PaymentBulkOutputSerializer,
+            409: OpenApiResponse(
+                description="The Idempotency-Key was used with another body, or another request recorded one of "
+                "these external ids at the same time (send it again)."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        description=(
+            'Up to 10,000 payments, as {"payments": [...]} (or a bare list); all or nothing. Each row is a '
+            "payment as for POST /payments/, allocated the same way. A row whose external_id is already "
+            "recorded with the same content (loan, amount, paid_at, method) is a duplicate: it writes nothing "
+            "and is counted in `duplicates`; with other content it is a 400. Errors name the row: "
+            '{"payments": {"12": {"amount": ["..."]}}}.'
+        ),
+    )
+    def post(self, request):
+        idempotency_key(request)  # a missing key is a 400 before anything else
+        rows = request.data.get("payments") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list):
+            raise ValidationError({"payments": ['Send a list of payments, or {"payments": [...]}.']})
+        if not rows:
+            raise ValidationError({"payments": ["Send at least one payment."]})
+        if len(rows) > MAX_BULK:
+            raise ValidationError({"payments": [f"Send at most {MAX_BULK} payments at once."]})
+        serializer = PaymentInputSerializer(data=rows, many=True)
+        if not serializer.is_valid():
+            raise ValidationError({"payments": row_errors(serializer.errors)})
+        platform = write_platform(request=request)
+
+        def handler():
+            try:
+                result = services.payments_bulk_record(platform=platform, payments=serializer.validated_data)
+            except services.PaymentRowsInvalid as exc:
+                raise ValidationError({"payments": {str(i): e for i, e in sorted(exc.errors.items())}})
+            except IntegrityError:
+                # The same external id recorded by a concurrent request for another loan: nothing was written.
+                raise Conflict(
+                    {"payments": ["Another request recorded some of these payments at the same time; send it again."]}
+                )
+            body = {
+                "created": len(result.payments),
+                "duplicates": result.duplicates,
+                "cases_changed": result.cases_changed,
+            }
+            return status.HTTP_201_CREATED, body
+
+        return idempotent_response(request, scope="payments-bulk", handler=handler)
 
 
 class CaseViewSet(PlatformApiMixin, viewsets.ReadOnlyModelViewSet):

@@ -11,5 +11,6 @@ urlpatterns = [
     path("loans/bulk/", api.LoanBulkApi.as_view(), name="api-loan-bulk"),
     path("loans/<str:external_id>/", api.LoanDetailApi.as_view(), name="api-loan-detail"),
     path("payments/", api.PaymentCreateApi.as_view(), name="api-payment-create"),
+    path("payments/bulk/", api.PaymentBulkApi.as_view(), name="api-payment-bulk"),
     *router.urls,
 ]

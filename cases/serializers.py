@@ -287,6 +287,18 @@ class PaymentInputSerializer(serializers.Serializer):
         return validators.validate_currency(value)
 
 
+class PaymentBulkInputSerializer(serializers.Serializer):
+    payments = PaymentInputSerializer(many=True, allow_empty=False, min_length=1, max_length=10_000)  # type: ignore[call-arg]  # the stubs lack many=True's max_length (DRF >= 3.14)
+
+
+class PaymentBulkOutputSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="Payments recorded by this request.")
+    duplicates = serializers.IntegerField(
+        help_text="Rows whose external_id was already recorded with the same content (skipped, nothing written)."
+    )
+    cases_changed = serializers.IntegerField(help_text="Cases the payments re-staged or closed.")
+
+
 class PaymentAllocationOutputSerializer(serializers.ModelSerializer):
     installment = serializers.IntegerField(source="installment.seq", read_only=True)
 

@@ -3,7 +3,7 @@ importing them. Both are sent inside the writer's transaction; receivers run in 
 and must be safe to run again.
 
 `payment_recorded`: after the allocation and the loan's refresh (repayment_plans credits promises and
-plans before outreach cancels obsolete reminders).
+plans before outreach cancels obsolete reminders). `payments_recorded`: the same for a bulk upload's set.
 `open_cases_refreshed`: after a delinquency refresh re-staged and closed cases, with the open cases it
 touched (outreach rescores them: the score reads promises and conversations).
 """
@@ -12,6 +12,10 @@ from django.dispatch import Signal
 
 # Sent with `payment=<Payment>`.
 payment_recorded = Signal()
+
+# Sent once by a bulk upload (cases.services.payments_bulk_record) with `payments=<list[Payment]>`, in the
+# order they were allocated, instead of `payment_recorded` per payment: receivers handle the set at once.
+payments_recorded = Signal()
 
 # Sent with `open_cases=<QuerySet[Case]>` and `today=<date>`.
 open_cases_refreshed = Signal()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.dispatch import receiver
 
 from cases.models import Case, Payment
-from cases.signals import payment_recorded
+from cases.signals import payment_recorded, payments_recorded
 from portal.signals import borrower_needs_person
 
 from .services import reminders_cancel_obsolete, task_for_borrower_request
@@ -29,3 +30,13 @@ def payment_cancels_obsolete_reminders(sender: type[Payment], payment: Payment, 
 def borrower_request_makes_a_task(sender: Any, case: Case, reason: str, **kwargs: Any) -> None:
     """A borrower asked through the portal for a person (dispute, hardship, another arrangement): a task."""
     task_for_borrower_request(case=case, reason=reason)
+
+
+@receiver(payments_recorded, dispatch_uid="outreach_payments_recorded")
+def payments_cancel_obsolete_reminders(sender: type[Payment], payments: list[Payment], **kwargs: Any) -> None:
+    """As for one payment, for a bulk upload's set: one cancellation over all their loans, and the
+    re-planning of each loan queued once after commit."""
+    loan_ids = sorted({payment.loan_id for payment in payments})
+    reminders_cancel_obsolete(loan_ids=loan_ids)
+    for loan_id in loan_ids:
+        transaction.on_commit(partial(on_payment_task.delay, loan_id), robust=True)

@@ -146,6 +146,25 @@ def on_payment_recorded(payment: Payment) -> PaymentTracking:
         return PaymentTracking(promises=_credit_promises(payment, paid_on), plans=_credit_plans(payment, paid_on))
 
 
+def on_payments_recorded(payments: list[Payment]) -> None:
+    """`on_payment_recorded` for a bulk upload's payments (in their allocation order), asking once which
+    of their loans have an open promise or an active plan: the others have nothing to credit."""
+    loan_ids = {p.loan_id for p in payments}
+    tracked = set(
+        Promise.objects.filter(
+            case__loan_id__in=loan_ids, status__in=UNRESOLVED_PROMISE, resolved_at__isnull=True
+        ).values_list("case__loan_id", flat=True)
+    )
+    tracked |= set(
+        Plan.objects.filter(case__loan_id__in=loan_ids, status=PlanStatus.ACTIVE).values_list(
+            "case__loan_id", flat=True
+        )
+    )
+    for payment in payments:
+        if payment.loan_id in tracked:
+            on_payment_recorded(payment)
+
+
 # --- the daily check ----------------------------------------------------------------------------------
 
 

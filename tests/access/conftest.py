@@ -170,6 +170,7 @@ class Rows:
             "api-loan-bulk": {},
             "api-loan-detail": {"external_id": loan},
             "api-payment-create": {},
+            "api-payment-bulk": {},
             "api-case-list": {},
             "api-case-detail": {"pk": c.pk},
             "api-compliance-check": {},

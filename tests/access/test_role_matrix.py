@@ -138,6 +138,7 @@ URLS: dict[str, Entry] = {
     "api-loan-bulk": api(V, AD, "POST"),
     "api-loan-detail": api(V, W, "GET"),
     "api-payment-create": api(V, AD, "POST"),
+    "api-payment-bulk": api(V, AD, "POST"),
     "api-case-list": api(V, W, "GET"),
     "api-case-detail": api(V, W, "GET"),
     "api-compliance-check": api(V, W, "POST"),

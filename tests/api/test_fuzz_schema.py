@@ -59,6 +59,7 @@ POSITIVE_MAY_BE_REFUSED = {
     "in each; a schedule that payments already reached cannot change",
     "POST /api/v1/loans/bulk/": "as for POST /loans/, per row",
     "POST /api/v1/payments/": "the loan's currency; an external_id not recorded with other content",
+    "POST /api/v1/payments/bulk/": "as for POST /payments/, per row; an external_id once in the request",
     "POST /api/v1/cases/{id}/promises/": "a due date from today on, an open case",
     "POST /api/v1/cases/{id}/plans/": "the fields each kind of plan needs, a first due date from today on, the "
     "loan's balance and the proposer's limits",
@@ -184,6 +185,10 @@ def _aim_at_real_objects(case: schemathesis.Case, world: dict[str, Any]) -> None
             for row in case.body.get("loans") or []:
                 if isinstance(row, dict) and isinstance(row.get("borrower"), str):
                     row["borrower"] = "B-1"
+        if path == "/api/v1/payments/bulk/":
+            for row in case.body.get("payments") or []:
+                if isinstance(row, dict) and isinstance(row.get("loan"), str):
+                    row["loan"] = "L-1"
 
 
 def test_every_schemathesis_check_is_on():

@@ -20,6 +20,7 @@ def test_schema_and_docs_answer_200(client):
         "/api/v1/loans/bulk/",
         "/api/v1/loans/{external_id}/",
         "/api/v1/payments/",
+        "/api/v1/payments/bulk/",
         "/api/v1/cases/",
         "/api/v1/cases/{id}/",
         "/api/v1/cases/{id}/promises/",
@@ -28,6 +29,8 @@ def test_schema_and_docs_answer_200(client):
     payment = paths["/api/v1/payments/"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" and p["required"] for p in payment["parameters"])
     assert "201" in payment["responses"] and "409" in payment["responses"]
+    bulk_payments = paths["/api/v1/payments/bulk/"]["post"]
+    assert {"201", "400", "409", "413"} <= set(bulk_payments["responses"])
     assert "201" in paths["/api/v1/borrowers/"]["post"]["responses"]
     assert "platformToken" in schema["components"]["securitySchemes"]
     assert client.get("/api/docs/").status_code == 200

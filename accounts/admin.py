@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import string
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -43,8 +47,47 @@ def _show_key_once(request: HttpRequest, platform: Platform, key: str) -> None:
     )
 
 
+PAYMENT_URL_PLACEHOLDERS = frozenset({"amount", "currency", "reference"})
+
+
+def payment_url_template_errors(value: str) -> list[str]:
+    """Why a platform's payment page template cannot be used (empty: it can): an https URL whose only
+    placeholders are {amount}, {currency} and {reference} (the borrower portal fills them in)."""
+    if not value.startswith("https://"):
+        return [gettext("The payment page must be an https:// address.")]
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(value) if name is not None}
+    except ValueError:
+        return [gettext("Write a literal brace twice: {{ or }}.")]
+    if unknown := names - PAYMENT_URL_PLACEHOLDERS:
+        return [gettext("Unknown placeholders: %s") % ", ".join("{" + n + "}" for n in sorted(unknown))]
+    return []
+
+
+class PlatformForm(forms.ModelForm):
+    class Meta:
+        model = Platform
+        fields = (
+            "name",
+            "default_jurisdiction",
+            "is_active",
+            "webhook_url",
+            "webhook_secret",
+            "portal_second_factor",
+            "payment_url_template",
+            "portal_promise_max_days",
+        )
+
+    def clean_payment_url_template(self) -> str:
+        value = (self.cleaned_data.get("payment_url_template") or "").strip()
+        if value and (errors := payment_url_template_errors(value)):
+            raise forms.ValidationError(errors)
+        return value
+
+
 @admin.register(Platform)
 class PlatformAdmin(SimpleHistoryAdmin):
+    form = PlatformForm
     list_display = ("name", "api_key_prefix", "default_jurisdiction", "webhook_url", "is_active", "created_at")
     list_filter = ("default_jurisdiction", "is_active")
     search_fields = ("name",)
@@ -55,6 +98,9 @@ class PlatformAdmin(SimpleHistoryAdmin):
         "is_active",
         "webhook_url",
         "webhook_secret",
+        "portal_second_factor",
+        "payment_url_template",
+        "portal_promise_max_days",
         "api_key_prefix",
         "created_at",
     )

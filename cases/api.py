@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import request_platform
 from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
 from accounts.roles import Perm
 from borrowers.selectors import write_platform
@@ -129,7 +130,8 @@ class PaymentCreateApi(PlatformApiMixin, APIView):
                 raise ValidationError({"loan": ["Unknown loan external id."]})
             try:
                 payment = services.payment_record(
-                    platform=loan.platform,
+                    # The caller's platform is the loan's (api_rows); a staff session reads the loan's.
+                    platform=request_platform(request) or loan.platform,
                     loan=loan,
                     external_id=data["external_id"],
                     amount=data["amount"],
@@ -139,7 +141,8 @@ class PaymentCreateApi(PlatformApiMixin, APIView):
                 )
             except services.PaymentExists:
                 raise Conflict({"external_id": ["A payment with this external id is already recorded."]})
-            return status.HTTP_201_CREATED, PaymentOutputSerializer(selectors.payment_detail(pk=payment.pk)).data
+            # Built from what was written: the payment, its loan and its allocations as recorded.
+            return status.HTTP_201_CREATED, PaymentOutputSerializer(payment).data
 
         return idempotent_response(request, scope="payments", handler=handler)
 

@@ -428,12 +428,14 @@ def payment_record(
         method=method,
         unallocated=left,
     )
-    PaymentAllocation.objects.bulk_create(
+    written = PaymentAllocation.objects.bulk_create(
         PaymentAllocation(
             payment=payment, installment=a.installment, fee=a.fee, interest=a.interest, principal=a.principal
         )
         for a in allocations
     )
+    # The answer is built from what was written (payment.allocations.all() reads this, not the database).
+    payment._prefetched_objects_cache = {"allocations": written}  # type: ignore[attr-defined]  # Django's own cache
     touched = []
     for a in allocations:
         inst = a.installment

@@ -217,8 +217,10 @@ def test_a_payment_keeps_the_promise_it_meets(api, loan):
 
 def test_one_payment_runs_a_bounded_number_of_queries(api, loan, django_assert_max_num_queries):
     # The single-loan refresh works by case id, and tracking skips a loan with no promise or plan.
-    # The whole request, authentication and idempotency included (39 on SQLite when written).
-    with django_assert_max_num_queries(40):
+    # The whole request, authentication and idempotency included (39 on SQLite when written; 35 on SQLite
+    # with the key's first lookup once the platform was no longer read again through the loan and the answer
+    # was built from what was written instead of re-read; 32 on PostgreSQL with the key cached).
+    with django_assert_max_num_queries(35):
         r = pay(api, amount="100.00")
     assert r.status_code == 201, r.json()
     assert CaseEvent.objects.filter(kind=CaseEvent.Kind.PAYMENT).count() == 1

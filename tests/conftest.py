@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -137,6 +138,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     for db_settings in settings.DATABASES.values():
         test = db_settings.setdefault("TEST", {})
         test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{run_id()}"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a page requested by a zh-hans user leaves the thread's
+    language active after the response, and a selector called directly would then speak Chinese."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 # --- the real browser ------------------------------------------------------------------------------------

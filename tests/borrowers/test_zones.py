@@ -226,7 +226,7 @@ def _row(html: str, case: Case) -> str:
 
 def _list_clock(row: str) -> str:
     """The local time cell of a case list or queue row: "22:30 Tue"."""
-    (match,) = re.findall(r'<td class="nowrap">(\d\d:\d\d) <span class="muted small">(\w+)</span></td>', row)
+    (match,) = re.findall(r'<td(?: class="[^"]*")?>(\d\d:\d\d) <span class="muted small">(\w+)</span></td>', row)
     return " ".join(match)
 
 

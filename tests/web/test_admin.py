@@ -141,6 +141,10 @@ def test_adding_a_platform_in_the_admin_issues_a_key(client, admin_user):
             "is_active": "on",
             "webhook_url": "",
             "webhook_secret": "",
+            # The borrower portal's settings, as the form shows them by default.
+            "portal_second_factor": "date_of_birth",
+            "payment_url_template": "",
+            "portal_promise_max_days": "14",
         },
         follow=True,
     )

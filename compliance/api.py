@@ -23,7 +23,7 @@ from borrowers.models import Borrower, ThirdParty
 from cases.models import Loan
 from contacts.models import ContactAttempt, Direction, Outcome
 from contacts.serializers import ContactOutputSerializer
-from contacts.services import OutcomeAlreadyRecorded, contact_record_inbound, contact_record_outcome
+from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.api import PlatformApiMixin, TimeFilterField
 
 from .actions import Actor, OutreachAction
@@ -180,25 +180,17 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         action, actor = resolve_action(
-            request, data, outcome=data["outcome"], duration_s=data.get("duration_s"), notes=data["notes"]
+            request,
+            data,
+            direction=data["direction"],
+            outcome=data["outcome"],
+            duration_s=data.get("duration_s"),
+            notes=data["notes"],
         )
-        if data["direction"] == Direction.INBOUND:
-            contact = contact_record_inbound(
-                borrower=action.borrower,
-                channel=action.channel,
-                to=action.to or "",
-                party=action.party,
-                third_party=action.third_party,
-                loan=action.loan,
-                at=action.at,
-                outcome=action.outcome,
-                duration_s=action.duration_s,
-                notes=action.notes,
-                message=action.message,
-                **actor.as_fields(),
-            )
-            return status.HTTP_201_CREATED, ContactOutputSerializer(contact).data
         result = outreach_authorize(action=action, actor=actor)
+        if action.direction == Direction.INBOUND:  # recorded, never judged: no decision
+            assert result.contact is not None
+            return status.HTTP_201_CREATED, ContactOutputSerializer(result.contact).data
         assert result.decision is not None  # the gate records every outbound action it judges
         if not result.allowed:
             return status.HTTP_422_UNPROCESSABLE_ENTITY, check_body(result.decision)

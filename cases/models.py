@@ -265,6 +265,9 @@ class CaseEvent(models.Model):
         TASK_CANCELLED = "task_cancelled", _("Task cancelled")
         TASK_REASSIGNED = "task_reassigned", _("Task reassigned")
         ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+        VALIDATION_NOTICE = "validation_notice", _("Validation notice")
+        VALIDATION_VERIFIED = "validation_verified", _("Verification recorded")
+        CONTACT_TIMES = "contact_times", _("Inconvenient times recorded")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from borrowers.models import Channel
 from contacts.models import ActorKind, AppendOnlyError, Party, visible_case_records
@@ -250,3 +251,71 @@ class Erasure(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Erasures are immutable.")
+
+
+class ValidationNoticeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENT = "sent", _("Sent")
+    BLOCKED = "blocked", _("Blocked")
+    FAILED = "failed", _("Failed")
+
+
+class ValidationNotice(models.Model):
+    """Regulation F's validation notice (12 CFR 1006.34) for one case of a US borrower: scheduled by the
+    gate on the case's first allowed outbound communication with the borrower, sent by outreach (letter
+    or e-mail, through the gate), its validation period tracked here. A dispute recorded inside the
+    period (`disputed_at`) blocks collection at the gate (rule validation_dispute) until verification is
+    recorded (`verified_at`). compliance.validation holds the write paths."""
+
+    borrower = models.ForeignKey(
+        "borrowers.Borrower", on_delete=models.PROTECT, related_name="validation_notices", verbose_name=_("borrower")
+    )
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="validation_notice", verbose_name=_("case")
+    )
+    loan = models.ForeignKey("cases.Loan", on_delete=models.PROTECT, related_name="+", verbose_name=_("loan"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ValidationNoticeStatus.choices, default=ValidationNoticeStatus.SCHEDULED
+    )
+    # The first communication's decision, which scheduled the notice, and the decision that let it go.
+    first_decision = models.ForeignKey("compliance.Decision", on_delete=models.PROTECT, related_name="+")
+    send_decision = models.ForeignKey(
+        "compliance.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled_at = models.DateTimeField(_("scheduled at"))
+    # Not sent before this time (the gate's next allowed time after a time-based block).
+    not_before = models.DateTimeField(_("not before"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The Model Form B-1 values as sent (amounts as strings, dates ISO).
+    fields = models.JSONField(_("notice fields"), default=dict, blank=True)
+    # Assumed receipt (1006.34(b)(5)) and the validation period's last day, in the borrower's local days.
+    receipt_date = models.DateField(_("assumed receipt"), null=True, blank=True)
+    period_end = models.DateField(_("validation period ends"), null=True, blank=True)
+    # The end of period_end's local day (UTC): a dispute before it is inside the period.
+    period_ends_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
+    dispute_hold = models.ForeignKey(
+        "borrowers.Hold", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("verification recorded at"), null=True, blank=True)
+    verified_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verification_note = models.TextField(_("verification note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-scheduled_at", "-id"]
+        verbose_name = _("validation notice")
+        verbose_name_plural = _("validation notices")
+        indexes = [
+            models.Index(fields=["borrower"], name="validation_notice_borrower"),
+            models.Index(fields=["status", "not_before"], name="validation_notice_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"validation notice {self.case_id} ({self.status})"
+
+    @property
+    def awaiting_verification(self) -> bool:
+        return self.disputed_at is not None and self.verified_at is None

@@ -143,6 +143,16 @@ class StrategyStep(models.Model):
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="steps")
     offset_days = models.IntegerField(_("offset (days)"), help_text=_("Negative: before the due date (T-3 = -3)."))
+    # A window, not a day: the step applies from `offset_days` through `until_days`, so a case that enters
+    # late in the range (at DPD 5 of a DPD 1–7 robot call) still gets it, once (outreach.planning).
+    until_days = models.IntegerField(
+        _("until (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Last day of the step's window (DPD 1–7: offset 1, until 7). Empty: until the next later step's day."
+        ),
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=StepChannel.choices)
     template_code = models.SlugField(
         _("template code"), max_length=60, blank=True, help_text=_("Message template, in the borrower's language.")
@@ -164,16 +174,24 @@ class StrategyStep(models.Model):
     def __str__(self) -> str:
         return f"{self.day_label} {self.get_channel_display()}"
 
+    @staticmethod
+    def _label(days: int) -> str:
+        if days < 0:
+            return f"T{days}"
+        return f"+{days}" if days else "T0"
+
     @property
     def day_label(self) -> str:
-        """T-3, T0, +8: the vocabulary of the strategy tables."""
-        if self.offset_days < 0:
-            return f"T{self.offset_days}"
-        return f"+{self.offset_days}" if self.offset_days else "T0"
+        """T-3, T0, +8, or a window +1–+7: the vocabulary of the strategy tables."""
+        if self.until_days is not None and self.until_days != self.offset_days:
+            return f"{self._label(self.offset_days)}–{self._label(self.until_days)}"
+        return self._label(self.offset_days)
 
     CONDITION_KEYS = frozenset({"no_payment_since_days", "no_response", "response_window_days"})
 
     def clean(self) -> None:
+        if self.until_days is not None and self.offset_days is not None and self.until_days < self.offset_days:
+            raise ValidationError({"until_days": _("The window cannot end before it starts.")})
         conditions: Any = self.conditions or {}
         if not isinstance(conditions, dict):
             raise ValidationError({"conditions": _("Conditions must be a JSON object.")})

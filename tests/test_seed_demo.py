@@ -139,3 +139,11 @@ def test_seed_demo_sets_up_operations_through_the_gate():
     assert not contacts.filter(decision__isnull=True).exists()
     assert Decision.objects.filter(allowed=True).count() >= contacts.count()
     assert ReminderJob.objects.exists()
+
+
+def test_the_seed_is_a_recorded_refresh_so_operations_sees_the_book_fresh():
+    from cases.models import RefreshRun
+
+    _seed()
+    run = RefreshRun.objects.get()
+    assert run.succeeded and run.cases_opened > 0

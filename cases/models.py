@@ -66,6 +66,12 @@ class Loan(models.Model):
     overdue_amount = models.DecimalField(_("overdue amount"), max_digits=14, decimal_places=2, default=ZERO)
     dpd = models.IntegerField(_("days past due"), default=0)
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.PRE_DUE)
+    # Charge-off (cases.legal.loan_write_off): the day and the balance written off. A payment after it is
+    # still allocated, and counted as a recovery (Payment.recovery).
+    written_off_on = models.DateField(_("written off on"), null=True, blank=True)
+    written_off_amount = models.DecimalField(
+        _("amount written off"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords()
@@ -81,6 +87,38 @@ class Loan(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class LoanPause(models.Model):
+    """A delinquency pause (as Fineract's): from `starts_on` through `ends_on` (inclusive; open-ended
+    when empty) the loan's DPD does not grow, so its stage stands still, and the linked hold (kind
+    `paused`) stops every outbound action about the loan at the gate and the reminders in the planner.
+
+    Pauses of one loan never overlap (cases.pauses rejects an overlapping one), so the paused days
+    the refresh subtracts are a plain sum."""
+
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="pauses")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    hold = models.OneToOneField(
+        "borrowers.Hold", null=True, blank=True, on_delete=models.SET_NULL, related_name="loan_pause"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("delinquency pause")
+        verbose_name_plural = _("delinquency pauses")
+        indexes = [models.Index(fields=["loan", "starts_on"], name="loanpause_loan_start")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.starts_on}..{self.ends_on or ''}"
+
+    def covers(self, day) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
 class Installment(models.Model):
@@ -130,6 +168,8 @@ class Payment(models.Model):
     paid_at = models.DateTimeField(_("paid at"))
     method = models.CharField(_("method"), max_length=50, blank=True)
     unallocated = models.DecimalField(_("unallocated"), max_digits=14, decimal_places=2, default=ZERO)
+    # Received after the loan was written off: allocated as any payment, reported as a recovery.
+    recovery = models.BooleanField(_("recovery after charge-off"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -170,6 +210,16 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class LegalStage(models.TextChoices):
+    """The legal path of the reference articles: 律师函 → 诉前调解 → 诉讼. Any of them freezes the case's
+    automated reminders (outreach.planning); collectors still act through the gate."""
+
+    NONE = "", _("None")
+    REFERRED = "referred", _("Legal referral (lawyer letter)")
+    MEDIATION = "mediation", _("Pre-litigation mediation")
+    LITIGATION = "litigation", _("Litigation")
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self) -> CaseQuerySet:
         return self.filter(status=CaseStatus.OPEN)
@@ -196,6 +246,8 @@ class Case(models.Model):
         _("risk segment"), max_length=10, choices=RiskSegment.choices, default=RiskSegment.LOW
     )
     risk_score = models.IntegerField(_("risk score"), default=0)
+    # Each factor's points in risk_score, written by the same refresh (outreach.scoring): why the segment.
+    risk_factors = models.JSONField(_("risk factors"), default=dict, blank=True)
     priority = models.IntegerField(_("priority"), default=0, db_index=True)
     assigned_to = models.ForeignKey(
         "accounts.User",
@@ -217,6 +269,9 @@ class Case(models.Model):
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=50, blank=True)
+    legal_stage = models.CharField(
+        _("legal stage"), max_length=12, choices=LegalStage.choices, default=LegalStage.NONE, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -265,6 +320,13 @@ class CaseEvent(models.Model):
         TASK_CANCELLED = "task_cancelled", _("Task cancelled")
         TASK_REASSIGNED = "task_reassigned", _("Task reassigned")
         ALERT_ACKNOWLEDGED = "alert_acknowledged", _("Alert acknowledged")
+        PAUSED = "paused", _("Delinquency paused")
+        PAUSE_ENDED = "pause_ended", _("Delinquency pause ended")
+        WRITTEN_OFF = "written_off", _("Written off")
+        RECOVERY = "recovery", _("Recovery after charge-off")
+        LEGAL_STAGE_CHANGED = "legal_stage_changed", _("Legal stage changed")
+        LEGAL_OUTCOME = "legal_outcome", _("Legal outcome recorded")
+        LAWYER_LETTER = "lawyer_letter", _("Lawyer letter sent")
         VALIDATION_NOTICE = "validation_notice", _("Validation notice")
         VALIDATION_VERIFIED = "validation_verified", _("Verification recorded")
         CONTACT_TIMES = "contact_times", _("Inconvenient times recorded")

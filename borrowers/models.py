@@ -188,6 +188,8 @@ class HoldKind(models.TextChoices):
     BREATHING_SPACE = "breathing_space", _("Breathing space")
     MENTAL_HEALTH_CRISIS = "mental_health_crisis", _("Mental health crisis moratorium")
     NO_WORK_CONTACT = "no_work_contact", _("No contact at work")
+    # Written with a delinquency pause (cases.LoanPause), on its loan, for the pause's days.
+    PAUSED = "paused", _("Delinquency paused")
 
 
 class HoldQuerySet(models.QuerySet):

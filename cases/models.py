@@ -365,3 +365,70 @@ class RefreshRun(models.Model):
 
     def __str__(self) -> str:
         return f"refresh {self.started_at:%Y-%m-%d %H:%M} ({'ok' if self.succeeded else self.error})"
+
+
+class LegalProceeding(models.Model):
+    """One step of a case's legal path: the referral (with its lawyer letter), a pre-litigation mediation
+    or a lawsuit, with who handles it (law firm, mediation body, court), its number there, its dates and
+    its outcome. Written by cases.legal; the case's `legal_stage` is the latest open step's kind."""
+
+    class Kind(models.TextChoices):
+        REFERRAL = "referred", _("Legal referral (lawyer letter)")
+        MEDIATION = "mediation", _("Pre-litigation mediation")
+        LITIGATION = "litigation", _("Litigation")
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pending")
+        SETTLED = "settled", _("Settled")
+        MEDIATION_FAILED = "mediation_failed", _("Mediation failed")
+        JUDGMENT_FOR_LENDER = "judgment_for_lender", _("Judgment for the lender")
+        JUDGMENT_FOR_BORROWER = "judgment_for_borrower", _("Judgment for the borrower")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="legal_proceedings")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # The law firm (referral), the mediation body or the court.
+    forum = models.CharField(_("law firm, mediator or court"), max_length=200)
+    reference = models.CharField(_("case number"), max_length=100, blank=True)
+    started_on = models.DateField(_("started on"))
+    next_date = models.DateField(_("next hearing or deadline"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, default=Outcome.PENDING, blank=True)
+    amount_awarded = models.DecimalField(_("amount awarded"), max_digits=14, decimal_places=2, null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        verbose_name = _("legal proceeding")
+        verbose_name_plural = _("legal proceedings")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference or self.forum}"
+
+
+class LawyerLetter(models.Model):
+    """One lawyer letter (律师函) of a legal referral, rendered in the borrower's language and sent as a
+    letter through the compliance gate: queued for print when allowed, kept with the gate's reasons when
+    blocked."""
+
+    class Status(models.TextChoices):
+        QUEUED_FOR_PRINT = "queued_for_print", _("Queued for printing")
+        BLOCKED = "blocked", _("Blocked by compliance")
+
+    proceeding = models.ForeignKey(LegalProceeding, on_delete=models.CASCADE, related_name="letters")
+    language = models.CharField(_("language"), max_length=10)
+    to = models.CharField(_("address"), max_length=254, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    decision_id = models.BigIntegerField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    body = models.TextField(_("letter"), blank=True)
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("lawyer letter")
+        verbose_name_plural = _("lawyer letters")

@@ -28,7 +28,7 @@ from contacts.models import ContactAttempt, Direction
 from core import rawsql
 
 from . import lexicon
-from .models import Decision, EvidenceHead
+from .models import Decision, EvidenceHead, ValidationNotice
 
 FACTS_VERSION = 1
 PENDING_SKEW = dt.timedelta(minutes=5)
@@ -87,6 +87,12 @@ class BorrowerState:
     holds: list[dict[str, Any]] = field(default_factory=list)
     opt_outs: list[dict[str, str]] = field(default_factory=list)
     has_active_plan: bool = False
+    # The borrower's named inconvenient windows (Borrower.inconvenient_times).
+    inconvenient_times: list[dict[str, Any]] = field(default_factory=list)
+    # Regulation F validation notices: the case of each (a first communication schedules one per case),
+    # and those disputed inside their period with no verification recorded yet.
+    validation_cases: set[int] = field(default_factory=set)
+    validation_disputes: list[dict[str, Any]] = field(default_factory=list)
     # (seq, chain_hash) of the evidence chain, None before its first link.
     evidence_head: tuple[int, str] | None = None
     # PostgreSQL: ids drawn for the decision and its contact, so both are written in one statement.
@@ -145,6 +151,7 @@ _BORROWER_COLUMNS = (
     "vulnerabilities",
     "date_of_birth",
     "address",
+    "inconvenient_times",
 )
 
 
@@ -163,7 +170,7 @@ def lock_borrower(borrower_id: int) -> BorrowerState:
     )
     if row is None:
         raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
-    bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, jurisdiction = row
+    bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, inconvenient, jurisdiction = row
     return BorrowerState(
         id=bid,
         platform_id=platform_id,
@@ -173,6 +180,7 @@ def lock_borrower(borrower_id: int) -> BorrowerState:
         vulnerabilities=rawsql.as_json(vulnerabilities) or [],
         date_of_birth=rawsql.as_date(dob),
         address=address,
+        inconvenient_times=rawsql.as_json(inconvenient) or [],
         default_jurisdiction=jurisdiction,
     )
 
@@ -185,6 +193,7 @@ def state_from_models(
     has_active_plan: bool,
     at: dt.datetime,
     last_calls: int,
+    validation_notices: list[ValidationNotice] | None = None,
 ) -> BorrowerState:
     """The state of a borrower loaded with the ORM (phones, e-mails, opt-outs prefetched, platform
     joined; the contact log from the same window read_state reads, oldest first): the workspace's
@@ -199,6 +208,7 @@ def state_from_models(
         vulnerabilities=list(borrower.vulnerabilities or []),
         date_of_birth=borrower.date_of_birth,
         address=borrower.address,
+        inconvenient_times=list(borrower.inconvenient_times or []),
         default_jurisdiction=borrower.platform.default_jurisdiction,
         phones=[
             phone_fact(p.number, p.kind, p.invalid, p.autodial_consent, p.work_contact_prohibited)
@@ -213,7 +223,24 @@ def state_from_models(
             for o in borrower.opt_outs.all()
         ],
         has_active_plan=has_active_plan,
+        validation_cases={n.case_id for n in validation_notices or []},
+        validation_disputes=[
+            validation_dispute_fact(n.pk, n.loan_id, n.disputed_at, n.verified_at)
+            for n in validation_notices or []
+            if n.disputed_at is not None and n.verified_at is None
+        ],
     )
+
+
+def validation_dispute_fact(
+    notice_id: int, loan_id: int | None, disputed_at: dt.datetime, verified_at: dt.datetime | None
+) -> dict[str, Any]:
+    return {
+        "id": notice_id,
+        "loan_id": loan_id,
+        "disputed_at": disputed_at.astimezone(dt.UTC).isoformat(),
+        "verified_at": verified_at.astimezone(dt.UTC).isoformat() if verified_at else None,
+    }
 
 
 # --- the state statement -------------------------------------------------------------------------------
@@ -285,6 +312,16 @@ def _opt_outs_part() -> _Part:
         "opt_out",
         _columns(id=INT, channel=TEXT, to=TEXT),
         f"FROM {rawsql.table(OptOut)} WHERE borrower_id = %(borrower)s",
+    )
+
+
+def _validation_part() -> _Part:
+    """The borrower's validation notices (one per case; few): which cases have one, and which were
+    disputed inside their period with no verification recorded."""
+    return _Part(
+        "validation",
+        _columns(id=INT, case_id=INT, loan_id=INT, disputed_at=TIMESTAMP, verified_at=TIMESTAMP),
+        f"FROM {rawsql.table(ValidationNotice)} WHERE borrower_id = %(borrower)s",
     )
 
 
@@ -368,6 +405,7 @@ def _state_statement(vendor: str) -> _StateStatement:
         _last_calls_part(),
         _holds_part(),
         _opt_outs_part(),
+        _validation_part(),
         _active_plan_part(),
         _evidence_head_part(),
         _phones_part(),
@@ -438,6 +476,12 @@ def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, l
         for o in sorted(read["opt_out"])
     ]
     borrower.has_active_plan = bool(read["active_plan"])
+    borrower.validation_cases = {n.case_id for n in read["validation"]}
+    borrower.validation_disputes = []
+    for n in sorted(read["validation"], key=lambda n: n.id):
+        disputed = rawsql.as_datetime(n.disputed_at)
+        if disputed is not None and n.verified_at is None:
+            borrower.validation_disputes.append(validation_dispute_fact(n.id, n.loan_id, disputed, None))
     for head in read["evidence_head"]:
         borrower.evidence_head = (head.seq, head.chain_hash)
     borrower.phones = [
@@ -576,6 +620,7 @@ def gather_facts(
             "timezone": borrower.timezone,
             "vulnerabilities": borrower.effective_vulnerabilities(on=today),
             "has_active_plan": borrower.has_active_plan,
+            "inconvenient_times": [dict(w) for w in borrower.inconvenient_times],
             "phones": [dict(p) for p in phones],
             "emails": [dict(e) for e in emails],
         },
@@ -589,6 +634,7 @@ def gather_facts(
         "target": target,
         "holds": [dict(h) for h in borrower.holds],
         "opt_outs": [dict(o) for o in borrower.opt_outs],
+        "validation_disputes": [dict(n) for n in borrower.validation_disputes],
         "loan": {
             "id": loan.pk,
             "external_id": loan.external_id,

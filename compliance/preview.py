@@ -23,6 +23,7 @@ from contacts.models import ContactAttempt, Direction
 
 from . import packs
 from .facts import LOG_FIELDS, PENDING_SKEW, BorrowerState, build_action, gather_facts, normalise_to, state_from_models
+from .models import ValidationNotice
 from .rules import RuleResult, decide
 
 # A preview has no message yet; every template carries its opt-out line, so the preview judges SMS and
@@ -41,6 +42,8 @@ class BorrowerHistory:
     contacts: list[ContactAttempt] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     has_active_plan: bool = False
+    # Validation notices disputed inside their period, verification not yet recorded (US).
+    validation_notices: list[ValidationNotice] = field(default_factory=list)
     # The gate's view of the same rows, built on the first preview (at that preview's time).
     state: BorrowerState | None = None
 
@@ -97,6 +100,11 @@ def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[in
     )
     for borrower_id in active_plans:
         histories[borrower_id].has_active_plan = True
+    disputed = ValidationNotice.objects.filter(
+        borrower_id__in=histories, disputed_at__isnull=False, verified_at__isnull=True
+    ).only("id", "borrower_id", "case_id", "loan_id", "disputed_at", "verified_at")
+    for notice in disputed:
+        histories[notice.borrower_id].validation_notices.append(notice)
     return histories
 
 
@@ -124,6 +132,7 @@ def preview(
             contacts=history.contacts,
             holds=history.holds,
             has_active_plan=history.has_active_plan,
+            validation_notices=history.validation_notices,
             at=at,
             last_calls=cn["third_party_borrower_reachable"]["unanswered_attempts"],
         )

@@ -13,6 +13,7 @@ RULE_NAMES: dict[str, Promise] = {
     "hold_bankruptcy": _("Hold: bankruptcy"),
     "hold_deceased": _("Hold: deceased"),
     "hold_breathing_space": _("Hold: breathing space"),
+    "hold_paused": _("Hold: delinquency paused"),
     "opted_out": _("Opted out of the channel"),
     "work_contact_prohibited": _("No contact at the workplace"),
     "prohibited_content": _("Prohibited wording"),
@@ -36,6 +37,8 @@ RULE_NAMES: dict[str, Promise] = {
     "state_frequency_cap": _("State contact limit"),
     "call_frequency_cap": _("Call limit"),
     "pressure_content": _("Undue pressure"),
+    "borrower_inconvenient_time": _("Time the borrower named as inconvenient"),
+    "validation_dispute": _("Disputed within the validation period"),
 }
 
 

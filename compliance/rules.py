@@ -27,6 +27,8 @@ HOLD_RULES: dict[str, tuple[str, ...]] = {
     "hold_bankruptcy": ("bankruptcy",),
     "hold_deceased": ("deceased",),
     "hold_breathing_space": ("breathing_space", "mental_health_crisis"),
+    # A delinquency pause (cases.pauses) stops every outbound action about its loan.
+    "hold_paused": ("paused",),
 }
 
 # code → (English, Chinese) message templates, formatted with the rule's detail.
@@ -42,6 +44,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hold_breathing_space": (
         "The borrower is in a breathing space or mental health crisis moratorium.",
         "借款人处于债务喘息期或心理危机暂停期。",
+    ),
+    "hold_paused": (
+        "The loan's delinquency is paused: no collection outreach about it.",
+        "该笔借款已暂停逾期计算，暂停催收联系。",
     ),
     "opted_out": ("The borrower opted out of this channel{to_en}.", "借款人已退订该渠道{to_zh}。"),
     "work_contact_prohibited": (
@@ -123,6 +129,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pressure_content": (
         "The message puts undue pressure on a borrower in difficulty ({terms}).",
         "消息对处境困难的借款人施加了不当压力（{terms}）。",
+    ),
+    "borrower_inconvenient_time": (
+        "The borrower said {window} is inconvenient ({local}).",
+        "借款人表示 {window} 不方便联系（当地时间 {local}）。",
+    ),
+    "validation_dispute": (
+        "The debt was disputed within the validation period on {day}: no collection until verification is recorded.",
+        "借款人已于 {day} 在债务核实期内提出异议：记录核实结果前暂停催收。",
     ),
 }
 
@@ -357,6 +371,68 @@ def unknown_timezone(ctx: Ctx, pack: str) -> RuleResult:
     return _result("unknown_timezone", pack, bool(ctx.zones))
 
 
+# Channels that reach the borrower at the moment they are sent. An e-mail counts (Regulation F takes an
+# electronic communication as made when it is sent, and the packs' quiet hours apply to e-mail too); a
+# letter does not (it arrives with the post, which the collector does not time: as for quiet hours).
+INCONVENIENT_TIME_CHANNELS = frozenset({"call", "sms", "push", "visit", "email"})
+
+
+def _inconvenient_until(local: dt.datetime, window: dict[str, Any], zone: str) -> dt.datetime | None:
+    """When `local` lies inside the borrower's window, the window's end (an aware time); else None.
+
+    A window is wall-clock [start, end) on the borrower's clock, on the weekdays in "days" (Monday 0;
+    absent: every day), the weekday being that of the day the window starts; an end at or before the
+    start runs into the next day (22:00-07:00; 00:00-00:00 is the whole day)."""
+    start, end = parse_hhmm(window["start"]), parse_hhmm(window["end"])
+    days = window.get("days")
+    on = set(days) if days else set(range(7))
+    t, d = local.time().replace(tzinfo=None), local.date()
+    if end > start:
+        if d.weekday() in on and start <= t < end:
+            return local_wall_time(d, end, zone)
+        return None
+    if d.weekday() in on and t >= start:
+        return local_wall_time(d + dt.timedelta(days=1), end, zone)
+    if (d - dt.timedelta(days=1)).weekday() in on and t < end:
+        return local_wall_time(d, end, zone)
+    return None
+
+
+def borrower_inconvenient_time(ctx: Ctx, pack: str) -> RuleResult:
+    """Times the borrower named as inconvenient, on their clock: checked in every candidate zone (the
+    borrower's own clock is one of them, and the gate does not know which), like quiet hours."""
+    windows = ctx.facts.get("borrower", {}).get("inconvenient_times") or []
+    code = "borrower_inconvenient_time"
+    if not windows or not ctx.to_borrower or ctx.channel not in INCONVENIENT_TIME_CHANNELS or not ctx.zones:
+        return _result(code, pack, True, time_based=True)
+    inside: dict[str, str] = {}
+    named: list[str] = []
+    ends: list[dt.datetime] = []
+    for zone in ctx.zones:
+        local = ctx.at.astimezone(tz(zone))
+        for window in windows:
+            until = _inconvenient_until(local, window, zone)
+            if until is None:
+                continue
+            inside[zone] = local.strftime("%Y-%m-%d %H:%M")
+            label = f"{window['start']}-{window['end']}"
+            if label not in named:
+                named.append(label)
+            ends.append(until)
+    if not inside:
+        return _result(code, pack, True, time_based=True)
+    return _result(
+        code,
+        pack,
+        False,
+        next_at=max(ends),
+        time_based=True,
+        window=", ".join(named),
+        local=", ".join(f"{z} {t}" for z, t in inside.items()),
+        inside=inside,
+    )
+
+
 def common_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
     return [
         *hold_rules(ctx, pack),
@@ -365,6 +441,7 @@ def common_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
         prohibited_content(ctx, pack),
         vulnerable_limit(ctx, pack),
         unknown_timezone(ctx, pack),
+        borrower_inconvenient_time(ctx, pack),
     ]
 
 
@@ -589,6 +666,22 @@ def third_party_repeat(ctx: Ctx, pack: str) -> RuleResult:
     return _result("third_party_repeat", pack, count < limit, count=count, limit=limit)
 
 
+def validation_dispute(ctx: Ctx, pack: str) -> RuleResult:
+    """Regulation F 1006.34 / FDCPA 809(b): a debt disputed within its validation period is not collected
+    (no outbound contact about it, with anyone) until verification is recorded. The facts list each
+    notice of the borrower with a dispute inside its period; a notice's loan is the one it validates."""
+    loan = ctx.action.get("loan_id")
+    for notice in ctx.facts.get("validation_disputes", []):
+        disputed, verified = parse_dt(notice["disputed_at"]), parse_dt(notice.get("verified_at"))
+        if disputed > ctx.at or (verified is not None and verified <= ctx.at):
+            continue
+        if loan is not None and notice.get("loan_id") is not None and notice["loan_id"] != loan:
+            continue
+        day = local_day(disputed, ctx.primary).isoformat()
+        return _result("validation_dispute", pack, False, day=day, notice_id=notice.get("id"))
+    return _result("validation_dispute", pack, True)
+
+
 def us_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
     return [
         quiet_hours(ctx, pack),
@@ -599,6 +692,7 @@ def us_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
         work_email(ctx, pack),
         time_barred_threat(ctx, pack),
         voicemail_content(ctx, pack),
+        validation_dispute(ctx, pack),
         third_party_repeat(ctx, pack),
         third_party_debt_disclosure(ctx, pack),
     ]

@@ -21,7 +21,7 @@ from contacts.models import ActorKind, ContactAttempt, Direction, Outcome, Party
 from contacts.services import contact_record_inbound
 from core import rawsql
 
-from . import evidence, metrics, packs
+from . import evidence, metrics, packs, validation
 from .actions import Actor, OutreachAction
 from .facts import BorrowerState, gather_facts, lock_borrower, normalise_to, read_state
 from .models import Decision, EvidenceKind
@@ -234,6 +234,20 @@ def _save(borrower: BorrowerState, decision: Decision, contact: ContactAttempt |
     evidence.append_rows_locked(borrower.id, _evidence_items(decision, contact), head=borrower.evidence_head)
 
 
+def _schedule_validation(borrower: BorrowerState, rules: _Packs, action: OutreachAction, decision: Decision) -> None:
+    """Regulation F 1006.34: a case's first outbound communication with a US borrower schedules its
+    validation notice (in the gate's transaction, under the borrower's lock: once per case)."""
+    if "US" not in rules.codes or action.party != Party.BORROWER or action.direction != Direction.OUTBOUND:
+        return
+    validation.schedule_on_first_communication(
+        borrower_id=borrower.id,
+        case_id=action.case.pk if action.case is not None else None,
+        loan_id=action.loan.pk if action.loan is not None else None,
+        known_cases=borrower.validation_cases,
+        decision=decision,
+    )
+
+
 def outreach_authorize(*, action: OutreachAction, actor: Actor) -> GateResult:
     """Decide whether an outreach action may happen, record the decision and, when allowed (and not a
     dry run), the contact attempt: pending (no outcome) for an action about to happen, or with its
@@ -291,12 +305,16 @@ def outreach_authorize(*, action: OutreachAction, actor: Actor) -> GateResult:
             contact = _new_contact(borrower=locked, action=action, actor=actor, decision=decision)
         # With their evidence links, in this transaction under the borrower's lock: they commit together.
         _save(locked, decision, contact)
+        if contact is not None:
+            _schedule_validation(locked, rules, action, decision)
     return GateResult(verdict.allowed, decision, contact, _reason_dicts(verdict), decision.next_allowed_at)
 
 
 def non_overridable_codes() -> set[str]:
     kinds = packs.active_params("COMMON")["non_overridable_holds"]
-    return {f"hold_{kind}" for kind in kinds}
+    # A debt disputed within its validation period is collected again only once verification is
+    # recorded (12 CFR 1006.38(d)(2)): recording it is the way through, not an override.
+    return {f"hold_{kind}" for kind in kinds} | {"validation_dispute"}
 
 
 # How far an action's time may lie before its evaluation for it to count as a live action (an override
@@ -347,4 +365,5 @@ def decision_override(*, decision: Decision, actor: Actor, reason: str) -> GateR
         )
         contact = _new_contact(borrower=locked, action=action, actor=actor, decision=new)
         _save(locked, new, contact)
+        _schedule_validation(locked, rules, action, new)
     return GateResult(True, new, contact, _reason_dicts(verdict), None)

@@ -11,9 +11,10 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from borrowers.models import Hold
 from contacts.models import ContactAttempt
 
-from . import evidence
+from . import evidence, validation
 from .models import Decision
 
 
@@ -35,3 +36,13 @@ def link_contact(
     else:
         # The only save allowed after creation records the outcome.
         evidence.link_contact_outcome(instance)
+
+
+@receiver(post_save, sender=Hold, dispatch_uid="compliance_validation_dispute")
+def hold_disputes_validation(
+    sender: type[Hold], instance: Hold, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    # Every path that records a dispute (a collector's form, the API, the borrower portal) writes a Hold:
+    # one inside a validation period holds collection until verification (compliance.validation).
+    if created and not raw:
+        validation.record_dispute(instance)

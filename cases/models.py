@@ -89,6 +89,12 @@ class Loan(models.Model):
         return self.external_id
 
 
+class LoanPauseQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> LoanPauseQuerySet:
+        """The pauses of the loans a principal may see."""
+        return self.filter(loan__in=Loan.objects.visible_to(principal).values("pk"))
+
+
 class LoanPause(models.Model):
     """A delinquency pause (as Fineract's): from `starts_on` through `ends_on` (inclusive; open-ended
     when empty) the loan's DPD does not grow, so its stage stands still, and the linked hold (kind
@@ -107,6 +113,8 @@ class LoanPause(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     history = HistoricalRecords()
+
+    objects = LoanPauseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -133,6 +141,14 @@ class Installment(models.Model):
     fee_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     # Amounts forgiven by an approved waiver or settlement (repayment_plans).
     waived = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    # Charges the delinquency refresh accrues under a ChargeRule (cases.charges): totals to date, each
+    # change written as a ChargeAccrual row. Paid by the waterfall, forgiven by a waiver plan, each apart.
+    late_fee_due = models.DecimalField(_("late fee"), max_digits=14, decimal_places=2, default=ZERO)
+    late_fee_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    late_fee_waived = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    penalty_due = models.DecimalField(_("penalty interest"), max_digits=14, decimal_places=2, default=ZERO)
+    penalty_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    penalty_waived = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     paid_off_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
@@ -148,15 +164,31 @@ class Installment(models.Model):
 
     @property
     def total_due(self) -> Decimal:
-        return self.principal_due + self.interest_due + self.fee_due
+        return self.principal_due + self.interest_due + self.fee_due + self.late_fee_due + self.penalty_due
 
     @property
     def total_paid(self) -> Decimal:
-        return self.principal_paid + self.interest_paid + self.fee_paid
+        return self.principal_paid + self.interest_paid + self.fee_paid + self.late_fee_paid + self.penalty_paid
+
+    @property
+    def total_waived(self) -> Decimal:
+        return self.waived + self.late_fee_waived + self.penalty_waived
 
     @property
     def remaining(self) -> Decimal:
-        return max(self.total_due - self.total_paid - self.waived, ZERO)
+        return max(self.total_due - self.total_paid - self.total_waived, ZERO)
+
+    @property
+    def charges_due(self) -> Decimal:
+        """Late fee and penalty interest accrued to date (cases.charges)."""
+        return self.late_fee_due + self.penalty_due
+
+    @property
+    def charges_open(self) -> Decimal:
+        """What is left to pay of the late fee and penalty interest."""
+        return max(self.late_fee_due - self.late_fee_paid - self.late_fee_waived, ZERO) + max(
+            self.penalty_due - self.penalty_paid - self.penalty_waived, ZERO
+        )
 
 
 class Payment(models.Model):
@@ -186,17 +218,20 @@ class Payment(models.Model):
 
 
 class PaymentAllocation(models.Model):
-    """How a payment was applied: fees, then interest, then principal, oldest installment first."""
+    """How a payment was applied (the waterfall, cases.services.allocate): oldest installment first, within
+    each the scheduled fee, the late fee, penalty interest, interest, then principal."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
     installment = models.ForeignKey(Installment, on_delete=models.CASCADE, related_name="allocations")
     fee = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     interest = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     principal = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    late_fee = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    penalty = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
 
     @property
     def total(self) -> Decimal:
-        return self.fee + self.interest + self.principal
+        return self.fee + self.late_fee + self.penalty + self.interest + self.principal
 
 
 class RiskSegment(models.TextChoices):
@@ -393,7 +428,9 @@ class LegalProceeding(models.Model):
     started_on = models.DateField(_("started on"))
     next_date = models.DateField(_("next hearing or deadline"), null=True, blank=True)
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, default=Outcome.PENDING, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=30, choices=Outcome.choices, default=Outcome.PENDING, blank=True
+    )
     amount_awarded = models.DecimalField(_("amount awarded"), max_digits=14, decimal_places=2, null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -432,3 +469,143 @@ class LawyerLetter(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("lawyer letter")
         verbose_name_plural = _("lawyer letters")
+
+
+# --- charges: late fees and penalty interest (cases.charges; docs/fees.md) -------------------------------
+
+
+class ChargeJurisdiction(models.TextChoices):
+    """The jurisdiction a loan's charges follow: its borrower's region (CN-*, US-*, GB-*), else the
+    platform's default jurisdiction — the same selection as the rule packs (RULES.md)."""
+
+    CN = "CN", _("China")
+    US = "US", _("United States")
+    UK = "UK", _("United Kingdom")
+
+
+class RateBasis(models.TextChoices):
+    DAILY = "daily", _("per day")
+    ANNUAL = "annual", _("per year (365 days)")
+
+
+class ChargeRule(models.Model):
+    """How a late fee and penalty interest accrue for a jurisdiction and product (and optionally one
+    platform): grace, a late fee (fixed and/or a percentage of the unpaid principal and interest), a
+    penalty rate. A rule takes effect on `valid_from`; a change of terms is a new row with a later date,
+    so the days before keep the old terms and a recomputation gives the same total. Seeded inactive:
+    a charge needs a basis in the loan contract, so the lender switches it on."""
+
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=ChargeJurisdiction.choices)
+    product = models.CharField(
+        _("product"), max_length=20, choices=Product.choices, blank=True, help_text=_("Empty: every product.")
+    )
+    platform = models.ForeignKey(
+        "accounts.Platform",
+        verbose_name=_("platform"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="charge_rules",
+        help_text=_("Empty: every platform."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    active = models.BooleanField(_("active"), default=False)
+    grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0)
+    late_fee_fixed = models.DecimalField(
+        _("late fee (fixed)"),
+        max_digits=14,
+        decimal_places=2,
+        default=ZERO,
+        help_text=_("In the loan's currency, charged once per installment when the grace has passed."),
+    )
+    late_fee_percent = models.DecimalField(
+        _("late fee (% of the unpaid principal and interest)"), max_digits=7, decimal_places=4, default=ZERO
+    )
+    penalty_rate = models.DecimalField(
+        _("penalty interest rate (%)"),
+        max_digits=9,
+        decimal_places=6,
+        default=ZERO,
+        help_text=_("On the installment's unpaid principal and interest, for each day beyond the grace."),
+    )
+    penalty_rate_basis = models.CharField(
+        _("rate per"), max_length=6, choices=RateBasis.choices, default=RateBasis.DAILY
+    )
+    note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["jurisdiction", "product", "-valid_from", "id"]
+        verbose_name = _("charge rule")
+        verbose_name_plural = _("charge rules")
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.product or '*'} {self.valid_from}"
+
+
+class ChargeCap(models.Model):
+    """A legal ceiling on charges, as data: every active cap that matches a loan applies (the strictest
+    wins), so a state or product row can only tighten its jurisdiction's."""
+
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=ChargeJurisdiction.choices)
+    region = models.CharField(
+        _("region"), max_length=10, blank=True, help_text=_("ISO 3166-2, e.g. US-NY. Empty: the whole jurisdiction.")
+    )
+    product = models.CharField(
+        _("product"), max_length=20, choices=Product.choices, blank=True, help_text=_("Empty: every product.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    annual_cost_ceiling_percent = models.DecimalField(
+        _("annualised total cost ceiling (%)"),
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Interest, fees and charges to date over the principal borrowed and for how long, per year."),
+    )
+    total_cost_max_percent = models.DecimalField(
+        _("total cost cap (% of principal)"), max_digits=7, decimal_places=3, null=True, blank=True
+    )
+    late_fee_max = models.DecimalField(_("late fee at most"), max_digits=14, decimal_places=2, null=True, blank=True)
+    source = models.TextField(_("source"), help_text=_("The law or rule the figure comes from."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["jurisdiction", "region", "product", "id"]
+        verbose_name = _("charge cap")
+        verbose_name_plural = _("charge caps")
+
+    def __str__(self) -> str:
+        return f"{self.region or self.jurisdiction} {self.product or '*'}"
+
+
+class ChargeKind(models.TextChoices):
+    LATE_FEE = "late_fee", _("Late fee")
+    PENALTY = "penalty", _("Penalty interest")
+
+
+class ChargeAccrual(models.Model):
+    """A change of an installment's late fee or penalty total, written by the refresh of day `on`: the
+    new total and the difference from the day before (negative when a backdated payment, pause or
+    breathing space lowered it). At most one row per installment, kind and day: a second run that day
+    rewrites it with the same figures."""
+
+    installment = models.ForeignKey(Installment, on_delete=models.CASCADE, related_name="charge_accruals")
+    kind = models.CharField(_("kind"), max_length=10, choices=ChargeKind.choices)
+    on = models.DateField(_("day"))
+    amount = models.DecimalField(_("change"), max_digits=14, decimal_places=2)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
+    rule = models.ForeignKey(ChargeRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    capped = models.BooleanField(_("capped"), default=False)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["installment", "kind", "on"]
+        verbose_name = _("charge accrual")
+        verbose_name_plural = _("charge accruals")
+        constraints = [
+            models.UniqueConstraint(fields=["installment", "kind", "on"], name="uniq_charge_accrual_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.installment_id} {self.kind} {self.on} {self.amount}"

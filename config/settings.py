@@ -312,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.purge_idempotency_keys",
         "schedule": crontab(minute=45, hour=3),
     },
+    # Regulation F validation notices scheduled by a US case's first communication (outreach.services).
+    "validation-notices-send": {
+        "task": "outreach.validation_notices_send",
+        "schedule": crontab(minute="*/5"),
+    },
     # Personal data of borrowers past their pack's retention period pseudonymised (compliance.lifecycle).
     "records-purge-daily": {
         "task": "compliance.records_purge",
@@ -325,6 +330,10 @@ PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 2)
 PLAN_GRACE_DAYS = env_int("PLAN_GRACE_DAYS", 5)
 
 # --- Outreach: channel gateways and the reminder pipeline -------------------------------------
+# The debt collector named in Regulation F validation notices (12 CFR 1006.34(c)(1)): this system's
+# operator, its name and the mailing address where consumers write to dispute.
+DEBT_COLLECTOR_NAME = env_str("DEBT_COLLECTOR_NAME", "Collections Department") or "Collections Department"
+DEBT_COLLECTOR_ADDRESS = env_str("DEBT_COLLECTOR_ADDRESS", "") or ""
 SMS_GATEWAY = env_choice("SMS_GATEWAY", "file", {"file", "http"})
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "") or ""
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "") or ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,14 +25,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from borrowers.models import Borrower, Email, EmailKind, Phone, PhoneKind
 from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus
 from compliance.actions import Actor, OutreachAction
+from compliance.models import ValidationNotice, ValidationNoticeStatus
 from compliance.services import GateResult, outreach_authorize
+from compliance.validation import notice_fields as validation_notice_fields
+from compliance.validation import notice_sent as validation_notice_sent
 from contacts.services import contact_record_outcome
 from repayment_plans.models import Plan, PlanInstallment, PlanStatus
 
@@ -596,6 +602,100 @@ def message_send(
         return ManualSend(gate)
     message = message_deliver(gate=gate, subject=rendered.subject, body=rendered.body, language=rendered.language)
     return ManualSend(gate, message)
+
+
+# --- Regulation F's validation notice ----------------------------------------------------------
+
+
+@dataclass
+class NoticeOutcome:
+    status: str  # sent, deferred, blocked, failed, noop
+    reason: str = ""
+    message: OutboundMessage | None = None
+
+
+def _notice_channel(borrower: Borrower) -> tuple[str, str]:
+    """A letter to the borrower's mailing address (the Model Form is a letter, and an e-mail notice needs
+    1006.42's delivery procedures, which the product does not model); else an e-mail to a personal address."""
+    if borrower.address.strip():
+        return StepChannel.LETTER, borrower.address.strip()
+    email = _recipient(borrower, StepChannel.EMAIL)
+    return (StepChannel.EMAIL, email) if email else ("", "")
+
+
+def validation_notice_render(fields: dict[str, Any], *, language: str, email: bool) -> tuple[str, str]:
+    """The notice's subject and text in the borrower's language (en or zh-hans), from its B-1 values."""
+    with translation.override(language):
+        subject = str(_("Validation notice: important information about a debt"))
+        body = render_to_string("outreach/validation_notice.txt", {"f": fields, "email": email}).strip()
+    return subject, body
+
+
+def validation_notice_send(*, notice_id: int, now: dt.datetime | None = None) -> NoticeOutcome:
+    """Send one scheduled validation notice through the gate and the channel's gateway. Safe to repeat: a
+    notice is sent once (its row is locked and its status moved on in the same transaction). A block
+    the gate times (quiet hours, a named inconvenient time) defers it to the gate's next allowed time; any
+    other block leaves it `blocked` with the reasons, shown on the case page."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice = ValidationNotice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None or notice.status != ValidationNoticeStatus.SCHEDULED or notice.not_before > now:
+            return NoticeOutcome("noop", notice.status if notice else "missing")
+        case = Case.objects.select_related("borrower", "borrower__platform", "loan", "loan__platform").get(
+            pk=notice.case_id
+        )
+        borrower = case.borrower
+        channel, to = _notice_channel(borrower)
+        if not channel:
+            notice.status, notice.reason = ValidationNoticeStatus.BLOCKED, "no_contact_point"
+            notice.save(update_fields=["status", "reason"])
+            return NoticeOutcome("blocked", "no_contact_point")
+        fields = validation_notice_fields(
+            notice,
+            at=now,
+            collector_name=settings.DEBT_COLLECTOR_NAME,
+            collector_address=settings.DEBT_COLLECTOR_ADDRESS,
+        )
+        language = borrower.language if borrower.language in ("en", "zh-hans") else "en"
+        subject, body = validation_notice_render(fields, language=language, email=channel == StepChannel.EMAIL)
+        action = OutreachAction(
+            borrower=borrower,
+            channel=channel,
+            to=to,
+            case=case,
+            loan=case.loan,
+            at=now,
+            message=f"{subject}\n{body}",
+        )
+        gate = outreach_authorize(action=action, actor=Actor.scheduler())
+        if not gate.allowed:
+            reasons = ",".join(r["code"] for r in gate.reasons)
+            if gate.next_allowed_at is not None:
+                notice.not_before, notice.reason = gate.next_allowed_at, reasons
+                notice.save(update_fields=["not_before", "reason"])
+                return NoticeOutcome("deferred", reasons)
+            notice.status, notice.reason = ValidationNoticeStatus.BLOCKED, reasons
+            notice.save(update_fields=["status", "reason"])
+            return NoticeOutcome("blocked", reasons)
+        message = message_deliver(gate=gate, subject=subject, body=body, language=language)
+        if message.status == MessageStatus.FAILED:
+            notice.status, notice.reason = ValidationNoticeStatus.FAILED, message.error[:200]
+            notice.save(update_fields=["status", "reason"])
+            return NoticeOutcome("failed", message.error, message)
+        assert gate.decision is not None
+        validation_notice_sent(notice, at=now, channel=channel, fields=fields, decision=gate.decision)
+    return NoticeOutcome("sent", "", message)
+
+
+def validation_notices_send_due(*, now: dt.datetime | None = None, limit: int = 200) -> Counter[str]:
+    """Every scheduled notice whose time has come (the beat task; 1006.34 allows five days after the
+    first communication, the sweep runs every few minutes)."""
+    now = now or timezone.now()
+    due = ValidationNotice.objects.filter(status=ValidationNoticeStatus.SCHEDULED, not_before__lte=now)
+    counts: Counter[str] = Counter()
+    for notice_id in due.order_by("not_before", "id").values_list("id", flat=True)[:limit]:
+        counts[validation_notice_send(notice_id=notice_id, now=now).status] += 1
+    return counts
 
 
 # --- payments -----------------------------------------------------------------------------------

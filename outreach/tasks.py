@@ -101,3 +101,9 @@ def escalate() -> dict[str, int]:
 @shared_task(name="outreach.on_payment", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=5)
 def on_payment_task(loan_id: int) -> dict[str, int]:
     return services.on_payment(loan_id=loan_id)
+
+
+@shared_task(name="outreach.validation_notices_send", acks_late=True)
+def validation_notices_send() -> dict[str, int]:
+    """Regulation F validation notices whose time has come (outreach.services.validation_notices_send_due)."""
+    return dict(services.validation_notices_send_due())

@@ -16,6 +16,13 @@ the chain; verification recomputes that digest from every outbound message the d
 contact's decision) sent and reports the message as altered when they differ, so an UPDATE of a sent
 body, or of the message's link to its decision, is caught.
 
+Documents (agreement PDFs, letters) are covered by `document` links over an EvidenceDocument: the
+SHA-256 and size of the document's bytes when it was produced or sent; verification reads the bytes
+again from where their app keeps them (a text field of a row, or the exact stored file) and reports
+the document as altered when they differ, removed when they are gone.
+
+Signed checkpoints (compliance.checkpoint) publish the chain heads under the operator's Ed25519 key.
+
 What this does not give: an attacker with database write access can rewrite a whole chain
 consistently. The per-borrower heads are the anchor to publish elsewhere (`chain_fingerprint`).
 """
@@ -30,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -38,7 +46,7 @@ from borrowers.models import Borrower
 from contacts.models import ContactAttempt
 from core import rawsql
 
-from .models import GENESIS_HASH, Decision, Erasure, EvidenceHead, EvidenceKind, EvidenceLink
+from .models import GENESIS_HASH, Decision, Erasure, EvidenceDocument, EvidenceHead, EvidenceKind, EvidenceLink
 
 DECISION_FIELDS: tuple[str, ...] = (
     "id",
@@ -108,11 +116,28 @@ ERASURE_FIELDS: tuple[str, ...] = (
     "erased",
 )
 
-KIND_FIELDS: dict[str, tuple[type[Decision] | type[ContactAttempt] | type[Erasure], tuple[str, ...]]] = {
+DOCUMENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "borrower_id",
+    "kind",
+    "source",
+    "source_id",
+    "source_field",
+    "storage_name",
+    "sha256",
+    "size",
+    "decision_id",
+    "created_at",
+)
+
+EvidenceModel = type[Decision] | type[ContactAttempt] | type[Erasure] | type[EvidenceDocument]
+
+KIND_FIELDS: dict[str, tuple[EvidenceModel, tuple[str, ...]]] = {
     EvidenceKind.DECISION: (Decision, DECISION_FIELDS),
     EvidenceKind.CONTACT: (ContactAttempt, CONTACT_FIELDS),
     EvidenceKind.CONTACT_OUTCOME: (ContactAttempt, OUTCOME_FIELDS),
     EvidenceKind.ERASURE: (Erasure, ERASURE_FIELDS),
+    EvidenceKind.DOCUMENT: (EvidenceDocument, DOCUMENT_FIELDS),
 }
 
 
@@ -299,6 +324,90 @@ def link_contact_outcome(contact: ContactAttempt) -> EvidenceLink | None:
     )
 
 
+# --- documents ------------------------------------------------------------------------------------------
+
+
+def _source_field(source: str, field_name: str) -> models.Field:
+    return apps.get_model(source)._meta.get_field(field_name)
+
+
+def document_bytes(*, source: str, source_id: int, source_field: str, storage_name: str) -> bytes | None:
+    """The bytes a document record names, read from where its app keeps them; None when they are gone.
+
+    By name (app_label.Model), not by import: the apps that produce documents sit above this one."""
+    field = _source_field(source, source_field)
+    if isinstance(field, models.FileField):
+        try:
+            with field.storage.open(storage_name, "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, OSError):
+            return None
+    value = apps.get_model(source)._default_manager.filter(pk=source_id).values_list(source_field, flat=True).first()
+    if value is None:
+        return None
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def link_document(
+    *, borrower_id: int, kind: str, instance: models.Model, field: str, decision_id: int | None = None
+) -> EvidenceDocument:
+    """Hash a document as it is produced or sent and link the digest into the borrower's chain.
+
+    `instance.<field>` is a text field (a letter's body) or a file field (an agreement PDF), read as
+    stored now: call it after the document was saved."""
+    source = instance._meta.label
+    model_field = instance._meta.get_field(field)
+    storage_name = getattr(instance, field).name if isinstance(model_field, models.FileField) else ""
+    data = document_bytes(source=source, source_id=instance.pk, source_field=field, storage_name=storage_name)
+    if data is None:
+        raise ValueError(f"{source} {instance.pk}: {field} has nothing stored to hash")
+    with transaction.atomic():
+        document = EvidenceDocument.objects.create(
+            borrower_id=borrower_id,
+            kind=kind,
+            source=source,
+            source_id=instance.pk,
+            source_field=field,
+            storage_name=storage_name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            decision_id=decision_id,
+        )
+        append_link(borrower_id=borrower_id, kind=EvidenceKind.DOCUMENT, object_id=document.pk)
+    return document
+
+
+def _document_failure(borrower_id: int, documents: dict[int, dict[str, Any]]) -> Failure | None:
+    """The first document of the borrower whose stored bytes no longer match the digest recorded."""
+    for object_id, row in sorted(documents.items()):
+        data = document_bytes(
+            source=row["source"],
+            source_id=row["source_id"],
+            source_field=row["source_field"],
+            storage_name=row["storage_name"],
+        )
+        where = f"{row['source']} {row['source_id']} {row['source_field']}"
+        if data is None:
+            return Failure(
+                borrower_id=borrower_id,
+                problem=Problem.REMOVED,
+                kind=EvidenceKind.DOCUMENT,
+                object_id=object_id,
+                seq=None,
+                detail=f"the document ({where}) is no longer stored",
+            )
+        if len(data) != row["size"] or hashlib.sha256(data).hexdigest() != row["sha256"]:
+            return Failure(
+                borrower_id=borrower_id,
+                problem=Problem.ALTERED,
+                kind=EvidenceKind.DOCUMENT,
+                object_id=object_id,
+                seq=None,
+                detail=f"the document ({where}) no longer matches the digest recorded when it was produced or sent",
+            )
+    return None
+
+
 def backfill(*, borrower_ids: Iterable[int] | None = None) -> int:
     """Link records written before the chain existed (or by bulk_create, which sends no signals).
 
@@ -367,9 +476,7 @@ class Report:
         return [asdict(f) | {"text": f.describe()} for f in self.failures]
 
 
-def _rows(
-    model: type[Decision] | type[ContactAttempt] | type[Erasure], fields: tuple[str, ...], borrower_id: int
-) -> dict[int, dict[str, Any]]:
+def _rows(model: EvidenceModel, fields: tuple[str, ...], borrower_id: int) -> dict[int, dict[str, Any]]:
     return {row["id"]: row for row in model.objects.filter(borrower_id=borrower_id).values(*fields)}
 
 
@@ -431,8 +538,8 @@ def _message_failure(borrower_id: int) -> Failure | None:
 def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
     """Walk one borrower's chain; return the first failure (or None) and the number of links read.
 
-    A constant seven queries per borrower whatever the chain's length: the links, the head, the live
-    rows of both tables, and the outbound messages through decisions and contacts.
+    A constant eight queries per borrower whatever the chain's length (the links, the head, the live
+    rows of each kind, the outbound messages through decisions and contacts), plus one read per document.
     """
     links = list(EvidenceLink.objects.filter(borrower_id=borrower_id).order_by("seq"))
     head = EvidenceHead.objects.filter(borrower_id=borrower_id).first()
@@ -442,11 +549,13 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
         row["id"]: row for row in ContactAttempt.objects.filter(borrower_id=borrower_id).values(*OUTCOME_FIELDS)
     }
     erasures = _rows(Erasure, ERASURE_FIELDS, borrower_id)
+    documents = _rows(EvidenceDocument, DOCUMENT_FIELDS, borrower_id)
     live: dict[str, dict[int, dict[str, Any]]] = {
         EvidenceKind.DECISION: decisions,
         EvidenceKind.CONTACT: contacts,
         EvidenceKind.CONTACT_OUTCOME: outcomes,
         EvidenceKind.ERASURE: erasures,
+        EvidenceKind.DOCUMENT: documents,
     }
     last_outcome_seq = {link.object_id: link.seq for link in links if link.kind == EvidenceKind.CONTACT_OUTCOME}
     erased = _erasure_changes(links, erasures)
@@ -491,6 +600,7 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
         (EvidenceKind.DECISION, decisions),
         (EvidenceKind.CONTACT, contacts),
         (EvidenceKind.ERASURE, erasures),
+        (EvidenceKind.DOCUMENT, documents),
     ):
         for object_id in sorted(rows):
             if (kind, object_id) not in linked:
@@ -504,7 +614,7 @@ def verify_borrower(borrower_id: int) -> tuple[Failure | None, int]:
             return fail(
                 Problem.ALTERED, None, "an outcome was written without a link", EvidenceKind.CONTACT_OUTCOME, object_id
             ), len(links)
-    return _message_failure(borrower_id), len(links)
+    return _message_failure(borrower_id) or _document_failure(borrower_id, documents), len(links)
 
 
 def _erasure_changes(

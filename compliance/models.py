@@ -108,6 +108,7 @@ class EvidenceKind(models.TextChoices):
     CONTACT = "contact", _("Contact")
     CONTACT_OUTCOME = "contact_outcome", _("Contact outcome")
     ERASURE = "erasure", _("Erasure")
+    DOCUMENT = "document", _("Document")
 
 
 class EvidenceLink(models.Model):
@@ -153,6 +154,46 @@ class EvidenceHead(models.Model):
     class Meta:
         verbose_name = _("evidence chain head")
         verbose_name_plural = _("evidence chain heads")
+
+
+class EvidenceDocument(models.Model):
+    """The SHA-256 of a document's bytes at the moment it was produced or sent to a borrower (an
+    agreement PDF, a letter), linked into the borrower's evidence chain (compliance.evidence).
+
+    The document itself stays where its app keeps it: `source` (app_label.Model), `source_id` and
+    `source_field` name it, and for a file field `storage_name` names the exact file hashed (a later
+    regeneration writes a new file and a new record). Verification reads the bytes again and compares.
+    Append-only.
+    """
+
+    borrower = models.ForeignKey("borrowers.Borrower", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=30)
+    source = models.CharField(max_length=60)
+    source_id = models.BigIntegerField()
+    source_field = models.CharField(max_length=60)
+    storage_name = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    # The gate's decision that allowed sending it; empty when the record is of its production.
+    decision_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["borrower", "id"]
+        verbose_name = _("evidence document")
+        verbose_name_plural = _("evidence documents")
+        indexes = [models.Index(fields=["source", "source_id"], name="evidence_document_source")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source}#{self.source_id} {self.sha256[:12]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Evidence documents are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Evidence documents are immutable.")
 
 
 class VerificationRun(models.Model):

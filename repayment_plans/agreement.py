@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from compliance.actions import Actor, OutreachAction
+from compliance.evidence import link_document
 from compliance.services import outreach_authorize
 from contacts.services import contact_record_outcome
 
@@ -267,6 +268,10 @@ def agreement_render_pdf(plan: Plan, language: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
+# The evidence document kind of an agreement PDF (compliance.evidence.link_document).
+AGREEMENT_PDF = "agreement_pdf"
+
+
 def agreement_generate(*, plan: Plan) -> Plan:
     """Produce the PDF in the borrower's language and store it with the plan (MEDIA_ROOT)."""
     language = agreement_language(plan)
@@ -275,6 +280,8 @@ def agreement_generate(*, plan: Plan) -> Plan:
     plan.agreement_language = language
     plan.agreement_generated_at = timezone.now()
     plan.save(update_fields=["agreement_pdf", "agreement_language", "agreement_generated_at"])
+    # The evidence chain holds the digest of the exact bytes produced (verify_evidence reads them again).
+    link_document(borrower_id=plan.case.borrower_id, kind=AGREEMENT_PDF, instance=plan, field="agreement_pdf")
     return plan
 
 
@@ -353,6 +360,10 @@ def agreement_send(*, plan: Plan, channel: str, user: User | None) -> AgreementD
             user=user,
         )
     pdf = agreement_pdf_bytes(plan)
+    # What is sent, tied to the decision that allowed it: the digest of the stored file as it leaves.
+    link_document(
+        borrower_id=case.borrower_id, kind=AGREEMENT_PDF, instance=plan, field="agreement_pdf", decision_id=decision
+    )
     to = _contact_to(result)
     if channel == "email":
         message = EmailMessage(subject=SUBJECT[language].format(number=number), body=note, to=[to])

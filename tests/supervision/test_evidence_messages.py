@@ -96,3 +96,34 @@ def test_a_message_moved_to_another_decision_with_the_same_digest_breaks_the_evi
     failure, _links = evidence.verify_borrower(decision.borrower_id)
     assert failure is not None
     assert (failure.kind, failure.object_id) == ("outbound_message", sent.pk)
+
+
+def test_an_edited_letter_body_breaks_the_evidence(settings, tmp_path, collector):
+    """A letter sent through outreach (the print queue) is covered like any message: its stored body is
+    what the gate judged, and an edit of it afterwards is caught."""
+    settings.OUTBOX_DIR = tmp_path / "outbox"
+    with time_machine.travel(NOW, tick=True):
+        borrower = factories.BorrowerFactory(
+            region="CN-31", timezone="Asia/Shanghai", language="en", address="1 Nanjing Road, Shanghai"
+        )
+        loan = factories.LoanFactory(borrower=borrower)
+        factories.InstallmentFactory(loan=loan, seq=1, due_date=NOW.date() - dt.timedelta(days=40))
+        case = factories.CaseFactory(loan=loan, assigned_to=collector, overdue_amount=Decimal("1060.00"))
+        template = MessageTemplate.objects.create(
+            code="t-letter",
+            channel="letter",
+            language="en",
+            subject="Your loan",
+            body="Dear {borrower_name}, {amount} {currency} is overdue on {loan_ref}.",
+        )
+        result = message_send(
+            case=case, template=template, channel="letter", to=borrower.address, user=collector, today=NOW.date()
+        )
+    letter = result.message
+    assert letter is not None and letter.channel == "letter"
+    assert evidence.verify(borrower_ids=[borrower.pk]).ok
+
+    _sql("UPDATE outreach_outboundmessage SET body = %s WHERE id = %s", [letter.body + " Or we sue.", letter.pk])
+    failure, _links = evidence.verify_borrower(borrower.pk)
+    assert failure is not None
+    assert (failure.problem, failure.kind, failure.object_id) == ("altered", "outbound_message", letter.pk)

@@ -117,6 +117,10 @@ class ContactAttempt(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # The call script's disclosures shown when the call started, each with whether the collector ticked
+    # it as read ([{"code", "text", "required", "read"}], outreach.call_scripts); written once, with the
+    # outcome, and scored by quality review.
+    disclosures = models.JSONField(_("disclosures"), default=list, blank=True)
 
     objects = ContactAttemptQuerySet.as_manager()
 

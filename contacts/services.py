@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,13 +24,19 @@ class OutcomeAlreadyRecorded(ValidationError):
 
 
 def contact_record_outcome(
-    *, contact: ContactAttempt, outcome: str, duration_s: int | None = None, notes: str = ""
+    *,
+    contact: ContactAttempt,
+    outcome: str,
+    duration_s: int | None = None,
+    notes: str = "",
+    disclosures: list[dict[str, Any]] | None = None,
 ) -> ContactAttempt:
     """Record the outcome of a pending outbound attempt, exactly once.
 
     The row is locked and re-read, so a second (or concurrent) recording fails instead of overwriting
     the first. It is written with save(_outcome_write=True), the model's one escape hatch, so that
-    post_save listeners (the evidence chain) see the outcome.
+    post_save listeners (the evidence chain) see the outcome. `disclosures`: what the call script
+    asked to be read and what was (outreach.call_scripts.disclosures_delivered).
     """
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": [f"Unknown outcome {outcome!r}."]})
@@ -46,6 +53,9 @@ def contact_record_outcome(
         if notes:
             row.notes = notes
             fields.append("notes")
+        if disclosures:
+            row.disclosures = disclosures
+            fields.append("disclosures")
         row.save(_outcome_write=True, update_fields=fields)
         if outcome == Outcome.WRONG_NUMBER:
             _phone_mark_wrong_number(row)

@@ -21,6 +21,7 @@ from cases.models import Case
 from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
+from outreach.call_scripts import seed_call_scripts
 from outreach.default_strategies import seed_strategies
 from outreach.models import CollectorProfile
 from outreach.planning import reminders_plan
@@ -34,6 +35,7 @@ CALL_OUTCOMES = ["no_answer", "no_answer", "busy", "voicemail", "right_party", "
 
 def seed_operations(*, users: dict[str, User], agency: Agency, log: Callable[[str], None]) -> None:
     seed_strategies()
+    seed_call_scripts()  # a flushed database (the demo's reset) lost what the data migration seeded
     for name, specialist in (("collector", False), ("collector2", True)):
         CollectorProfile.objects.get_or_create(
             user=users[name], defaults={"daily_capacity": 40, "specialist": specialist}

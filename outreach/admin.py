@@ -5,7 +5,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Alert,
+    CallScript,
     CollectorProfile,
+    Disclosure,
     MessageTemplate,
     OutboundMessage,
     ProviderCallback,
@@ -34,6 +36,23 @@ class MessageTemplateAdmin(SimpleHistoryAdmin):
     list_display = ["code", "language", "channel", "active", "updated_at"]
     list_filter = ["channel", "language", "active"]
     search_fields = ["code", "subject", "body"]
+
+
+class DisclosureInline(admin.TabularInline):
+    model = Disclosure
+    extra = 1
+    fields = ["position", "code", "text", "required"]
+
+
+@admin.register(CallScript)
+class CallScriptAdmin(SimpleHistoryAdmin):
+    """Call scripts per rule pack, stage and language; their disclosures inline (checked on save for
+    prohibited wording, as templates are)."""
+
+    list_display = ["pack", "stage", "language", "title", "active", "updated_at"]
+    list_filter = ["pack", "stage", "language", "active"]
+    search_fields = ["title", "body", "disclosures__text", "disclosures__code"]
+    inlines = [DisclosureInline]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

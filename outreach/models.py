@@ -20,6 +20,9 @@ from simple_history.models import HistoricalRecords
 
 from accounts.roles import case_filter
 from borrowers.models import Borrower
+from cases.models import Stage
+from compliance.packs import PACK_CODES
+from compliance.screening import screen_text
 
 from .rendering import screen_template, template_errors
 
@@ -470,3 +473,68 @@ class CollectorProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class CallScript(models.Model):
+    """What a collector says when a call starts, for one rule pack (jurisdiction) and stage, in one
+    language: a short guide and the disclosures to read aloud (`Disclosure`). A script without a stage
+    applies to every stage of its pack; one for the case's stage is chosen over it."""
+
+    # The rule packs are the jurisdictions (COMMON: everywhere; US-MA, US-WA: a state's overlay).
+    pack = models.CharField(_("rule pack"), max_length=10, choices=[(code, code) for code in PACK_CODES])
+    stage = models.CharField(
+        _("stage"), max_length=10, blank=True, help_text=_("Empty: every stage."), choices=Stage.choices
+    )
+    language = models.CharField(_("language"), max_length=10, choices=LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(
+        _("guide"),
+        blank=True,
+        help_text=_("Placeholders: {collector_name} {firm_name} {platform_name} {borrower_name} {loan_ref} …"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pack", "stage", "language"]
+        verbose_name = _("call script")
+        verbose_name_plural = _("call scripts")
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "stage", "language"], name="uniq_call_script_pack_stage_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pack} {self.stage or '*'} [{self.language}] {self.title}"
+
+    def clean(self) -> None:
+        findings = screen_text(self.body or "", language=self.language)
+        if findings:
+            raise ValidationError({"body": [str(f) for f in findings]})
+
+
+class Disclosure(models.Model):
+    """One statement a collector reads on a call (the US mini-Miranda, the CN identity statement). Its
+    code is the same in every language of the pack, so quality review compares calls whatever was spoken."""
+
+    script = models.ForeignKey(CallScript, on_delete=models.CASCADE, related_name="disclosures")
+    code = models.SlugField(_("code"), max_length=60)
+    text = models.TextField(_("text"))
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["script", "position", "id"]
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
+        constraints = [models.UniqueConstraint(fields=["script", "code"], name="uniq_disclosure_script_code")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        language = self.script.language if self.script_id else "en"
+        findings = screen_text(self.text or "", language=language)
+        if findings:
+            raise ValidationError({"text": [str(f) for f in findings]})

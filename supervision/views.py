@@ -25,10 +25,12 @@ from compliance.models import Decision, EvidenceKind, EvidenceLink, Verification
 from compliance.rule_names import rule_name
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
+from outreach import experiments as outreach_experiments
+from outreach.models import StrategyArm
 from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
-from . import selectors, services
+from . import experiments, selectors, services
 from .audit import audit_rows, csv_lines, present
 from .forms import (
     AgencyContractForm,
@@ -234,7 +236,12 @@ def quality_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     review = QualityReview.objects.filter(sample=sample).select_related("reviewer").first()
-    form = QualityReviewForm(request.POST or None)
+    # What the call script asked to be read and what the collector ticked (outreach.call_scripts): the
+    # "disclosure made" check starts from it, and the reviewer confirms it against the recording.
+    disclosures = sample.contact.disclosures or []
+    missed = [d for d in disclosures if d.get("required") and not d.get("read")]
+    initial = {"disclosure_made": not missed} if disclosures else {}
+    form = QualityReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and review is None and form.is_valid():
         try:
             services.quality_review_save(sample=sample, reviewer=request.user, data=form.cleaned_data)
@@ -243,7 +250,16 @@ def quality_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Review saved."))
             return redirect("supervision:quality")
-    return render(request, "supervision/quality_review.html", {"sample": sample, "review": review, "form": form})
+    context = {
+        "sample": sample,
+        "review": review,
+        "form": form,
+        "disclosures": disclosures,
+        "disclosures_missed": missed,
+        "disclosures_required": sum(1 for d in disclosures if d.get("required")),
+        "disclosures_required_read": sum(1 for d in disclosures if d.get("required") and d.get("read")),
+    }
+    return render(request, "supervision/quality_review.html", context)
 
 
 # --- agencies ------------------------------------------------------------------------------------------------
@@ -348,7 +364,33 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         user=request.user, platform=data.get("platform"), team=data.get("team"), months=data.get("months") or 6
     )
     chart_data = _chart_data(figures)
-    return render(request, "supervision/dashboard.html", {"form": form, "f": figures, "chart_data": chart_data})
+    # Champion/challenger: open experiments and those closed in the period, arm by arm.
+    compared = experiments.comparisons(
+        user=request.user,
+        platform=data.get("platform"),
+        team=data.get("team"),
+        since=selectors.Period.last(data.get("months") or 6).start,
+    )
+    context = {"form": form, "f": figures, "chart_data": chart_data, "experiments": compared}
+    return render(request, "supervision/dashboard.html", context)
+
+
+@permission_required(Perm.SUPERVISE)
+@require_POST
+def experiment_promote(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Promote an arm: its steps become the strategy's, the experiment closes (who and when recorded)."""
+    arm = get_object_or_404(StrategyArm.objects.select_related("experiment"), pk=pk)
+    try:
+        outreach_experiments.experiment_promote(arm=arm, by=request.user)
+    except ValidationError as error:
+        _error_messages(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(arm)s promoted: its steps are now the strategy's, and the experiment %(experiment)s is closed.")
+            % {"arm": arm.name, "experiment": arm.experiment.name},
+        )
+    return redirect("supervision:dashboard")
 
 
 def _money_series(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:

@@ -105,6 +105,18 @@ class CallOutcomeForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
+    # The call script's disclosures, ticked as they are read (choices: outreach.call_scripts); the field
+    # is dropped when the call shows none (a visit, a pack without a script).
+    disclosures = forms.MultipleChoiceField(
+        label=_("Read to the borrower"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, disclosures: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if disclosures:
+            cast(forms.MultipleChoiceField, self.fields["disclosures"]).choices = disclosures
+        else:
+            del self.fields["disclosures"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

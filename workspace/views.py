@@ -45,6 +45,7 @@ from contacts.models import ContactAttempt, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach import services as outreach_services
+from outreach.call_scripts import ShownScript, disclosure_choices, disclosures_delivered, scripts_for_call
 from outreach.callback_requests import CallbackNotAllowed, callback_schedule
 from outreach.models import MessageStatus, TaskKind
 from outreach.rendering import TemplateError, reminder_context, render_template
@@ -406,11 +407,24 @@ def _reserved(gate: GateResult) -> ContactAttempt:
     return gate.contact
 
 
-def _outcome_form_context(contact: ContactAttempt) -> dict[str, Any]:
-    form = wf.CallOutcomeForm(auto_id=f"id_outcome{contact.pk}_%s")
+def _call_scripts(request: AuthenticatedHttpRequest, case: Case, contact: ContactAttempt) -> list[ShownScript]:
+    """The call script shown with a call's outcome form (a visit has none): the same selection when the
+    call starts and when its outcome is posted, so the ticks are checked against what was shown."""
+    if contact.channel != Channel.CALL:
+        return []
+    return scripts_for_call(case=case, borrower=contact.borrower, user=request.user)
+
+
+def _outcome_form(contact: ContactAttempt, scripts: list[ShownScript], data: Any = None) -> wf.CallOutcomeForm:
+    form = wf.CallOutcomeForm(data, disclosures=disclosure_choices(scripts), auto_id=f"id_outcome{contact.pk}_%s")
     if contact.channel == Channel.VISIT:
         cast(ChoiceField, form.fields["outcome"]).choices = wf.VISIT_OUTCOMES
-    return {"contact": contact, "outcome_form": form}
+    return form
+
+
+def _outcome_form_context(request: AuthenticatedHttpRequest, case: Case, contact: ContactAttempt) -> dict[str, Any]:
+    scripts = _call_scripts(request, case, contact)
+    return {"contact": contact, "outcome_form": _outcome_form(contact, scripts), "call_scripts": scripts}
 
 
 @permission_required(Perm.WORK_CASE)
@@ -430,7 +444,7 @@ def call_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         case,
         "workspace/_result_outcome_form.html",
-        _outcome_form_context(_reserved(gate)),
+        _outcome_form_context(request, case, _reserved(gate)),
         flash=_("Call started."),
     )
 
@@ -446,18 +460,21 @@ def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int)
     if not contact.is_pending:  # recorded already (another tab, a double click): say so, whatever was posted
         already = _("The outcome of this contact has already been recorded.")
         return _validation_error(request, case, OutcomeAlreadyRecorded({"outcome": [already]}))
-    form = wf.CallOutcomeForm(request.POST, auto_id=f"id_outcome{contact.pk}_%s")
-    if contact.channel == Channel.VISIT:
-        cast(ChoiceField, form.fields["outcome"]).choices = wf.VISIT_OUTCOMES
+    scripts = _call_scripts(request, case, contact)
+    form = _outcome_form(contact, scripts, request.POST)
     if not form.is_valid():
-        return _outcome_form_again(request, case, contact, form)
+        return _outcome_form_again(request, case, contact, form, scripts=scripts)
     data = form.cleaned_data
     promised = data["outcome"] == Outcome.PROMISE
     try:
         # One pass: the outcome and the promise it announces are recorded together, or neither.
         with transaction.atomic():
             contact_record_outcome(
-                contact=contact, outcome=data["outcome"], duration_s=data["duration_s"], notes=data["notes"]
+                contact=contact,
+                outcome=data["outcome"],
+                duration_s=data["duration_s"],
+                notes=data["notes"],
+                disclosures=disclosures_delivered(scripts, data.get("disclosures", [])),
             )
             if promised:
                 promise_create(
@@ -478,17 +495,17 @@ def contact_outcome(request: AuthenticatedHttpRequest, pk: int, contact_pk: int)
         posted = request.POST.copy()
         if exc.proposed_at is not None:
             posted["callback_at"] = timezone.localtime(exc.proposed_at).strftime("%Y-%m-%dT%H:%M")
-        form = wf.CallOutcomeForm(posted, auto_id=f"id_outcome{contact.pk}_%s")
+        form = _outcome_form(contact, scripts, posted)
         form.is_valid()
         form.add_error("callback_at", exc.messages[0])
-        return _outcome_form_again(request, case, contact, form, proposal=exc.proposed_at)
+        return _outcome_form_again(request, case, contact, form, proposal=exc.proposed_at, scripts=scripts)
     except ValidationError as exc:
         for field, messages_ in exc.message_dict.items():
             # The promise service names its own fields (amount, due_date); the callback names the form's.
             target = next((f for f in (field, f"promise_{field}") if f in form.fields and f != "outcome"), None)
             for message in messages_:
                 form.add_error(target, message)
-        return _outcome_form_again(request, case, contact, form)
+        return _outcome_form_again(request, case, contact, form, scripts=scripts)
     done = _("Outcome and promise recorded.") if promised else _("Outcome recorded.")
     if data["callback_at"]:
         done = " ".join(
@@ -508,10 +525,16 @@ def _outcome_form_again(
     form: wf.CallOutcomeForm,
     *,
     proposal: dt.datetime | None = None,
+    scripts: list[ShownScript],
 ) -> HttpResponse:
     """The outcome form with its errors, in place (the contact is still pending: nothing was recorded)."""
     if getattr(request, "htmx", False):
-        context = {"contact": contact, "outcome_form": form, "callback_proposal": proposal}
+        context = {
+            "contact": contact,
+            "outcome_form": form,
+            "callback_proposal": proposal,
+            "call_scripts": scripts,
+        }
         return _respond(request, case, "workspace/_result_outcome_form.html", context)
     return _invalid(request, case, form)
 
@@ -682,7 +705,9 @@ def block_override(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _validation_error(request, case, exc)
     channel = decision.channel
     if channel in (Channel.CALL, Channel.VISIT):
-        return _respond(request, case, "workspace/_result_outcome_form.html", _outcome_form_context(_reserved(gate)))
+        return _respond(
+            request, case, "workspace/_result_outcome_form.html", _outcome_form_context(request, case, _reserved(gate))
+        )
     if channel == Channel.LETTER:
         contact_record_outcome(contact=_reserved(gate), outcome=Outcome.DELIVERED, notes=_("overridden"))
     else:

@@ -1,5 +1,5 @@
 """Install (or bring up to date) the demo reminder strategy, the repayment plan reminders and their
-templates. Idempotent."""
+templates, and the default call scripts that are missing. Idempotent."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from outreach.call_scripts import seed_call_scripts
 from outreach.default_strategies import PLAN_STRATEGY_NAME, seed_strategies
 from outreach.models import Strategy, StrategyKind
 
@@ -14,7 +15,7 @@ from outreach.models import Strategy, StrategyKind
 class Command(BaseCommand):
     help = (
         "Install the demo reminder strategy (T-3 … +91), the repayment plan reminders (T-1, T0) and their "
-        "zh-hans/en templates. Safe to run again."
+        "zh-hans/en templates, and the default call scripts that are missing. Safe to run again."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -22,3 +23,4 @@ class Command(BaseCommand):
         self.stdout.write(f"strategy {strategy.name!r}: {strategy.steps.count()} steps")
         plan = Strategy.objects.get(kind=StrategyKind.PLAN, name=PLAN_STRATEGY_NAME)
         self.stdout.write(f"strategy {plan.name!r}: {plan.steps.count()} steps")
+        self.stdout.write(f"call scripts created: {seed_call_scripts()}")

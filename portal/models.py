@@ -68,6 +68,7 @@ class PortalActionKind(models.TextChoices):
     OPT_OUT = "opt_out", _("Opted out")
     DISPUTE = "dispute", _("Disputed the debt")
     HARDSHIP = "hardship", _("Told us of hardship")
+    CONTACT_TIMES = "contact_times", _("Named inconvenient times")
 
 
 class PortalAction(models.Model):

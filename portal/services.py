@@ -1,8 +1,10 @@
 """Write paths of the borrower portal.
 
 Links: created for one case's borrower, found again from the token in the URL, revoked. A link's token is
-32 random bytes (URL-safe base64) shown once, in the URL; only its SHA-256 is stored, so a database dump
-gives nobody a way in, and a token changed by one character names no link.
+16 random bytes (128 bits, 22 URL-safe base64 characters) shown once, in the URL; only its SHA-256 is
+stored, so a database dump gives nobody a way in, and a token changed by one character names no link.
+128 bits cannot be guessed online (the links are also few, expiring and rate-limited behind a second
+factor), and the short token keeps a reminder's link within an SMS part.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from borrowers.services import borrower_update, hold_create, opt_out_create
 from borrowers.zones import borrower_today
 from cases.events import case_event_record
 from cases.models import Case, CaseEvent
+from compliance.preferences import inconvenient_times_set
 from repayment_plans.models import Plan, PlanStatus, Promise
 from repayment_plans.services import loan_balance, plan_propose, promise_create
 
@@ -40,9 +43,11 @@ from .signals import borrower_needs_person
 ACTOR = "borrower_portal"
 ACTOR_LABEL = "borrower (portal)"
 
-TOKEN_BYTES = 32
-# A token is what secrets.token_urlsafe(32) makes: 43 characters of [A-Za-z0-9_-].
-TOKEN_LENGTH = 43
+TOKEN_BYTES = 16
+# A token is what secrets.token_urlsafe(16) makes: 22 characters of [A-Za-z0-9_-]. Links made before the
+# token was shortened (32 bytes, 43 characters) stay valid until they expire.
+TOKEN_LENGTH = 22
+TOKEN_LENGTHS = frozenset({TOKEN_LENGTH, 43})
 
 
 def token_hash(token: str) -> str:
@@ -72,7 +77,7 @@ def portal_link_create(
 
 def portal_link_find(token: str, *, now: dt.datetime | None = None) -> PortalLink | None:
     """The usable link a token names (not expired, not revoked), or None."""
-    if len(token) != TOKEN_LENGTH:
+    if len(token) not in TOKEN_LENGTHS:
         return None
     now = now or timezone.now()
     return (
@@ -235,6 +240,17 @@ def portal_opt_out(
     opt_out = opt_out_create(borrower=link.case.borrower, channel=channel, to=to)
     _record(link, PortalActionKind.OPT_OUT, ip=ip, now=now, opt_out=opt_out.pk, channel=channel, to=opt_out.to)
     return opt_out
+
+
+@transaction.atomic
+def portal_contact_times(
+    *, link: PortalLink, windows: list[dict[str, Any]], ip: str | None, now: dt.datetime | None = None
+) -> Borrower:
+    """The borrower names the times not to contact them (the gate honours them: borrower_inconvenient_time)."""
+    now = now or timezone.now()
+    borrower = inconvenient_times_set(borrower=link.case.borrower, windows=windows, case=link.case, source="portal")
+    _record(link, PortalActionKind.CONTACT_TIMES, ip=ip, now=now, windows=borrower.inconvenient_times)
+    return borrower
 
 
 @transaction.atomic

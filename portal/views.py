@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import SecondFactor
 from borrowers.models import Channel
 from borrowers.zones import borrower_today
+from compliance.preferences import InconvenientTimeForm, window_label
 from repayment_plans.agreement import agreement_render_html
 from repayment_plans.models import OPEN_PLAN_STATUSES, Plan
 from repayment_plans.selectors import active_plan
@@ -185,18 +186,50 @@ def preferences(request: HttpRequest, link: PortalLink, token: str) -> HttpRespo
         else:
             messages.success(request, _("Done. We will no longer contact you that way."))
             return redirect("portal-home", token=token)
+    return _preferences_page(request, link, token, form=form)
+
+
+def _preferences_page(
+    request: HttpRequest,
+    link: PortalLink,
+    token: str,
+    *,
+    form: forms.Form | None = None,
+    times_form: forms.Form | None = None,
+) -> HttpResponse:
     borrower = link.case.borrower
     return _page(
         request,
         link,
         token,
         "portal/preferences.html",
-        form=form,
+        form=form or OptOutForm(),
+        times_form=times_form or InconvenientTimeForm(auto_id="id_times_%s"),
+        times=[window_label(w) for w in borrower.inconvenient_times or []],
         opt_outs=borrower.opt_outs.all(),
         phones=borrower.phones.filter(invalid=False),
         emails=borrower.emails.filter(invalid=False),
         channels=Channel,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def contact_times(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
+    """The times not to contact the borrower: add one, or remove them all (on the preferences page)."""
+    form = InconvenientTimeForm(request.POST or None, auto_id="id_times_%s")
+    borrower = link.case.borrower
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portal_contact_times(
+                link=link, windows=form.windows(list(borrower.inconvenient_times or [])), ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Done. We will not contact you at the times you named."))
+            return redirect("portal-preferences", token=token)
+    return _preferences_page(request, link, token, times_form=form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef,
 from django.db.models.functions import Coalesce, Greatest, Round
 from django.utils import timezone
 
+from .charges import charges_accrue
 from .events import case_event_build, case_events_record, refresh_webhooks_emit
 from .metrics import observe_refresh
 from .models import (
@@ -93,7 +94,13 @@ def remaining_expr() -> ExpressionWrapper:
                 - F("principal_paid")
                 - F("interest_paid")
                 - F("fee_paid")
-                - F("waived"),
+                - F("waived")
+                + F("late_fee_due")
+                + F("penalty_due")
+                - F("late_fee_paid")
+                - F("penalty_paid")
+                - F("late_fee_waived")
+                - F("penalty_waived"),
                 Value(0),
                 output_field=MONEY,
             ),
@@ -151,14 +158,14 @@ _PG_UPDATE_LOANS = """
 WITH agg AS (
     SELECT i.loan_id,
            ROUND(SUM(GREATEST(i.principal_due + i.interest_due + i.fee_due
-                              - i.principal_paid - i.interest_paid - i.fee_paid - i.waived, 0)), 2) AS outstanding,
+                              - i.principal_paid - i.interest_paid - i.fee_paid - i.waived{charges}, 0)), 2) AS outstanding,
            ROUND(SUM(CASE WHEN i.due_date < %(today)s
                           THEN GREATEST(i.principal_due + i.interest_due + i.fee_due
-                                        - i.principal_paid - i.interest_paid - i.fee_paid - i.waived, 0)
+                                        - i.principal_paid - i.interest_paid - i.fee_paid - i.waived{charges}, 0)
                           ELSE 0 END), 2) AS overdue,
            COALESCE(%(today)s::date - MIN(CASE WHEN i.due_date < %(today)s
                                                 AND i.principal_due + i.interest_due + i.fee_due - i.principal_paid
-                                                    - i.interest_paid - i.fee_paid - i.waived > 0
+                                                    - i.interest_paid - i.fee_paid - i.waived{charges} > 0
                                                THEN i.due_date END), 0) AS dpd
     FROM cases_installment i
     {installment_filter}
@@ -176,12 +183,18 @@ WHERE l.id = s.loan_id
 """
 
 
+# What an installment owes of its late fee and penalty interest (cases.charges), in the remaining amount.
+_PG_CHARGES = (
+    " + i.late_fee_due + i.penalty_due - i.late_fee_paid - i.penalty_paid - i.late_fee_waived - i.penalty_waived"
+)
+
+
 def _update_loans_postgresql(loan_ids: list[int] | None, today: dt.date) -> int:
     """One statement: aggregate the installments once (hash aggregate), write only the loans that changed."""
     installment_filter = "" if loan_ids is None else "WHERE i.loan_id = ANY(%(loan_ids)s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            _PG_UPDATE_LOANS.format(installment_filter=installment_filter),
+            _PG_UPDATE_LOANS.format(installment_filter=installment_filter, charges=_PG_CHARGES),
             {"today": today, "loan_ids": loan_ids},
         )
         return cursor.rowcount
@@ -342,6 +355,8 @@ def _refresh(*, loan_ids: list[int] | None, today: dt.date, now: dt.datetime, st
     result = RefreshResult()
     loans = Loan.objects.all() if loan_ids is None else Loan.objects.filter(id__in=list(loan_ids))
     with transaction.atomic():
+        # Late fees and penalty interest first: the balances below include them (cases.charges).
+        charges_accrue(loan_ids=loan_ids, today=today)
         if connection.vendor == "postgresql":
             result.loans_updated = _update_loans_postgresql(loan_ids, today)
             if loan_ids is None and result.loans_updated > _ANALYZE_AFTER_LOANS:

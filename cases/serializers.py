@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from borrowers import validators
@@ -234,6 +235,13 @@ class InstallmentOutputSerializer(serializers.ModelSerializer):
             "fee_paid",
             "waived",
             "paid_off_at",
+            # Charges accrued by the refresh (docs/fees.md): totals to date, paid, forgiven.
+            "late_fee_due",
+            "late_fee_paid",
+            "late_fee_waived",
+            "penalty_due",
+            "penalty_paid",
+            "penalty_waived",
         ]
         read_only_fields = fields
 
@@ -243,6 +251,9 @@ class LoanOutputSerializer(serializers.ModelSerializer):
     installments = InstallmentOutputSerializer(many=True, read_only=True)
     case = serializers.IntegerField(
         source="open_case_id", read_only=True, allow_null=True, help_text="Id of the open case, or null."
+    )
+    charges_outstanding = serializers.SerializerMethodField(
+        help_text="Late fees and penalty interest still to pay (included in outstanding and overdue_amount)."
     )
     created_at = ApiDateTimeField(read_only=True)
     updated_at = ApiDateTimeField(read_only=True)
@@ -264,10 +275,15 @@ class LoanOutputSerializer(serializers.ModelSerializer):
             "dpd",
             "stage",
             "case",
+            "charges_outstanding",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
+    def get_charges_outstanding(self, loan: Loan) -> str:
+        return str(sum((i.charges_open for i in loan.installments.all()), Decimal("0.00")))
 
 
 class LoanBulkOutputSerializer(serializers.Serializer):
@@ -304,7 +320,7 @@ class PaymentAllocationOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentAllocation
-        fields = ["installment", "fee", "interest", "principal"]
+        fields = ["installment", "fee", "interest", "principal", "late_fee", "penalty"]
         read_only_fields = fields
 
 

@@ -21,11 +21,13 @@ from accounts.models import Platform
 from borrowers.models import Borrower
 from core import rawsql
 
+from .charges import charges_accrue
 from .delinquency import fresh_loan_figures, refresh_delinquency
 from .events import case_event_build, case_event_record, case_events_record
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
 from .signals import payment_recorded, payments_recorded
 
+PAID_FIELDS = ["fee_paid", "late_fee_paid", "penalty_paid", "interest_paid", "principal_paid", "paid_off_at"]
 LOAN_FIELDS = ("product", "currency", "principal", "annual_rate", "disbursed_on", "statute_limitations_date")
 INSTALLMENT_FIELDS = ("due_date", "principal_due", "interest_due", "fee_due")
 
@@ -356,17 +358,21 @@ class Allocation:
     fee: Decimal
     interest: Decimal
     principal: Decimal
+    late_fee: Decimal = ZERO
+    penalty: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
-        return self.fee + self.interest + self.principal
+        return self.fee + self.late_fee + self.penalty + self.interest + self.principal
 
 
 def allocate(amount: Decimal, installments: Sequence[Installment]) -> tuple[list[Allocation], Decimal]:
-    """Split `amount` over installments: oldest first, within each fees, then interest, then principal.
+    """Split `amount` over installments (the waterfall): oldest first, within each the scheduled fee,
+    the late fee, penalty interest, interest, then principal (docs/fees.md). A loan has one currency.
 
     Pure: returns the allocations and what is left over. An installment's waived amount reduces what
-    it can take (from the principal end, the last component paid).
+    it can take (from the principal end, the last component paid); a forgiven late fee or penalty
+    (`late_fee_waived`, `penalty_waived`) is not asked for at all.
     """
     left = amount
     result: list[Allocation] = []
@@ -379,6 +385,8 @@ def allocate(amount: Decimal, installments: Sequence[Installment]) -> tuple[list
         parts = []
         for due, paid in (
             (inst.fee_due, inst.fee_paid),
+            (inst.late_fee_due - inst.late_fee_waived, inst.late_fee_paid),
+            (inst.penalty_due - inst.penalty_waived, inst.penalty_paid),
             (inst.interest_due, inst.interest_paid),
             (inst.principal_due, inst.principal_paid),
         ):
@@ -387,8 +395,32 @@ def allocate(amount: Decimal, installments: Sequence[Installment]) -> tuple[list
             left -= take
             room -= take
         if any(parts):
-            result.append(Allocation(inst, *parts))
+            fee, late_fee, penalty, interest, principal = parts
+            result.append(Allocation(inst, fee, interest, principal, late_fee, penalty))
     return result, left
+
+
+def _apply(a: Allocation) -> Installment:
+    """Add an allocation to its installment's paid amounts (in memory; the caller writes them)."""
+    inst = a.installment
+    inst.fee_paid += a.fee
+    inst.late_fee_paid += a.late_fee
+    inst.penalty_paid += a.penalty
+    inst.interest_paid += a.interest
+    inst.principal_paid += a.principal
+    return inst
+
+
+def _allocation_row(payment: Payment, a: Allocation) -> PaymentAllocation:
+    return PaymentAllocation(
+        payment=payment,
+        installment=a.installment,
+        fee=a.fee,
+        late_fee=a.late_fee,
+        penalty=a.penalty,
+        interest=a.interest,
+        principal=a.principal,
+    )
 
 
 @transaction.atomic
@@ -416,6 +448,9 @@ def payment_record(
     if Payment.objects.filter(platform=platform, external_id=external_id).exists():
         raise PaymentExists(external_id)
 
+    # The charges up to today first, so that the waterfall pays what is owed now, whether or not the
+    # day's refresh has run yet (a catch-up gives the same allocation as daily runs).
+    charges_accrue(loan_ids=[loan.pk], today=timezone.localdate())
     installments = list(loan.installments.filter(paid_off_at__isnull=True))
     allocations, left = allocate(amount, installments)
     payment = Payment.objects.create(
@@ -428,25 +463,17 @@ def payment_record(
         method=method,
         unallocated=left,
     )
-    written = PaymentAllocation.objects.bulk_create(
-        PaymentAllocation(
-            payment=payment, installment=a.installment, fee=a.fee, interest=a.interest, principal=a.principal
-        )
-        for a in allocations
-    )
+    written = PaymentAllocation.objects.bulk_create(_allocation_row(payment, a) for a in allocations)
     # The answer is built from what was written (payment.allocations.all() reads this, not the database).
     payment._prefetched_objects_cache = {"allocations": written}  # type: ignore[attr-defined]  # Django's own cache
     touched = []
     for a in allocations:
-        inst = a.installment
-        inst.fee_paid += a.fee
-        inst.interest_paid += a.interest
-        inst.principal_paid += a.principal
+        inst = _apply(a)
         if inst.remaining <= ZERO:
             inst.paid_off_at = paid_at
         touched.append(inst)
     if touched:
-        bulk_update_with_history(touched, Installment, ["fee_paid", "interest_paid", "principal_paid", "paid_off_at"])
+        bulk_update_with_history(touched, Installment, PAID_FIELDS)
 
     case = Case.objects.filter(loan=loan, status=CaseStatus.OPEN).first()
     if case is not None:
@@ -489,9 +516,6 @@ def _same_payment(recorded: Payment, row: dict[str, Any], loan: Loan) -> bool:
     )
 
 
-PAID_FIELDS = ["fee_paid", "interest_paid", "principal_paid", "paid_off_at"]
-
-
 def _update_paid_installments(installments: list[Installment]) -> None:
     """Write the installments' paid amounts and their "~" history rows. On PostgreSQL two statements for
     any number (an UPDATE from arrays, then the history copied from the updated rows): Django's
@@ -532,9 +556,10 @@ def _update_paid_installments(installments: list[Installment]) -> None:
             f"""
             UPDATE {table} AS i
             SET fee_paid = v.fee_paid, interest_paid = v.interest_paid, principal_paid = v.principal_paid,
-                paid_off_at = v.paid_off_at
+                late_fee_paid = v.late_fee_paid, penalty_paid = v.penalty_paid, paid_off_at = v.paid_off_at
             FROM (
                 SELECT unnest(%s::bigint[]) AS id, unnest(%s::numeric[]) AS fee_paid,
+                       unnest(%s::numeric[]) AS late_fee_paid, unnest(%s::numeric[]) AS penalty_paid,
                        unnest(%s::numeric[]) AS interest_paid, unnest(%s::numeric[]) AS principal_paid,
                        unnest(%s::timestamptz[]) AS paid_off_at
             ) AS v
@@ -543,6 +568,8 @@ def _update_paid_installments(installments: list[Installment]) -> None:
             [
                 ids,
                 [inst.fee_paid for inst in installments],
+                [inst.late_fee_paid for inst in installments],
+                [inst.penalty_paid for inst in installments],
                 [inst.interest_paid for inst in installments],
                 [inst.principal_paid for inst in installments],
                 [inst.paid_off_at for inst in installments],
@@ -621,6 +648,7 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
         return PaymentBulkResult(duplicates=duplicates)
 
     loan_ids = sorted({loan.pk for _i, _row, loan in todo})
+    charges_accrue(loan_ids=loan_ids, today=timezone.localdate())  # as payment_record does
     unpaid: dict[int, list[Installment]] = defaultdict(list)
     for inst in Installment.objects.filter(loan_id__in=loan_ids, paid_off_at__isnull=True).order_by("due_date", "seq"):
         unpaid[inst.loan_id].append(inst)
@@ -643,10 +671,7 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
         )
         new_payments.append(payment)
         for a in loan_allocations:
-            inst = a.installment
-            inst.fee_paid += a.fee
-            inst.interest_paid += a.interest
-            inst.principal_paid += a.principal
+            inst = _apply(a)
             if inst.remaining <= ZERO:
                 inst.paid_off_at = row["paid_at"]
             touched[inst.pk] = inst
@@ -654,15 +679,7 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
         unpaid[loan.pk] = [inst for inst in unpaid[loan.pk] if inst.paid_off_at is None]
 
     _insert_with_history(Payment, new_payments)
-    PaymentAllocation.objects.bulk_create(
-        [
-            PaymentAllocation(
-                payment=payment, installment=a.installment, fee=a.fee, interest=a.interest, principal=a.principal
-            )
-            for payment, a in allocations
-        ],
-        batch_size=5000,
-    )
+    PaymentAllocation.objects.bulk_create([_allocation_row(payment, a) for payment, a in allocations], batch_size=5000)
     _update_paid_installments(list(touched.values()))
     open_cases = dict(Case.objects.filter(loan_id__in=loan_ids, status=CaseStatus.OPEN).values_list("loan_id", "pk"))
     case_events_record(

@@ -163,13 +163,22 @@ def loan_balance(loan_id: int) -> Decimal:
     return sum((i.remaining for i in loan_installments_open(loan_id)), ZERO)
 
 
+def _open_penalty(inst: Installment) -> Decimal:
+    return max(inst.penalty_due - inst.penalty_paid - inst.penalty_waived, ZERO)
+
+
+def _open_late_fee(inst: Installment) -> Decimal:
+    return max(inst.late_fee_due - inst.late_fee_paid - inst.late_fee_waived, ZERO)
+
+
 def _waivable(inst: Installment, *, interest: bool, fees: bool) -> Decimal:
-    """The unpaid interest and/or fee of an installment, never more than what is left on it."""
+    """The unpaid interest and/or fee of an installment, never more than what is left on it. Interest
+    includes the penalty interest, fees the late fee, accrued by the refresh (cases.charges)."""
     amount = ZERO
     if interest:
-        amount += max(inst.interest_due - inst.interest_paid, ZERO)
+        amount += max(inst.interest_due - inst.interest_paid, ZERO) + _open_penalty(inst)
     if fees:
-        amount += max(inst.fee_due - inst.fee_paid, ZERO)
+        amount += max(inst.fee_due - inst.fee_paid, ZERO) + _open_late_fee(inst)
     return min(amount, inst.remaining)
 
 
@@ -624,10 +633,22 @@ def plan_waive(*, plan: Plan) -> Decimal:
         take = min(room, budget)
         if take <= ZERO:
             continue
-        inst.waived += take
+        # A waiver forgives the accrued charges in their own columns (the refresh keeps their totals and
+        # never asks for them again); the rest, and a settlement's discount, in `waived`.
+        rest = take
+        if plan.kind == PlanKind.WAIVER and plan.waive_interest:
+            part = min(_open_penalty(inst), rest)
+            inst.penalty_waived += part
+            rest -= part
+        if plan.kind == PlanKind.WAIVER and plan.waive_fees:
+            part = min(_open_late_fee(inst), rest)
+            inst.late_fee_waived += part
+            rest -= part
+        inst.waived += rest
         if inst.remaining <= ZERO and inst.paid_off_at is None:
             inst.paid_off_at = now
-        inst.save(update_fields=["waived", "paid_off_at"])  # save(): the ledger's history records the change
+        # save(): the ledger's history records the change
+        inst.save(update_fields=["waived", "penalty_waived", "late_fee_waived", "paid_off_at"])
         PlanWaiver.objects.create(plan=plan, installment=inst, amount=take)
         applied += take
         budget -= take

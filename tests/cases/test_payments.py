@@ -49,8 +49,22 @@ def test_it_records_and_allocates_fees_interest_principal_oldest_first(api, loan
     assert body["currency"] == "CNY"
     assert body["unallocated"] == "0.00"
     assert body["allocations"] == [
-        {"installment": 1, "fee": "10.00", "interest": "50.00", "principal": "1000.00"},
-        {"installment": 2, "fee": "10.00", "interest": "30.00", "principal": "0.00"},
+        {
+            "installment": 1,
+            "fee": "10.00",
+            "interest": "50.00",
+            "principal": "1000.00",
+            "late_fee": "0.00",
+            "penalty": "0.00",
+        },
+        {
+            "installment": 2,
+            "fee": "10.00",
+            "interest": "30.00",
+            "principal": "0.00",
+            "late_fee": "0.00",
+            "penalty": "0.00",
+        },
     ]
     first, second = Installment.objects.filter(loan=loan).order_by("seq")[:2]
     assert first.paid_off_at is not None and first.remaining == Decimal("0.00")
@@ -80,7 +94,16 @@ def test_overpayment_is_kept_unallocated(api, loan):
 def test_a_backdated_payment_is_fine(api, loan):
     r = pay(api, paid_at=(timezone.now() - dt.timedelta(days=30)).isoformat(), amount="10.00")
     assert r.status_code == 201
-    assert r.json()["allocations"] == [{"installment": 1, "fee": "10.00", "interest": "0.00", "principal": "0.00"}]
+    assert r.json()["allocations"] == [
+        {
+            "installment": 1,
+            "fee": "10.00",
+            "interest": "0.00",
+            "principal": "0.00",
+            "late_fee": "0.00",
+            "penalty": "0.00",
+        }
+    ]
 
 
 def test_allocation_is_exact_in_decimal():

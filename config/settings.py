@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Evidence checkpoints (compliance.checkpoint, docs/evidence-checkpoints.md) -------------------
+# The operator's Ed25519 private key (PKCS#8 PEM) that signs checkpoints of the evidence chains: the PEM
+# itself, or with EVIDENCE_SIGNING_KEY_FILE the path of a file holding it. `manage.py evidence_keygen`.
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY", "") or ""
+
 # --- Repayment plans ---------------------------------------------------------------------------
 # Days after a promise's date (or a plan installment's due date) before a missing payment counts as broken.
 PROMISE_GRACE_DAYS = env_int("PROMISE_GRACE_DAYS", 2)
@@ -350,6 +355,10 @@ GATEWAY_TIMEOUT_S = env_int("GATEWAY_TIMEOUT_S", 10)
 PROVIDER_CALLBACK_SECRETS = {
     name: env_str(f"{name.upper()}_CALLBACK_SECRET", "") or "" for name in ("generic", "aliyun", "sendgrid", "push")
 }
+if DEBUG and not PROVIDER_CALLBACK_SECRETS["generic"]:
+    # A local run (`make run`) takes the generic provider's callbacks signed with a published development
+    # secret, so that `manage.py simulate_provider` can play the provider against it (docs/demo.md).
+    PROVIDER_CALLBACK_SECRETS["generic"] = "dev-insecure-generic-callback-secret"  # noqa: S105
 # The file gateway's outbox (development and tests): one JSON line per message.
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", "") or VAR_DIR / "outbox")
 # Simulated provider latency of the file gateway; only tests set it.

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .experiments import validate_shares
 from .models import (
     Alert,
     CallScript,
     CollectorProfile,
     Disclosure,
+    Experiment,
     MessageTemplate,
     OutboundMessage,
     ProviderCallback,
     ReminderJob,
     Strategy,
+    StrategyArm,
     StrategyStep,
     Task,
 )
@@ -22,6 +26,10 @@ class StrategyStepInline(admin.TabularInline):
     model = StrategyStep
     extra = 1
     fields = ["offset_days", "channel", "template_code", "conditions", "active"]
+
+    def get_queryset(self, request):
+        # The strategy's own steps (its champion's); a challenger arm's are edited on the arm's page.
+        return super().get_queryset(request).filter(arm__isnull=True)
 
 
 @admin.register(Strategy)
@@ -113,3 +121,75 @@ class AlertAdmin(admin.ModelAdmin):
 class CollectorProfileAdmin(SimpleHistoryAdmin):
     list_display = ["user", "daily_capacity", "specialist", "active"]
     list_filter = ["specialist", "active"]
+
+
+# --- champion/challenger (outreach.experiments) -------------------------------------------------------------
+
+
+class ArmFormSet(forms.BaseInlineFormSet):
+    """The arms of an experiment: the champion and at least one challenger, shares adding up to 100."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        errors = validate_shares(
+            [f.cleaned_data.get("share") or 0 for f in kept], sum(bool(f.cleaned_data.get("champion")) for f in kept)
+        )
+        if errors:
+            raise forms.ValidationError(errors)
+
+
+class StrategyArmInline(admin.TabularInline):
+    model = StrategyArm
+    formset = ArmFormSet
+    extra = 2
+    fields = ["name", "share", "champion"]
+    show_change_link = True  # the arm's page edits its own steps
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(SimpleHistoryAdmin):
+    """A champion/challenger experiment on a strategy: its arms and their traffic shares. The comparison and
+    the promotion of an arm are on the supervision dashboard."""
+
+    list_display = ["name", "strategy", "stage", "started_at", "started_by", "closed_at", "promoted_arm"]
+    list_filter = ["stage", "strategy"]
+    fields = ["strategy", "name", "stage", "started_at", "started_by", "closed_at", "closed_by", "promoted_arm"]
+    readonly_fields = ["started_by", "closed_at", "closed_by", "promoted_arm"]
+    inlines = [StrategyArmInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.started_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ArmStepInline(admin.TabularInline):
+    model = StrategyStep
+    fk_name = "arm"
+    extra = 1
+    fields = ["offset_days", "until_days", "channel", "template_code", "conditions", "active"]
+
+
+@admin.register(StrategyArm)
+class StrategyArmAdmin(SimpleHistoryAdmin):
+    """A challenger arm's own steps (the champion's are the strategy's); each becomes a reminder job under
+    the compliance gate like any other step."""
+
+    list_display = ["name", "experiment", "share", "champion"]
+    list_filter = ["champion", "experiment"]
+    fields = ["experiment", "name", "share", "champion"]
+    readonly_fields = ["experiment", "share", "champion"]
+    inlines = [ArmStepInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # arms are added with their experiment, where the shares are checked together
+
+    def save_formset(self, request, form, formset, change) -> None:
+        # The arm's steps belong to its experiment's strategy.
+        for step in formset.save(commit=False):
+            step.strategy_id = form.instance.experiment.strategy_id
+            step.save()
+        for step in formset.deleted_objects:
+            step.delete()
+        formset.save_m2m()

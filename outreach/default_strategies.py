@@ -184,7 +184,9 @@ def _seed_templates(templates: list[dict[str, str]]) -> None:
 
 def _seed_steps(strategy: Strategy, steps: list[tuple[int, str, str, dict]]) -> None:
     for offset, channel, template_code, conditions in steps:
-        step = StrategyStep.objects.filter(strategy=strategy, offset_days=offset, channel=channel).first()
+        # The strategy's own step: a challenger arm's step on the same day is the arm's (outreach.experiments).
+        mine = StrategyStep.objects.filter(strategy=strategy, arm__isnull=True)
+        step = mine.filter(offset_days=offset, channel=channel).first()
         step = step or StrategyStep(strategy=strategy, offset_days=offset, channel=channel)
         step.template_code = template_code
         step.conditions = conditions

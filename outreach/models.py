@@ -13,8 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -157,6 +159,17 @@ class StrategyStep(models.Model):
         ),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=StepChannel.choices)
+    # Champion/challenger (outreach.experiments): a challenger arm's own step reaches only the cases assigned
+    # to that arm; the strategy's own steps (no arm) are its champion's.
+    arm = models.ForeignKey(
+        "StrategyArm",
+        verbose_name=_("challenger arm"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        help_text=_("Empty: the strategy's own step (its champion's)."),
+    )
     template_code = models.SlugField(
         _("template code"), max_length=60, blank=True, help_text=_("Message template, in the borrower's language.")
     )
@@ -195,6 +208,8 @@ class StrategyStep(models.Model):
     def clean(self) -> None:
         if self.until_days is not None and self.offset_days is not None and self.until_days < self.offset_days:
             raise ValidationError({"until_days": _("The window cannot end before it starts.")})
+        if self.arm is not None and self.strategy_id and self.arm.experiment.strategy_id != self.strategy_id:
+            raise ValidationError({"arm": _("This arm belongs to another strategy's experiment.")})
         conditions: Any = self.conditions or {}
         if not isinstance(conditions, dict):
             raise ValidationError({"conditions": _("Conditions must be a JSON object.")})
@@ -209,6 +224,110 @@ class StrategyStep(models.Model):
                 raise ValidationError({"template_code": _("A message step needs a template.")})
             if not MessageTemplate.objects.filter(code=self.template_code, active=True).exists():
                 raise ValidationError({"template_code": _("No active template with this code.")})
+
+
+class Experiment(models.Model):
+    """Champion/challenger on one delinquency strategy: while open, its cases (those in `stage`, or all of
+    them) are split over its arms by traffic share, each case assigned once, deterministically, and kept
+    there (ArmAssignment). Every arm's steps are reminder jobs like any other, so each passes the
+    compliance gate. Promoting an arm closes it (outreach.experiments.experiment_promote)."""
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="experiments"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    stage = models.CharField(
+        _("stage"),
+        max_length=10,
+        blank=True,
+        choices=Stage.choices,
+        help_text=_("Cases are assigned to an arm while in this stage. Empty: every stage."),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    promoted_arm = models.ForeignKey(
+        "StrategyArm",
+        verbose_name=_("promoted arm"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("champion/challenger experiment")
+        verbose_name_plural = _("champion/challenger experiments")
+        constraints = [
+            # Two open experiments on one strategy would split its cases twice.
+            models.UniqueConstraint(
+                fields=["strategy"], condition=Q(closed_at__isnull=True), name="one_open_experiment_per_strategy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.strategy_id and self.strategy.kind != StrategyKind.DELINQUENCY:
+            raise ValidationError({"strategy": _("Only a delinquency strategy can have challengers.")})
+
+
+class StrategyArm(models.Model):
+    """One arm of an experiment and its share of the traffic (percent; an experiment's shares sum to 100).
+    The champion sends the strategy's own steps; a challenger its own (StrategyStep.arm)."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
+    name = models.CharField(_("name"), max_length=100)
+    share = models.PositiveSmallIntegerField(
+        _("traffic share (%)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    champion = models.BooleanField(
+        _("champion"), default=False, help_text=_("The champion sends the strategy's own steps; a challenger its own.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["experiment", "-champion", "id"]
+        verbose_name = _("arm")
+        verbose_name_plural = _("arms")
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="uniq_arm_name"),
+            models.UniqueConstraint(
+                fields=["experiment"], condition=Q(champion=True), name="one_champion_per_experiment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArmAssignment(models.Model):
+    """Which arm a case is in, decided once (a hash of the experiment and the case, outreach.experiments)
+    and stored, so that a later change of shares moves no case already assigned."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="arm_assignments")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="assignments")
+    arm = models.ForeignKey(StrategyArm, on_delete=models.PROTECT, related_name="assignments")
+    # The case's hash bucket (0–99): with the shares at the time, why it is in this arm.
+    bucket = models.PositiveSmallIntegerField()
+    assigned_at = models.DateTimeField(_("assigned at"))
+
+    class Meta:
+        verbose_name = _("arm assignment")
+        verbose_name_plural = _("arm assignments")
+        constraints = [models.UniqueConstraint(fields=["case", "experiment"], name="uniq_arm_assignment")]
+        indexes = [models.Index(fields=["arm", "assigned_at"], name="arm_assignment_arm")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} → {self.arm_id}"
 
 
 class JobStatus(models.TextChoices):

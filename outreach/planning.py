@@ -23,6 +23,7 @@ from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
 from repayment_plans.models import Promise, PromiseStatus
 from repayment_plans.selectors import case_ids_with_active_plan, plan_installments_due_between
 
+from .experiments import cases_by_arm
 from .models import JobStatus, ReminderJob, Strategy, StrategyKind, StrategyStep
 
 # Reminders go out from this local hour on their day (the gate still has the last word on quiet hours).
@@ -102,7 +103,10 @@ def _strategy_q(strategy: Strategy) -> Q:
 
 def strategies_by_specificity(kind: str = StrategyKind.DELINQUENCY) -> list[Strategy]:
     found = Strategy.objects.filter(active=True, kind=kind).prefetch_related(
-        models.Prefetch("steps", queryset=StrategyStep.objects.filter(active=True).order_by("offset_days", "id"))
+        # The strategy's own steps (its champion's); a challenger arm's come through outreach.experiments.
+        models.Prefetch(
+            "steps", queryset=StrategyStep.objects.filter(active=True, arm__isnull=True).order_by("offset_days", "id")
+        )
     )
     return sorted(found, key=lambda s: (-s.specificity, s.pk))
 
@@ -211,8 +215,15 @@ def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None =
         cases.filter(active_plan_q()).exclude(_held_q(now) | promise_in_force_q()), now=now, today=today, result=result
     )
     cases = cases.exclude(frozen).annotate(oldest_due=oldest_unpaid_due_date()).filter(oldest_due__isnull=False)
-    for strategy, strategy_cases in cases_by_strategy(cases):
-        for step, next_offset in _step_windows(list(strategy.steps.all())):
+    # Champion/challenger: each case's steps are its arm's (outreach.experiments); the jobs of every arm are
+    # decided by the same compliance gate when sent.
+    groups = [
+        (steps, arm_cases)
+        for strategy, governed in cases_by_strategy(cases)
+        for _arm, steps, arm_cases in cases_by_arm(strategy, governed, list(strategy.steps.all()), now=now)
+    ]
+    for steps, strategy_cases in groups:
+        for step, next_offset in _step_windows(steps):
             in_window = strategy_cases.filter(oldest_due__lte=today - dt.timedelta(days=step.offset_days))
             if next_offset is not None:
                 in_window = in_window.filter(oldest_due__gt=today - dt.timedelta(days=next_offset))

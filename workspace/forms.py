@@ -128,6 +128,26 @@ class CallOutcomeForm(forms.Form):
         return data
 
 
+# What a call the borrower made to us can end with (nobody records "no answer" on their own call).
+INBOUND_OUTCOMES = [
+    (o.value, o.label)
+    for o in (Outcome.RIGHT_PARTY, Outcome.PROMISE, Outcome.REFUSED, Outcome.DISPUTE, Outcome.CONNECTED)
+]
+
+
+class InboundCallForm(CallOutcomeForm):
+    """A call the borrower made to us, recorded after it through the gate's inbound path (recorded, never
+    judged): the number it came from, its outcome, a promise in the same pass, a callback asked for."""
+
+    point = forms.ChoiceField(label=_("Called from"), required=False)
+
+    def __init__(self, *args: Any, points: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["point"]).choices = [("", _("A number not on file, or withheld")), *points]
+        cast(forms.ChoiceField, self.fields["outcome"]).choices = INBOUND_OUTCOMES
+        self.order_fields(["point", "outcome"])
+
+
 class MessageForm(PointForm):
     template = forms.ModelChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
     verdicts: list[Verdict]  # set by the case page: why nothing is offered, when nothing is

@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models import Case as SqlCase
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,6 +38,7 @@ from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stag
 from compliance.models import Decision
 from compliance.preview import BorrowerHistory, Verdict, callable_now, calls_awake, load_histories, preview
 from contacts.models import ContactAttempt, Outcome
+from outreach.models import Task, TaskKind
 from repayment_plans.models import Promise, PromiseStatus
 
 # Holds that stop a call whatever the loan, the number or the hour (the queue's cheap "callable" hint).
@@ -390,6 +392,22 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
                 f"{plan.total_amount:,.2f} {plan.currency}",
                 _actor_name(plan.proposed_by),
                 plan,
+            )
+        )
+    # A callback the borrower asked for, when it was set (moved: the same task, due at its new time).
+    callbacks = (
+        Task.objects.filter(case=case, kind=TaskKind.CALLBACK).select_related("assigned_to").order_by("-created_at")
+    )
+    for task in callbacks[:limit]:
+        items.append(
+            TimelineItem(
+                task.created_at,
+                "callback",
+                _("Callback") + f" · {task.get_status_display()}",
+                _("Call back at %(at)s (your time)")
+                % {"at": date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")},
+                _actor_name(task.assigned_to),
+                task,
             )
         )
     for hold in borrower.holds.all():

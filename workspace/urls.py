@@ -14,6 +14,7 @@ urlpatterns = [
     path("search/", views.case_search_page, name="case-search"),
     path("cases/<int:pk>/", views.case_workspace, name="case-detail"),
     path("cases/<int:pk>/call/", views.call_start, name="case-call-start"),
+    path("cases/<int:pk>/inbound-call/", views.inbound_call, name="case-inbound-call"),
     path("cases/<int:pk>/contacts/<int:contact_pk>/outcome/", views.contact_outcome, name="case-contact-outcome"),
     path("cases/<int:pk>/message/<str:channel>/", views.message_send, name="case-message-send"),
     path("cases/<int:pk>/message/<str:channel>/preview/", views.message_preview, name="case-message-preview"),

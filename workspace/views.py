@@ -41,7 +41,7 @@ from compliance.models import Decision
 from compliance.preview import Verdict, load_histories, preview
 from compliance.screening import screen_text
 from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
-from contacts.models import ContactAttempt, Outcome
+from contacts.models import ContactAttempt, Direction, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
 from outreach import services as outreach_services
@@ -303,6 +303,15 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         "has_open_plan": any(p.status in OPEN_PLAN_STATUSES for p in case.plans.all()),
         "verdicts": panel,
         "call_form": wf.CallStartForm(points=offered[Channel.CALL], auto_id="id_call_%s"),
+        # Every number on file: the borrower called from it, whatever the gate says of calling it.
+        "inbound_form": wf.InboundCallForm(
+            points=[
+                (p, label)
+                for c, p, _v, label in contact_points(borrower, full_pii=user.sees_full_pii)
+                if c == Channel.CALL
+            ],
+            auto_id="id_inbound_%s",
+        ),
         "message_forms": [
             (channel, _message_form(offered, panel, channel, language), Channel(channel).label)
             for channel in (Channel.SMS, Channel.EMAIL)
@@ -537,6 +546,56 @@ def _outcome_form_again(
         }
         return _respond(request, case, "workspace/_result_outcome_form.html", context)
     return _invalid(request, case, form)
+
+
+@permission_required(Perm.WORK_CASE)
+@require_POST
+@in_user_zone
+def inbound_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A call the borrower made to us: recorded through the gate's inbound path, as POST /contacts/ does
+    (outreach_authorize records it and judges nothing), with its promise and callback in the same pass."""
+    case, borrower = _post_case(request, pk)
+    form = wf.InboundCallForm(
+        request.POST, points=_points_for_post(request, case, borrower, Channel.CALL), auto_id="id_inbound_%s"
+    )
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    data = form.cleaned_data
+    to = (wf.resolve_point(borrower, data["point"], Channel.CALL) or "") if data["point"] else ""
+    promised = data["outcome"] == Outcome.PROMISE
+    try:
+        # Recorded with its promise and callback, or not at all.
+        with transaction.atomic():
+            _authorize(
+                request,
+                case,
+                borrower,
+                channel=Channel.CALL,
+                to=to,
+                direction=Direction.INBOUND,
+                outcome=data["outcome"],
+                duration_s=data["duration_s"],
+                notes=data["notes"],
+            )
+            if promised:
+                promise_create(
+                    case=case, amount=data["promise_amount"], due_date=data["promise_due_date"], created_by=request.user
+                )
+            if data["callback_at"]:
+                callback_schedule(case=case, user=request.user, at=data["callback_at"], to=to, note=data["notes"])
+    except CallbackNotAllowed as exc:
+        when = exc.proposed_at
+        errors = [exc.messages[0]]
+        if when is not None:
+            errors.append(
+                _("Earliest lawful time: %(at)s (your time).")
+                % {"at": date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT")}
+            )
+        return _respond(request, case, "workspace/_result_error.html", {"errors": errors}, flash=" ".join(errors))
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    done = _("Inbound call and promise recorded.") if promised else _("Inbound call recorded.")
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": done}, flash=done)
 
 
 @permission_required(Perm.WORK_CASE)

@@ -4,7 +4,19 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Case, CaseEvent, Installment, Loan, Payment, PaymentAllocation
+from core.admin import ReadOnlyAdmin
+
+from .models import (
+    Case,
+    CaseEvent,
+    ChargeAccrual,
+    ChargeCap,
+    ChargeRule,
+    Installment,
+    Loan,
+    Payment,
+    PaymentAllocation,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -33,10 +45,21 @@ class InstallmentInline(admin.TabularInline):
         "interest_paid",
         "fee_paid",
         "waived",
+        "late_fee_due",
+        "penalty_due",
         "paid_off_at",
     )
     # Paid amounts follow from payment allocations; editing them here would desynchronise the two.
-    readonly_fields = ("principal_paid", "interest_paid", "fee_paid", "waived", "paid_off_at")
+    # Charges are the refresh's (cases.charges): a waiver plan forgives them.
+    readonly_fields = (
+        "principal_paid",
+        "interest_paid",
+        "fee_paid",
+        "waived",
+        "late_fee_due",
+        "penalty_due",
+        "paid_off_at",
+    )
 
 
 @admin.register(Loan)
@@ -70,13 +93,25 @@ class InstallmentAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("loan",)
     search_fields = ("loan__external_id",)
     date_hierarchy = "due_date"
-    readonly_fields = ("principal_paid", "interest_paid", "fee_paid", "waived", "paid_off_at")
+    readonly_fields = (
+        "principal_paid",
+        "interest_paid",
+        "fee_paid",
+        "waived",
+        "late_fee_due",
+        "late_fee_paid",
+        "late_fee_waived",
+        "penalty_due",
+        "penalty_paid",
+        "penalty_waived",
+        "paid_off_at",
+    )
     show_full_result_count = False
 
 
 class PaymentAllocationInline(ReadOnlyInline):
     model = PaymentAllocation
-    fields = ("installment", "fee", "interest", "principal")
+    fields = ("installment", "fee", "late_fee", "penalty", "interest", "principal")
     readonly_fields = fields
 
 
@@ -157,3 +192,52 @@ class CaseEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# --- charges (cases.charges; docs/fees.md) ----------------------------------------------------------------
+
+
+@admin.register(ChargeRule)
+class ChargeRuleAdmin(SimpleHistoryAdmin):
+    """The lender's terms: a change of terms is a new row with a later `valid_from` (the days before keep
+    the old terms, so a recomputation gives the same totals)."""
+
+    list_display = (
+        "jurisdiction",
+        "product",
+        "platform",
+        "valid_from",
+        "active",
+        "grace_days",
+        "late_fee_fixed",
+        "late_fee_percent",
+        "penalty_rate",
+        "penalty_rate_basis",
+    )
+    list_filter = ("active", "jurisdiction", "product", "platform")
+
+
+@admin.register(ChargeCap)
+class ChargeCapAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "jurisdiction",
+        "region",
+        "product",
+        "active",
+        "annual_cost_ceiling_percent",
+        "total_cost_max_percent",
+        "late_fee_max",
+    )
+    list_filter = ("active", "jurisdiction")
+
+
+@admin.register(ChargeAccrual)
+class ChargeAccrualAdmin(ReadOnlyAdmin):
+    """The refresh's record of each change of a charge: read here, never edited."""
+
+    list_display = ("installment", "kind", "on", "amount", "total", "capped", "rule")
+    list_filter = ("kind", "capped")
+    list_select_related = ("installment", "rule")
+    search_fields = ("installment__loan__external_id",)
+    date_hierarchy = "on"
+    show_full_result_count = False

@@ -340,9 +340,9 @@ def charges_accrue(*, loan_ids: list[int] | None, today: dt.date) -> int:
                 key = (inst.pk, kind)
                 if key in later:
                     continue
-                row = todays.get(key)
-                before = (row.total - row.amount) if row is not None else getattr(inst, field)
-                if total == getattr(inst, field) and (row is None or row.total == total):
+                today_row = todays.get(key)
+                before = (today_row.total - today_row.amount) if today_row is not None else getattr(inst, field)
+                if total == getattr(inst, field) and (today_row is None or today_row.total == total):
                     continue
                 rows.append(
                     ChargeAccrual(

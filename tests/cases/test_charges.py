@@ -248,3 +248,17 @@ def test_the_loan_read_shape_adds_the_charges(api, platform):
     (installment,) = body["installments"]
     assert installment["late_fee_due"] == "20.00" and installment["penalty_due"] == "3.00"
     assert installment["principal_due"] == "1000.00"  # the existing names unchanged
+
+
+def test_the_case_page_shows_the_charges(client, admin_user):
+    rule(late_fee_fixed=D("20.00"))
+    loan = loan_due(principal="1000.00")
+    refresh(loan, 10)
+    case = Case.objects.get(loan=loan, status=CaseStatus.OPEN)
+    client.force_login(admin_user)
+    with time_machine.travel(at(10), tick=False):
+        page = client.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200
+    panel = page.content.decode().split('id="installments-panel"', 1)[1].split("</section>", 1)[0]
+    assert "Late fee and penalty interest" in panel
+    assert "23.00" in panel and "1,023.00" in panel  # the charges, and the due amount that includes them

@@ -15,14 +15,18 @@ from accounts.roles import Perm
 from borrowers.selectors import write_platform
 from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
 
-from . import selectors, services
+from . import pauses, selectors, services
 from .filters import CaseFilterSet, LoanFilterSet
+from .models import LoanPause
 from .serializers import (
     CaseOutputSerializer,
     LoanBulkInputSerializer,
     LoanBulkOutputSerializer,
     LoanInputSerializer,
     LoanOutputSerializer,
+    PauseEndSerializer,
+    PauseInputSerializer,
+    PauseOutputSerializer,
     PaymentBulkInputSerializer,
     PaymentBulkOutputSerializer,
     PaymentInputSerializer,
@@ -209,3 +213,57 @@ class CaseViewSet(PlatformApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.case_list(request=self.request)
+
+
+class LoanPauseListCreateApi(PlatformApiMixin, generics.GenericAPIView):
+    """A loan's delinquency pauses (cases.pauses): while one covers a day the loan's DPD does not grow,
+    its case is not re-staged and no reminder or other outreach about it goes out (gate: hold_paused)."""
+
+    serializer_class = PauseOutputSerializer
+    write_permission = Perm.SUPERVISE
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LoanPause.objects.none()
+        loan = selectors.loan_get(request=self.request, external_id=self.kwargs["external_id"])
+        return loan.pauses.select_related("loan").order_by("-starts_on", "-id")
+
+    @extend_schema(responses=PauseOutputSerializer(many=True))
+    def get(self, request, external_id: str):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PauseOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=PauseInputSerializer,
+        responses={201: PauseOutputSerializer},
+        description=(
+            "Pause the loan's delinquency clock from starts_on (may lie in the past) through ends_on "
+            "(inclusive; absent: until ended). A pause overlapping another of the loan is a 400 on starts_on, "
+            "so a retried request cannot pause twice."
+        ),
+    )
+    def post(self, request, external_id: str):
+        loan = selectors.loan_get(request=request, external_id=external_id)
+        serializer = PauseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = None if request_platform(request) is not None else request.user
+        pause = pauses.loan_pause_create(loan=loan, user=user, **serializer.validated_data)
+        return Response(PauseOutputSerializer(pause).data, status=status.HTTP_201_CREATED)
+
+
+class PauseDetailApi(PlatformApiMixin, APIView):
+    serializer_class = PauseOutputSerializer
+    write_permission = Perm.SUPERVISE
+
+    @extend_schema(responses=PauseOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(PauseOutputSerializer(selectors.pause_get(request=request, pk=pk)).data)
+
+    @extend_schema(request=PauseEndSerializer, responses=PauseOutputSerializer, summary="End a pause")
+    def patch(self, request, pk: int):
+        pause = selectors.pause_get(request=request, pk=pk)
+        serializer = PauseEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = None if request_platform(request) is not None else request.user
+        pause = pauses.loan_pause_end(pause=pause, ends_on=serializer.validated_data["ends_on"], user=user)
+        return Response(PauseOutputSerializer(selectors.pause_get(request=request, pk=pause.pk)).data)

@@ -163,17 +163,28 @@ WITH agg AS (
                           THEN GREATEST(i.principal_due + i.interest_due + i.fee_due
                                         - i.principal_paid - i.interest_paid - i.fee_paid - i.waived{charges}, 0)
                           ELSE 0 END), 2) AS overdue,
-           COALESCE(%(today)s::date - MIN(CASE WHEN i.due_date < %(today)s
-                                                AND i.principal_due + i.interest_due + i.fee_due - i.principal_paid
-                                                    - i.interest_paid - i.fee_paid - i.waived{charges} > 0
-                                               THEN i.due_date END), 0) AS dpd
+           MIN(CASE WHEN i.due_date < %(today)s
+                     AND i.principal_due + i.interest_due + i.fee_due - i.principal_paid
+                         - i.interest_paid - i.fee_paid - i.waived{charges} > 0
+                    THEN i.due_date END) AS oldest_due
     FROM cases_installment i
     {installment_filter}
     GROUP BY i.loan_id
-), staged AS (
-    SELECT agg.*, CASE WHEN dpd <= 0 THEN 'pre_due' WHEN dpd <= 30 THEN 'm1' WHEN dpd <= 60 THEN 'm2'
-                       WHEN dpd <= 90 THEN 'm3' ELSE 'm3_plus' END AS stage
+), dated AS (
+    -- DPD counts the days after the oldest unpaid due date up to today, less the paused ones (pauses of
+    -- a loan never overlap). Only loans behind ask for their pauses: one index probe each.
+    SELECT agg.loan_id, agg.outstanding, agg.overdue,
+           CASE WHEN agg.oldest_due IS NULL THEN 0
+                ELSE GREATEST(%(today)s::date - agg.oldest_due - COALESCE((
+                    SELECT SUM(GREATEST(LEAST(COALESCE(p.ends_on, %(today)s::date), %(today)s::date)
+                                        - GREATEST(p.starts_on, agg.oldest_due + 1) + 1, 0))
+                    FROM cases_loanpause p WHERE p.loan_id = agg.loan_id AND p.starts_on <= %(today)s), 0), 0)
+           END AS dpd
     FROM agg
+), staged AS (
+    SELECT dated.*, CASE WHEN dpd <= 0 THEN 'pre_due' WHEN dpd <= 30 THEN 'm1' WHEN dpd <= 60 THEN 'm2'
+                         WHEN dpd <= 90 THEN 'm3' ELSE 'm3_plus' END AS stage
+    FROM dated
 )
 UPDATE cases_loan l
 SET outstanding = s.outstanding, overdue_amount = s.overdue, dpd = s.dpd, stage = s.stage
@@ -213,9 +224,31 @@ def _update_loans(loans: models.QuerySet, today: dt.date) -> int:
         overdue_amount=_sum_remaining(due_before=today),
         dpd=Coalesce(DaysBetween(Value(today), oldest_overdue), Value(0)),
     )
+    _subtract_paused_days(loans, today)
     # A second statement: the stage reads the DPD just written.
     loans.update(stage=_stage_expr())
     return updated
+
+
+def paused_days(pauses: list[tuple[dt.date, dt.date | None]], oldest_due: dt.date, today: dt.date) -> int:
+    """The days after `oldest_due` up to `today` that fall in a pause (each pause inclusive of both ends)."""
+    days = 0
+    for starts_on, ends_on in pauses:
+        first = max(starts_on, oldest_due + dt.timedelta(days=1))
+        last = min(ends_on or today, today)
+        days += max((last - first).days + 1, 0)
+    return days
+
+
+def _subtract_paused_days(loans: models.QuerySet, today: dt.date) -> None:
+    """The portable form of the pause arithmetic _PG_UPDATE_LOANS does in SQL: only the (few) loans
+    behind with a pause, one by one (SQLite is the newcomer's small book)."""
+    paused = loans.filter(dpd__gt=0, pauses__starts_on__lte=today).distinct()
+    for loan in paused.prefetch_related("pauses"):
+        oldest_due = today - dt.timedelta(days=loan.dpd)
+        pauses = [(p.starts_on, p.ends_on) for p in loan.pauses.all()]
+        dpd = max(loan.dpd - paused_days(pauses, oldest_due, today), 0)
+        Loan.objects.filter(pk=loan.pk).update(dpd=dpd)
 
 
 def _needs_a_case(today: dt.date, loan_ref: str = "pk") -> Q:
@@ -226,7 +259,9 @@ def _needs_a_case(today: dt.date, loan_ref: str = "pk") -> Q:
         due_date__lte=today + dt.timedelta(days=PRE_DUE_WINDOW_DAYS),
     )
     prefix = "" if loan_ref == "pk" else "loan__"
-    return Q(**{f"{prefix}outstanding__gt": 0}) & (Q(**{f"{prefix}dpd__gt": 0}) | Q(models.Exists(upcoming)))
+    # An overdue amount with a DPD of 0 is a loan paused since before it fell behind: still a case.
+    behind = Q(**{f"{prefix}dpd__gt": 0}) | Q(**{f"{prefix}overdue_amount__gt": 0})
+    return Q(**{f"{prefix}outstanding__gt": 0}) & (behind | Q(models.Exists(upcoming)))
 
 
 def _open_cases(

@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.api import api_object, api_rows
 
-from .models import Case, CaseStatus, Loan, Payment, PaymentAllocation
+from .models import Case, CaseStatus, Loan, LoanPause, Payment, PaymentAllocation
 
 
 def loan_list(*, request) -> QuerySet[Loan]:
@@ -41,3 +41,7 @@ def case_list(*, request) -> QuerySet[Case]:
 
 def case_get(*, request, pk: int) -> Case:
     return api_object(case_list(request=request), request, pk=pk)
+
+
+def pause_get(*, request, pk: int) -> LoanPause:
+    return api_object(LoanPause.objects.select_related("loan"), request, pk=pk)

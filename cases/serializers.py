@@ -22,7 +22,7 @@ from borrowers.serializers import (
     StrictCharField,
 )
 
-from .models import Case, Installment, Loan, Payment, PaymentAllocation, Product
+from .models import Case, Installment, Loan, LoanPause, Payment, PaymentAllocation, Product
 
 MAX_INSTALLMENTS = 1200
 
@@ -276,6 +276,8 @@ class LoanOutputSerializer(serializers.ModelSerializer):
             "stage",
             "case",
             "charges_outstanding",
+            "written_off_on",
+            "written_off_amount",
             "created_at",
             "updated_at",
         ]
@@ -342,9 +344,11 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "method",
             "unallocated",
             "allocations",
+            "recovery",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"recovery": {"help_text": "Received after the loan was written off (a recovery)."}}
 
 
 class CaseOutputSerializer(serializers.ModelSerializer):
@@ -369,4 +373,26 @@ class CaseOutputSerializer(serializers.ModelSerializer):
             "agency",
             "next_action_at",
         ]
+        read_only_fields = fields
+
+
+class PauseInputSerializer(serializers.Serializer):
+    starts_on = ApiDateField(help_text="The first paused day; may lie in the past (the DPD is recomputed).")
+    ends_on = ApiDateField(
+        required=False, allow_null=True, default=None, help_text="The last paused day; absent: open."
+    )
+    reason = StrictCharField(max_length=200)
+
+
+class PauseEndSerializer(serializers.Serializer):
+    ends_on = ApiDateField(help_text="The pause's last paused day (earlier than planned ends it early).")
+
+
+class PauseOutputSerializer(serializers.ModelSerializer):
+    loan = serializers.CharField(source="loan.external_id", read_only=True)
+    created_at = ApiDateTimeField(read_only=True)
+
+    class Meta:
+        model = LoanPause
+        fields = ["id", "loan", "starts_on", "ends_on", "reason", "created_at"]
         read_only_fields = fields

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.roles import Perm, can
@@ -213,14 +214,14 @@ def verification_record(
         raise PermissionDenied("Only a supervisor or a compliance officer may record verification.")
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": ["Say what verification was provided and how."]})
+        raise ValidationError({"note": [gettext("Say what verification was provided and how.")]})
     now = now or timezone.now()
     with transaction.atomic():
         notice = ValidationNotice.objects.select_for_update().get(pk=notice.pk)
         if notice.disputed_at is None:
-            raise ValidationError({"notice": ["This debt was not disputed within its validation period."]})
+            raise ValidationError({"notice": [gettext("This debt was not disputed within its validation period.")]})
         if notice.verified_at is not None:
-            raise ValidationError({"notice": ["Verification is already recorded."]})
+            raise ValidationError({"notice": [gettext("Verification is already recorded.")]})
         notice.verified_at = now
         notice.verified_by = user
         notice.verification_note = note

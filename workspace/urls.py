@@ -23,5 +23,7 @@ urlpatterns = [
     path("cases/<int:pk>/promise/", views.promise_take, name="case-promise"),
     path("cases/<int:pk>/hold/", views.hold_add, name="case-hold"),
     path("cases/<int:pk>/opt-out/", views.opt_out_add, name="case-opt-out"),
+    path("cases/<int:pk>/contact-times/", views.contact_times_add, name="case-contact-times"),
+    path("cases/<int:pk>/validation/verify/", views.validation_verify, name="case-validation-verify"),
     path("cases/<int:pk>/override/", views.block_override, name="case-override"),
 ]

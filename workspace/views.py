@@ -37,10 +37,12 @@ from borrowers.zones import borrower_zone
 from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
 from cases.views import _borrower_summary, _get_case_for_user
 from compliance.actions import Actor, OutreachAction
-from compliance.models import Decision
+from compliance.models import Decision, ValidationNotice
+from compliance.preferences import InconvenientTimeForm, inconvenient_times_set, window_label
 from compliance.preview import Verdict, load_histories, preview
 from compliance.screening import screen_text
 from compliance.services import GateResult, decision_override, non_overridable_codes, outreach_authorize
+from compliance.validation import can_record_verification, verification_record
 from contacts.models import ContactAttempt, Direction, Outcome
 from contacts.services import OutcomeAlreadyRecorded, contact_record_outcome
 from core.htmx import wants_fragment
@@ -321,6 +323,10 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         "promise_form": wf.PromiseForm(auto_id="id_promise_%s"),
         "hold_form": wf.HoldForm(auto_id="id_hold_%s"),
         "opt_out_form": wf.OptOutForm(points=all_points, auto_id="id_optout_%s"),
+        "times_form": InconvenientTimeForm(auto_id="id_times_%s"),
+        "inconvenient_times": [window_label(w) for w in borrower.inconvenient_times or []],
+        "validation_notice": ValidationNotice.objects.filter(case=case).first(),
+        "can_record_verification": can_record_verification(user),
         "overview": borrower_overview(user, borrower, call_verdicts=panel[Channel.CALL]),
         "other_open_cases": Case.objects.visible_to(user)
         .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)
@@ -743,6 +749,45 @@ def opt_out_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _respond(
         request, case, "workspace/_result_ok.html", {"ok": _("Opt-out recorded.")}, flash=_("Opt-out recorded.")
     )
+
+
+@permission_required(Perm.WORK_CASE)
+@require_POST
+@in_user_zone
+def contact_times_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The borrower told the collector which times do not suit them (or that none is left)."""
+    case, borrower = _post_case(request, pk)
+    form = InconvenientTimeForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    try:
+        inconvenient_times_set(
+            borrower=borrower,
+            windows=form.windows(list(borrower.inconvenient_times or [])),
+            case=case,
+            source="collector",
+            user=request.user,
+        )
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    done = _("Inconvenient times recorded.")
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": done}, flash=done)
+
+
+@permission_required(Perm.AUDIT)
+@require_POST
+@in_user_zone
+def validation_verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A supervisor or compliance officer records that verification of a debt disputed within its
+    validation period was provided (Regulation F): collection on the loan may resume."""
+    case = _get_case_for_user(request, pk)
+    notice = get_object_or_404(ValidationNotice, case=case)
+    try:
+        verification_record(notice=notice, user=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    done = _("Verification recorded: collection may resume.")
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": done}, flash=done)
 
 
 @permission_required(Perm.OVERRIDE_BLOCK)

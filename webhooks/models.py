@@ -27,6 +27,10 @@ class EventType(models.TextChoices):
     PROMISE_BROKEN = "promise.broken", _("Promise broken")
     PLAN_ACTIVATED = "plan.activated", _("Plan activated")
     PLAN_BROKEN = "plan.broken", _("Plan broken")
+    # Charge-off and the legal path (cases.legal), and a payment received after the charge-off.
+    CASE_WRITTEN_OFF = "case.written_off", _("Case written off")
+    CASE_LEGAL_STAGE_CHANGED = "case.legal_stage_changed", _("Case legal stage changed")
+    PAYMENT_RECOVERED = "payment.recovered", _("Recovery after charge-off")
     # A reminder for the platform to show in its app (outreach's push gateway); its receipt comes back
     # through POST /api/v1/providers/push/receipts/.
     PUSH_MESSAGE = "push.message", _("App push message")

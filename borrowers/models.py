@@ -103,6 +103,16 @@ def effective_vulnerabilities(
     return found
 
 
+def vulnerable_q(on: dt.date, prefix: str = "") -> models.Q:
+    """The same rule as `effective_vulnerabilities` in SQL: a declared vulnerability, or 65 or older on
+    `on`. `prefix` reaches the borrower from another model ("borrower__")."""
+    try:
+        born_by = on.replace(year=on.year - ELDERLY_AGE)
+    except ValueError:  # 29 February: 65 years before it has none, the birthday is 28 February
+        born_by = on.replace(year=on.year - ELDERLY_AGE, day=28)
+    return ~models.Q(**{f"{prefix}vulnerabilities": []}) | models.Q(**{f"{prefix}date_of_birth__lte": born_by})
+
+
 class PhoneKind(models.TextChoices):
     MOBILE = "mobile", _("Mobile")
     HOME = "home", _("Home")

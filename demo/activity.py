@@ -34,7 +34,7 @@ CALL_OUTCOMES = ["no_answer", "no_answer", "busy", "voicemail", "right_party", "
 
 
 def seed_operations(*, users: dict[str, User], agency: Agency, log: Callable[[str], None]) -> None:
-    seed_strategies()
+    seed_strategies(segments=True)
     seed_call_scripts()  # a flushed database (the demo's reset) lost what the data migration seeded
     for name, specialist in (("collector", False), ("collector2", True)):
         CollectorProfile.objects.get_or_create(

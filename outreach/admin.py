@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .assignment import collectors_without_profile
 from .experiments import validate_shares
 from .models import (
     Alert,
@@ -25,7 +27,7 @@ from .models import (
 class StrategyStepInline(admin.TabularInline):
     model = StrategyStep
     extra = 1
-    fields = ["offset_days", "channel", "template_code", "conditions", "active"]
+    fields = ["offset_days", "until_days", "channel", "template_code", "conditions", "active"]
 
     def get_queryset(self, request):
         # The strategy's own steps (its champion's); a challenger arm's are edited on the arm's page.
@@ -34,8 +36,8 @@ class StrategyStepInline(admin.TabularInline):
 
 @admin.register(Strategy)
 class StrategyAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "platform", "product", "risk_segment", "active"]
-    list_filter = ["kind", "active", "platform", "product", "risk_segment"]
+    list_display = ["name", "kind", "platform", "product", "risk_segment", "vulnerable", "active"]
+    list_filter = ["kind", "active", "platform", "product", "risk_segment", "vulnerable"]
     inlines = [StrategyStepInline]
 
 
@@ -121,6 +123,22 @@ class AlertAdmin(admin.ModelAdmin):
 class CollectorProfileAdmin(SimpleHistoryAdmin):
     list_display = ["user", "daily_capacity", "specialist", "active"]
     list_filter = ["specialist", "active"]
+
+    def changelist_view(self, request, extra_context=None):
+        # A collector without a profile takes the default workload (outreach.assignment): say who, so that
+        # an administrator sets their capacity (or makes them a specialist) on purpose.
+        bare = collectors_without_profile()
+        if bare:
+            default = CollectorProfile._meta.get_field("daily_capacity").get_default()
+            messages.warning(
+                request,
+                _(
+                    "Collectors without a profile take the default workload (%(capacity)s new cases a day, "
+                    "not a specialist): %(names)s. Add a profile to set theirs."
+                )
+                % {"capacity": default, "names": ", ".join(u.username for u in bare)},
+            )
+        return super().changelist_view(request, extra_context)
 
 
 # --- champion/challenger (outreach.experiments) -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Putting cases in collectors' queues: by team and workload, within each collector's daily capacity;
-borrowers with a vulnerability go to the specialist queue."""
+borrowers with a vulnerability go to the specialist queue. A collector without a CollectorProfile takes
+the default workload (the profile's defaults), never silently none; the admin warns about them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
 from cases.events import case_event_record
 from cases.models import Case, CaseEvent
 
@@ -22,6 +23,21 @@ from .models import CollectorProfile, Task, TaskStatus
 class AssignResult:
     assigned: dict[int, int] = field(default_factory=dict)  # case id -> user id
     unassigned: list[int] = field(default_factory=list)  # no collector with capacity left
+
+
+def collectors_without_profile(team_id: int | None = None) -> list[User]:
+    """Active collectors (not an agency's) who have no CollectorProfile: they take the default workload."""
+    users = User.objects.filter(
+        is_active=True, is_superuser=False, role=Role.COLLECTOR, agency__isnull=True, collector_profile__isnull=True
+    )
+    if team_id is not None:
+        users = users.filter(team_id=team_id)
+    return list(users.order_by("id"))
+
+
+def _default_profiles(users: list[User]) -> list[CollectorProfile]:
+    """Unsaved profiles with the model's defaults (capacity, not a specialist, taking cases)."""
+    return [CollectorProfile(user=user) for user in users]
 
 
 def _start_of_today(now: dt.datetime) -> dt.datetime:
@@ -51,6 +67,14 @@ def cases_assign(
         if team_id is not None:
             profiles_qs = profiles_qs.filter(user__team_id=team_id)
         profiles = list(profiles_qs.order_by("user_id"))
+        # A collector nobody gave a profile still works: the default workload. Their user rows are locked
+        # as the profiles are, so that concurrent runs count the same capacity.
+        bare = list(
+            User.objects.select_for_update(of=("self",)).filter(
+                pk__in=[u.pk for u in collectors_without_profile(team_id)]
+            )
+        )
+        profiles = sorted(profiles + _default_profiles(bare), key=lambda p: p.user_id)
         candidates = Case.objects.open().filter(assigned_to__isnull=True, agency__isnull=True)
         if case_ids is not None:
             candidates = candidates.filter(pk__in=case_ids)

@@ -96,8 +96,9 @@ class StrategyKind(models.TextChoices):
 
 
 class Strategy(models.Model):
-    """Which reminder steps apply to a case. The most specific active match wins: a platform's own
-    strategy over the default (platform empty), a product match over any, a segment match over any.
+    """Which reminder steps apply to a case. The most specific active match wins: a humane variant for a
+    vulnerable borrower over any other, a platform's own strategy over the default (platform empty), a
+    product match over any, a segment match over any.
 
     A `plan` strategy is not matched to cases: its steps are offsets from the due dates of an active
     repayment plan's own installments, and replace the delinquency strategy while the plan is active."""
@@ -117,6 +118,13 @@ class Strategy(models.Model):
     risk_segment = models.CharField(
         _("risk segment"), max_length=10, blank=True, help_text=_("Empty: any risk segment.")
     )
+    # A humane variant: governs the cases of vulnerable borrowers (a declared vulnerability, or 65+),
+    # and is preferred over every strategy that is not one (outreach.planning).
+    vulnerable = models.BooleanField(
+        _("for vulnerable borrowers"),
+        default=False,
+        help_text=_("Only for vulnerable borrowers, and preferred for them over any other match."),
+    )
     active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True)
     history = HistoricalRecords()
@@ -128,7 +136,7 @@ class Strategy(models.Model):
         constraints = [
             # Two active strategies for the same slice would make the choice arbitrary.
             models.UniqueConstraint(
-                fields=["kind", "platform", "product", "risk_segment"],
+                fields=["kind", "platform", "product", "risk_segment", "vulnerable"],
                 condition=Q(active=True),
                 name="uniq_active_strategy_slice",
                 nulls_distinct=False,
@@ -140,7 +148,13 @@ class Strategy(models.Model):
 
     @property
     def specificity(self) -> int:
-        return (4 if self.platform_id else 0) + (2 if self.product else 0) + (1 if self.risk_segment else 0)
+        """The order of preference: a humane variant first, then platform, product, segment."""
+        return (
+            (8 if self.vulnerable else 0)
+            + (4 if self.platform_id else 0)
+            + (2 if self.product else 0)
+            + (1 if self.risk_segment else 0)
+        )
 
 
 class StrategyStep(models.Model):

@@ -15,14 +15,15 @@ from django.db import models
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from borrowers.models import Hold, HoldKind
-from borrowers.zones import local_wall_time, primary_zone
+from borrowers.models import Hold, HoldKind, vulnerable_q
+from borrowers.zones import local_day, local_wall_time, primary_zone
 from cases.delinquency import unpaid_installments
 from cases.models import Case, Payment
 from contacts.models import CONVERSATION_OUTCOMES, ContactAttempt, Direction
 from repayment_plans.models import Promise, PromiseStatus
 from repayment_plans.selectors import case_ids_with_active_plan, plan_installments_due_between
 
+from .contact_times import ContactHours, contact_hours_for
 from .experiments import cases_by_arm
 from .models import JobStatus, ReminderJob, Strategy, StrategyKind, StrategyStep
 
@@ -52,14 +53,15 @@ def oldest_unpaid_due_date() -> Subquery:
 
 
 def _held_q(now: dt.datetime) -> Q:
-    """Cases with an active hold that stops reminders (a plan's reminders as well as the strategy's)."""
+    """Cases with an active hold that stops reminders (a plan's reminders as well as the strategy's), or
+    whose loan is written off or on the legal path (cases.legal: a person works those cases)."""
     holds = (
         Hold.objects.active_at(now)
         .exclude(kind__in=NON_FREEZING_HOLDS)
         .filter(borrower_id=OuterRef("borrower_id"))
         .filter(Q(loan__isnull=True) | Q(loan_id=OuterRef("loan_id")))
     )
-    return Q(Exists(holds))
+    return Q(Exists(holds)) | ~Q(legal_stage="") | Q(loan__written_off_on__isnull=False)
 
 
 def promise_in_force_q() -> Q:
@@ -90,8 +92,11 @@ def frozen_q(now: dt.datetime, today: dt.date) -> Q:
     return _held_q(now) | active_plan_q() | promise_in_force_q()
 
 
-def _strategy_q(strategy: Strategy) -> Q:
+def _strategy_q(strategy: Strategy, today: dt.date) -> Q:
     q = Q()
+    if strategy.vulnerable:
+        # A humane variant governs only vulnerable borrowers (and, most specific, takes them first).
+        q &= vulnerable_q(today, "borrower__")
     if strategy.platform_id:
         q &= Q(platform_id=strategy.platform_id)
     if strategy.product:
@@ -115,19 +120,23 @@ def strategies_by_specificity(kind: str = StrategyKind.DELINQUENCY) -> list[Stra
 _Cases = TypeVar("_Cases", bound=models.QuerySet[Any, Any])
 
 
-def cases_by_strategy(cases: _Cases, kind: str = StrategyKind.DELINQUENCY) -> list[tuple[Strategy, _Cases]]:
-    """Each active strategy (of `kind`) with the cases it governs: the most specific match wins, once per case."""
+def cases_by_strategy(
+    cases: _Cases, kind: str = StrategyKind.DELINQUENCY, *, today: dt.date | None = None
+) -> list[tuple[Strategy, _Cases]]:
+    """Each active strategy (of `kind`) with the cases it governs: the most specific match wins, once per
+    case (a borrower's vulnerability is judged on `today`)."""
+    today = today or timezone.localdate()
     taken = Q(pk__in=[])
     result = []
     for strategy in strategies_by_specificity(kind):
-        match = _strategy_q(strategy)
+        match = _strategy_q(strategy, today)
         result.append((strategy, cases.filter(match).exclude(taken)))
         taken |= match
     return result
 
 
-def strategy_for_case(case: Case) -> Strategy | None:
-    for strategy, cases in cases_by_strategy(Case.objects.filter(pk=case.pk)):
+def strategy_for_case(case: Case, today: dt.date | None = None) -> Strategy | None:
+    for strategy, cases in cases_by_strategy(Case.objects.filter(pk=case.pk), today=today):
         if cases.exists():
             return strategy
     return None
@@ -150,20 +159,33 @@ def _conditions_q(step: StrategyStep, now: dt.datetime) -> Q:
     return excluded
 
 
-def scheduled_time(*, target: dt.date, now: dt.datetime, borrower_tz: str, region: str) -> dt.datetime:
-    """09:00 local on the step's day (in the borrower's primary zone, `borrowers.zones`; UTC when none is
-    known), or now when that has passed. Only a hint to spare needless deferrals: the gate decides whether
-    the time is lawful."""
+def scheduled_time(
+    *, target: dt.date, now: dt.datetime, borrower_tz: str, region: str, hours: ContactHours | None = None
+) -> dt.datetime:
+    """The borrower's best hour (outreach.contact_times: the daytime hour their history shows them
+    answering or paying, on that weekday if it can) on the day the step is due, else 09:00 local (in
+    the borrower's primary zone, `borrowers.zones`; UTC when none is known), or now when that has passed.
+    A step whose day is past (a window entered late) is due today. Only a hint to spare needless
+    deferrals: the gate decides whether the time is lawful."""
     zone = primary_zone(borrower_tz=borrower_tz, region=region) or "UTC"
-    return max(now, local_wall_time(target, dt.time(LOCAL_SEND_HOUR), zone))
+    day = max(target, local_day(now, zone))
+    best = hours.best_hour(day) if hours is not None else None
+    if best is None and day > target:
+        return now
+    return max(now, local_wall_time(day, dt.time(LOCAL_SEND_HOUR if best is None else best), zone))
 
 
 def _step_windows(steps: list[StrategyStep]) -> list[tuple[StrategyStep, int | None]]:
-    """Each step with the offset of the next later step: a step is live from its own day until then,
-    so a case that joins late (or a planner that missed a day) gets the current step, not stale ones."""
+    """Each step with the first day it is no longer live (exclusive; None: open-ended). A step with a
+    window (`until_days`) is live from its own day through the window's last day, so a case that enters
+    late in the range still gets it; without one, until the next later step's day, so a case that joins
+    late (or a planner that missed a day) gets the current step, not stale ones."""
     offsets = sorted({s.offset_days for s in steps})
     windows = []
     for step in steps:
+        if step.until_days is not None:
+            windows.append((step, max(step.until_days, step.offset_days) + 1))
+            continue
         later = [o for o in offsets if o > step.offset_days]
         windows.append((step, later[0] if later else None))
     return windows
@@ -174,9 +196,9 @@ def _plan_jobs(cases: models.QuerySet[Case], *, now: dt.datetime, today: dt.date
     every unpaid installment of the plan (not the loan's), for the plan's own (case, step, due date).
 
     A step is live from its own day until the next step's day; the last (T0) only on its day, so a
-    planner that runs late never sends "due today" about a date already past."""
+    planner that runs late never sends "due today" about a date already past (unless its window says so)."""
 
-    for strategy, plan_cases in cases_by_strategy(cases, kind=StrategyKind.PLAN):
+    for strategy, plan_cases in cases_by_strategy(cases, kind=StrategyKind.PLAN, today=today):
         for step, next_offset in _step_windows(list(strategy.steps.all())):
             until = next_offset if next_offset is not None else step.offset_days + 1
             rows = list(
@@ -193,7 +215,11 @@ def _plan_jobs(cases: models.QuerySet[Case], *, now: dt.datetime, today: dt.date
                 )
                 .order_by()
                 .values_list(
-                    "plan__case_id", "due_date", "plan__case__borrower__timezone", "plan__case__borrower__region"
+                    "plan__case_id",
+                    "due_date",
+                    "plan__case__borrower__timezone",
+                    "plan__case__borrower__region",
+                    "plan__case__borrower_id",
                 )
                 .distinct()
             )
@@ -219,7 +245,7 @@ def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None =
     # decided by the same compliance gate when sent.
     groups = [
         (steps, arm_cases)
-        for strategy, governed in cases_by_strategy(cases)
+        for strategy, governed in cases_by_strategy(cases, today=today)
         for _arm, steps, arm_cases in cases_by_arm(strategy, governed, list(strategy.steps.all()), now=now)
     ]
     for steps, strategy_cases in groups:
@@ -234,16 +260,18 @@ def reminders_plan(*, case_ids: list[int] | None = None, today: dt.date | None =
                         ReminderJob.objects.filter(case_id=OuterRef("pk"), step=step, due_date=OuterRef("oldest_due"))
                     )
                 )
-                .values_list("id", "oldest_due", "borrower__timezone", "borrower__region")
+                .values_list("id", "oldest_due", "borrower__timezone", "borrower__region", "borrower_id")
             )
             _write_jobs(step, rows, now=now, result=result)
     return result
 
 
 def _write_jobs(step: StrategyStep, rows: list[tuple], *, now: dt.datetime, result: PlanResult) -> int:
-    """One pending job per (case id, due date, borrower zone, region) row for `step`; returns the count."""
+    """One pending job per (case id, due date, borrower zone, region, borrower id) row for `step`, at the
+    borrower's best hour of the step's day; returns the count."""
     if not rows:
         return 0
+    hours = contact_hours_for({row[4] for row in rows}, now=now)
     jobs = [
         ReminderJob(
             case_id=case_id,
@@ -251,10 +279,14 @@ def _write_jobs(step: StrategyStep, rows: list[tuple], *, now: dt.datetime, resu
             due_date=due,
             status=JobStatus.PENDING,
             scheduled_for=scheduled_time(
-                target=due + dt.timedelta(days=step.offset_days), now=now, borrower_tz=tz or "", region=region
+                target=due + dt.timedelta(days=step.offset_days),
+                now=now,
+                borrower_tz=tz or "",
+                region=region,
+                hours=hours.get(borrower_id),
             ),
         )
-        for case_id, due, tz, region in rows
+        for case_id, due, tz, region, borrower_id in rows
     ]
     # ignore_conflicts: a concurrent planner may have written the same key meanwhile.
     ReminderJob.objects.bulk_create(jobs, batch_size=2000, ignore_conflicts=True)

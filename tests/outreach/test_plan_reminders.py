@@ -175,7 +175,12 @@ def test_a_broken_plan_returns_the_case_to_the_strategy(strategy, plan_strategy,
     # ... and the strategy's own steps apply again (the +4 SMS on the loan's oldest unpaid date).
     result = reminders_plan(today=TODAY)
     assert result.plan_jobs_created == 0
-    assert planned(case) == [("delinquency", 4, TODAY - dt.timedelta(days=5)), ("plan", -1, TOMORROW)]
+    # (and the robot call, whose window DPD 1–7 the case is still in)
+    assert planned(case) == [
+        ("delinquency", 1, TODAY - dt.timedelta(days=5)),
+        ("delinquency", 4, TODAY - dt.timedelta(days=5)),
+        ("plan", -1, TOMORROW),
+    ]
     # The next plan date brings no plan reminder.
     reminders_plan(today=TOMORROW)
     assert not ReminderJob.objects.filter(case=case, step=plan_step(plan_strategy, 0)).exists()
@@ -186,7 +191,11 @@ def test_a_completed_plan_returns_the_case_to_the_strategy(strategy, collector):
     plan = propose(case, collector)
     plan_complete(plan=plan)
     reminders_plan(today=TODAY)
-    assert planned(case) == [("delinquency", 4, TODAY - dt.timedelta(days=5))]
+    # The +4 SMS, and the robot call of the DPD 1–7 window.
+    assert planned(case) == [
+        ("delinquency", 1, TODAY - dt.timedelta(days=5)),
+        ("delinquency", 4, TODAY - dt.timedelta(days=5)),
+    ]
 
 
 def test_a_promise_in_force_pauses_the_plan_reminders_too(strategy, collector):
@@ -206,7 +215,11 @@ def test_an_unresolved_promise_past_its_date_is_still_in_force(strategy):
     assert planned(case) == []
     Promise.objects.filter(pk=promise.pk).update(status="broken", resolved_at=timezone.now())
     reminders_plan(today=TODAY)
-    assert planned(case) == [("delinquency", 4, TODAY - dt.timedelta(days=5))]
+    # The +4 SMS, and the robot call of the DPD 1–7 window.
+    assert planned(case) == [
+        ("delinquency", 1, TODAY - dt.timedelta(days=5)),
+        ("delinquency", 4, TODAY - dt.timedelta(days=5)),
+    ]
 
 
 def test_a_loan_payment_leaves_a_waiting_plan_reminder_to_the_send_task(strategy, collector):

@@ -99,10 +99,11 @@ def test_conditions_no_payment_since_and_no_response(strategy):
     )
     silent = make_case(due_in_days=-5)
     reminders_plan(today=TODAY)
-    # +4 SMS requires no payment in 3 days and no response in 7 days.
-    assert _planned(silent) == [(4, "sms")]
-    assert _planned(paid_recently) == []
-    assert _planned(answered) == []
+    # +4 SMS requires no payment in 3 days and no response in 7 days (the robot call's window, DPD 1–7,
+    # asks only that nothing was paid in the last day).
+    assert _planned(silent) == [(1, "call"), (4, "sms")]
+    assert (4, "sms") not in _planned(paid_recently)
+    assert _planned(answered) == [(1, "call")]
 
 
 def factories_payment(case, *, days_ago: int) -> None:

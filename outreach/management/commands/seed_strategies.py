@@ -19,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        strategy = seed_strategies()
+        strategy = seed_strategies(segments=True)
         self.stdout.write(f"strategy {strategy.name!r}: {strategy.steps.count()} steps")
         plan = Strategy.objects.get(kind=StrategyKind.PLAN, name=PLAN_STRATEGY_NAME)
         self.stdout.write(f"strategy {plan.name!r}: {plan.steps.count()} steps")

@@ -18,7 +18,7 @@ from cases.models import Case, Loan
 # Enough to cover the weeks around a contact without turning the page into a dump of every snapshot.
 HISTORY_LIMIT = 40
 # Fields that change on every save and say nothing to a reviewer.
-NOISE = {"updated_at", "priority", "risk_score", "next_action_at"}
+NOISE = {"updated_at", "priority", "risk_score", "risk_factors", "next_action_at"}
 # Never shown, even masked: encrypted or hashed secrets.
 HIDDEN = {"national_id_encrypted", "password"}
 

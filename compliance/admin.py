@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from core.admin import ReadOnlyAdmin
 
 from . import packs
-from .models import Decision, Erasure, EvidenceLink, RecordHold, RulePack, VerificationRun
+from .models import Decision, Erasure, EvidenceLink, RecordHold, RulePack, ValidationNotice, VerificationRun
 
 
 @admin.register(RulePack)
@@ -119,3 +119,12 @@ class RecordHoldAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # end a hold with ends_at: its history is evidence too
+
+
+# Regulation F validation notices (compliance.validation): scheduled by the gate, sent by outreach, their
+# verification recorded on the case page; read-only here.
+@admin.register(ValidationNotice)
+class ValidationNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("case_id", "status", "channel", "sent_at", "period_end", "disputed_at", "verified_at")
+    list_filter = ("status", "channel")
+    search_fields = ("=case__id", "=borrower__id")

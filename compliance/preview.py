@@ -73,7 +73,8 @@ class Verdict:
 
 
 def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[int, BorrowerHistory]:
-    """Contact log, holds and active plans of many borrowers in three queries.
+    """Contact log, holds, active plans (and, for US borrowers, disputed validation notices) of many
+    borrowers in three queries (four with US borrowers).
 
     The borrowers must come with `phones`, `emails`, `opt_outs` prefetched and `platform` joined.
     """
@@ -100,11 +101,14 @@ def load_histories(borrowers: Sequence[Borrower], *, at: dt.datetime) -> dict[in
     )
     for borrower_id in active_plans:
         histories[borrower_id].has_active_plan = True
-    disputed = ValidationNotice.objects.filter(
-        borrower_id__in=histories, disputed_at__isnull=False, verified_at__isnull=True
-    ).only("id", "borrower_id", "case_id", "loan_id", "disputed_at", "verified_at")
-    for notice in disputed:
-        histories[notice.borrower_id].validation_notices.append(notice)
+    # Validation notices exist for US borrowers only (the gate schedules them under the US pack).
+    us = [b.pk for b in borrowers if b.region.upper().startswith("US-")]
+    if us:
+        disputed = ValidationNotice.objects.filter(
+            borrower_id__in=us, disputed_at__isnull=False, verified_at__isnull=True
+        ).only("id", "borrower_id", "case_id", "loan_id", "disputed_at", "verified_at")
+        for notice in disputed:
+            histories[notice.borrower_id].validation_notices.append(notice)
     return histories
 
 

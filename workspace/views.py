@@ -325,7 +325,10 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         "opt_out_form": wf.OptOutForm(points=all_points, auto_id="id_optout_%s"),
         "times_form": InconvenientTimeForm(auto_id="id_times_%s"),
         "inconvenient_times": [window_label(w) for w in borrower.inconvenient_times or []],
-        "validation_notice": ValidationNotice.objects.filter(case=case).first(),
+        # Only US borrowers' cases have one (the gate schedules it under the US pack): no query for others.
+        "validation_notice": ValidationNotice.objects.filter(case=case).first()
+        if borrower.region.upper().startswith("US-")
+        else None,
         "can_record_verification": can_record_verification(user),
         "overview": borrower_overview(user, borrower, call_verdicts=panel[Channel.CALL]),
         "other_open_cases": Case.objects.visible_to(user)

@@ -32,7 +32,7 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as When_
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -259,9 +259,7 @@ def cure_rate(scope: Scope, period: Period, *, now: dt.datetime | None = None) -
 def promise_kept_rate(scope: Scope, period: Period) -> dict[str, Any]:
     """Of the promises due in the period and resolved, the share kept in full (partly kept is not kept)."""
     rows = (
-        scope.promises()
-        .filter(due_date__gte=period.months[0], due_date__lt=_add_months(period.months[-1], 1))
-        .filter(status__in=RESOLVED_PROMISES)
+        _resolved_promises(scope, period)
         .annotate(month=TruncMonth("due_date"))
         .order_by()
         .values("month")
@@ -485,6 +483,110 @@ def compliance_blocks(scope: Scope, period: Period) -> dict[str, Any]:
     }
 
 
+def promise_kept_amounts(scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Promise kept rate by amount, per currency (docs/kpis.md): of the amount promised in the promises due
+    in the period and resolved, the share paid, each promise's payments counted up to its amount (an
+    overpayment does not make up for another promise). Rows {currency, promised, paid, rate}."""
+    rows = (
+        _resolved_promises(scope, period)
+        .order_by()
+        .values("case__loan__currency")
+        .annotate(
+            promised=Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+            paid=Coalesce(Sum(Least("paid_amount", "amount")), ZERO, output_field=MONEY),
+        )
+    )
+    return [
+        {
+            "currency": r["case__loan__currency"],
+            "promised": r["promised"],
+            "paid": r["paid"],
+            "rate": _rate(r["paid"], r["promised"]),
+        }
+        for r in sorted(rows, key=lambda r: r["case__loan__currency"])
+    ]
+
+
+def _resolved_promises(scope: Scope, period: Period) -> QuerySet[Promise]:
+    return (
+        scope.promises()
+        .filter(due_date__gte=period.months[0], due_date__lt=_add_months(period.months[-1], 1))
+        .filter(status__in=RESOLVED_PROMISES)
+    )
+
+
+def _worked_cases(scope: Scope, period: Period) -> QuerySet[Case]:
+    """The cases in collection at some time in the period: begun before its end, not closed before its start."""
+    return (
+        scope.cases.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=period.start))
+        .annotate(started=_collection_start())
+        .filter(started__lt=period.end)
+    )
+
+
+def liquidation_rate(scope: Scope, period: Period, recovered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Liquidation (recovery) rate per currency (docs/kpis.md): what was recovered in the period ÷ (what was
+    recovered + what is still overdue on the cases worked in the period). `recovered`: the period's
+    recovered total per currency (`recovered_amounts(...)["total"]`). Rows {currency, recovered,
+    outstanding, rate}."""
+    outstanding = {
+        r["loan__currency"]: r["amount"]
+        for r in _worked_cases(scope, period)
+        .order_by()
+        .values("loan__currency")
+        .annotate(amount=Coalesce(Sum("overdue_amount"), ZERO, output_field=MONEY))
+    }
+    paid = {r["currency"]: r["amount"] for r in recovered}
+    out = []
+    for currency in sorted(set(outstanding) | set(paid)):
+        got, owed = paid.get(currency, ZERO), outstanding.get(currency, ZERO)
+        out.append({"currency": currency, "recovered": got, "outstanding": owed, "rate": _rate(got, got + owed)})
+    return out
+
+
+# The figures a dashboard card links to, each with the cases behind it (`kpi_cases`).
+DRILL_DOWNS = ("cure", "cure_missed", "promises", "promises_missed", "rpc", "recovered", "liquidation")
+
+
+def kpi_cases(scope: Scope, period: Period, kpi: str, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases behind a dashboard figure (docs/kpis.md, "Drill-down"): exactly those its count is over.
+
+    cure: the cohort of the cure rate; cure_missed: those of it not cured in the window; promises: cases
+    with a promise in the promise kept rate; promises_missed: with one not kept in full; rpc: cases with
+    an outbound call of the right-party contact rate; recovered: cases a recovered payment counted on;
+    liquidation: the cases worked in the period (the liquidation rate's denominator)."""
+    now = now or timezone.now()
+    if kpi in ("cure", "cure_missed"):
+        cohort = scope.cases.annotate(entered=_delinquency_start()).filter(
+            entered__gte=period.start, entered__lt=period.end, entered__lte=now - CURE_WINDOW
+        )
+        if kpi == "cure_missed":
+            cured = Q(
+                close_reason__in=CURED_REASONS,
+                closed_at__lte=ExpressionWrapper(F("entered") + CURE_WINDOW, output_field=DateTimeField()),
+            )
+            cohort = cohort.exclude(cured)
+        ids = cohort.values("pk")
+    elif kpi in ("promises", "promises_missed"):
+        promises = _resolved_promises(scope, period)
+        if kpi == "promises_missed":
+            promises = promises.exclude(status=PromiseStatus.KEPT)
+        ids = promises.values("case_id")
+    elif kpi == "rpc":
+        ids = (
+            scope.contacts()
+            .filter(at__gte=period.start, at__lt=period.end, channel="call", direction="outbound")
+            .values("case_id")
+        )
+    elif kpi == "recovered":
+        ids = recovered_payments(scope, period).values("case_id")
+    elif kpi == "liquidation":
+        ids = _worked_cases(scope, period).values("pk")
+    else:
+        raise ValueError(f"no drill-down for {kpi!r}")
+    return scope.cases.filter(pk__in=ids)
+
+
 def dashboard(
     *,
     user: Any,
@@ -497,14 +599,17 @@ def dashboard(
     scope = dashboard_scope(user=user, platform=platform, team=team)
     period = Period.last(months, today)
     now = _midnight(today + dt.timedelta(days=1)) if today else timezone.now()
+    recovered = recovered_amounts(scope, period)
     return {
         "months": period.labels,
         "stages": stage_breakdown(scope),
         "roll_rates": roll_rates(scope, period),
         "cure": cure_rate(scope, period, now=now),
         "promises": promise_kept_rate(scope, period),
+        "promise_amounts": promise_kept_amounts(scope, period),
         "contacts": contact_stats(scope, period),
-        "recovered": recovered_amounts(scope, period),
+        "recovered": recovered,
+        "liquidation": liquidation_rate(scope, period, recovered["total"]),
         "blocks": compliance_blocks(scope, period),
     }
 

@@ -6,6 +6,7 @@ app_name = "supervision"
 
 urlpatterns = [
     path("supervision/", views.dashboard_page, name="dashboard"),
+    path("supervision/kpi/<slug:kpi>/cases/", views.kpi_cases_page, name="kpi-cases"),
     path("supervision/audit/", views.audit_list, name="audit"),
     path("supervision/audit/<int:pk>/", views.audit_contact, name="audit-contact"),
     path("supervision/audit/decision/<int:pk>/", views.audit_decision, name="audit-decision"),

@@ -11,14 +11,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Perm, permission_required
+from borrowers.zones import borrower_local_time
 from cases.models import Case, CaseStatus, Stage
 from compliance import evidence
 from compliance.models import Decision, EvidenceKind, EvidenceLink, VerificationRun
@@ -363,6 +365,54 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     chart_data = _chart_data(figures)
     return render(request, "supervision/dashboard.html", {"form": form, "f": figures, "chart_data": chart_data})
+
+
+# What each drill-down lists, as its page's heading (selectors.kpi_cases says how each is computed).
+KPI_TITLES = {
+    "cure": gettext_lazy("Cases in the cure rate's cohort"),
+    "cure_missed": gettext_lazy("Cases of the cohort not cured within the window"),
+    "promises": gettext_lazy("Cases with a promise in the promise kept rate"),
+    "promises_missed": gettext_lazy("Cases with a promise not kept in full"),
+    "rpc": gettext_lazy("Cases with an outbound call in the period"),
+    "recovered": gettext_lazy("Cases with a payment recovered in the period"),
+    "liquidation": gettext_lazy("Cases worked in the period"),
+}
+
+
+@permission_required(Perm.SUPERVISE)
+@require_GET
+def kpi_cases_page(request: AuthenticatedHttpRequest, kpi: str) -> HttpResponse:
+    """The cases behind a figure of the dashboard, with the dashboard's filters (docs/kpis.md, Drill-down)."""
+    if kpi not in selectors.DRILL_DOWNS:
+        raise Http404
+    form = DashboardFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    scope = selectors.dashboard_scope(user=request.user, platform=data.get("platform"), team=data.get("team"))
+    period = selectors.Period.last(data.get("months") or 6)
+    cases = (
+        selectors.kpi_cases(scope, period, kpi)
+        .select_related("borrower", "loan", "assigned_to", "agency")
+        .order_by("-priority", "-dpd", "id")
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for case in page.object_list:
+        case.borrower_local_time = borrower_local_time(case.borrower, now)  # type: ignore[attr-defined]
+    query = request.GET.copy()
+    query.pop("page", None)
+    dashboard_query = query.urlencode()
+    context = {
+        "title": KPI_TITLES[kpi],
+        "kpi": kpi,
+        "cases": page.object_list,
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(),
+        "filter_query": dashboard_query,
+        "dashboard_query": dashboard_query,
+        "period": period.labels,
+    }
+    return render(request, "supervision/kpi_cases.html", context)
 
 
 def _money_series(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from core import rawsql
 from .charges import charges_accrue
 from .delinquency import fresh_loan_figures, refresh_delinquency
 from .events import case_event_build, case_event_record, case_events_record
+from .legal import recoveries_announce
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
 from .signals import payment_recorded, payments_recorded
 
@@ -462,6 +463,8 @@ def payment_record(
         paid_at=paid_at,
         method=method,
         unallocated=left,
+        # After a charge-off the payment is allocated as any other, and counted as a recovery.
+        recovery=loan.written_off_on is not None,
     )
     written = PaymentAllocation.objects.bulk_create(_allocation_row(payment, a) for a in allocations)
     # The answer is built from what was written (payment.allocations.all() reads this, not the database).
@@ -481,8 +484,14 @@ def payment_record(
             case_id=case.pk,
             kind=CaseEvent.Kind.PAYMENT,
             new=f"{amount} {loan.currency}",
-            data={"payment": payment.pk, "external_id": external_id, "paid_at": paid_at.isoformat()},
+            data={
+                "payment": payment.pk,
+                "external_id": external_id,
+                "paid_at": paid_at.isoformat(),
+                "recovery": payment.recovery,
+            },
         )
+    recoveries_announce([payment])
     _refresh_delinquency([loan.pk])
     # In the same transaction, the apps above react (repayment_plans credits promises and plans,
     # outreach cancels the reminders the payment made obsolete): a payment is never on the ledger
@@ -668,6 +677,7 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
             paid_at=row["paid_at"],
             method=row.get("method") or "",
             unallocated=left,
+            recovery=loan.written_off_on is not None,
         )
         new_payments.append(payment)
         for a in loan_allocations:
@@ -687,11 +697,17 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
             case_id=open_cases[payment.loan_id],
             kind=CaseEvent.Kind.PAYMENT,
             new=f"{payment.amount} {payment.currency}",
-            data={"payment": payment.pk, "external_id": payment.external_id, "paid_at": payment.paid_at.isoformat()},
+            data={
+                "payment": payment.pk,
+                "external_id": payment.external_id,
+                "paid_at": payment.paid_at.isoformat(),
+                "recovery": payment.recovery,
+            },
         )
         for payment in new_payments
         if payment.loan_id in open_cases
     )
+    recoveries_announce(new_payments)
     refreshed = refresh_delinquency(loan_ids=loan_ids)
     # The apps above react to the set as they do to one payment (promises and plans credited, obsolete
     # reminders cancelled), in a few statements instead of a few per payment.

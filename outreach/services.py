@@ -196,6 +196,11 @@ def _obsolete_reason(job: ReminderJob) -> str:
     reminder gives way to an active plan, whose own reminders then apply."""
     if job.case.status != CaseStatus.OPEN:
         return "case_closed"
+    # Planned before the case was written off or went to law (cases.legal): those freeze every reminder.
+    if job.case.loan.written_off_on is not None:
+        return "written_off"
+    if job.case.legal_stage:
+        return f"legal_{job.case.legal_stage}"
     if _is_plan_job(job):
         if not _has_active_plan(job.case_id):
             return "plan_not_active"

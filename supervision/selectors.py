@@ -420,7 +420,8 @@ def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
     agency that held the case when each payment arrived (not whoever holds it now).
 
     Rows of `by_channel`, `by_collector` and `by_agency` are {key, label, currency, amount}; `by_month`
-    maps each currency to one amount per month; `total` is one row per currency.
+    maps each currency to one amount per month; `total` is one row per currency, `after_charge_off` the
+    part of it received after the loan was written off (recoveries after charge-off), one row per currency.
     """
     # The annotations by name from one list: the type checker reads literal names as model fields only.
     payments = list(recovered_payments(scope, period).values(*RECOVERED_FIELDS))
@@ -428,11 +429,15 @@ def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
     month_index = {label: i for i, label in enumerate(period.labels)}
     by_month: dict[str, list[Decimal]] = {}
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    # Payments received after their loan's charge-off (cases.legal): part of the total, also shown alone.
+    after_charge_off: dict[str, Decimal] = defaultdict(lambda: ZERO)
     grouped: dict[str, dict[tuple[str, str], Decimal]] = {k: defaultdict(lambda: ZERO) for k in BREAKDOWNS}
     for p in payments:
         currency, amount = p["currency"], p["amount"]
         holder = timelines[p["case_id"]].at(p["paid_at"])
         totals[currency] += amount
+        if p["recovery"]:
+            after_charge_off[currency] += amount
         months = by_month.setdefault(currency, [ZERO] * len(period.labels))
         months[month_index[_month_key(p["paid_at"].astimezone(dt.UTC))]] += amount
         grouped["by_channel"][(p["channel"], currency)] += amount
@@ -459,6 +464,7 @@ def recovered_amounts(scope: Scope, period: Period) -> dict[str, Any]:
         **{kind: rows(kind) for kind in BREAKDOWNS},
         "by_month": {currency: by_month[currency] for currency in sorted(by_month)},
         "total": _per_currency(totals),
+        "after_charge_off": _per_currency(after_charge_off),
     }
 
 

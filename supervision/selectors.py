@@ -362,7 +362,7 @@ class HolderTimeline:
         return self.changes[index - 1][1] if index else self.initial
 
 
-RECOVERED_FIELDS = ["amount", "currency", "paid_at", "case_id", "channel"]
+RECOVERED_FIELDS = ["amount", "currency", "paid_at", "case_id", "channel", "recovery"]
 HOLDER_EVENTS = (CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.PLACED, CaseEvent.Kind.RECALLED)
 
 

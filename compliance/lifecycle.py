@@ -40,7 +40,7 @@ from cases.models import Case, CaseStatus, Payment
 from contacts.models import ContactAttempt
 
 from . import evidence, packs
-from .models import Decision, Erasure, ErasureReason, ErasureStatus, EvidenceKind, RecordHold
+from .models import Decision, Erasure, ErasureReason, ErasureStatus, EvidenceKind, RecordHold, ValidationNotice
 
 ERASED = "[erased]"
 
@@ -236,6 +236,19 @@ def borrower_erase(
         model.objects.filter(borrower=borrower).update(**values)
         model.history.filter(borrower_id=borrower.pk).update(**{k: v for k, v in values.items() if k != "invalid"})
 
+    # Regulation F validation notices keep the values they were sent with: the consumer's name and address.
+    def _notice_values(row: Any) -> dict[str, Any]:
+        sent = row["fields"] or {}
+        if sent:
+            sent = _scrub({**sent, "consumer_name": pseudonym, "consumer_address": ERASED}, personal)
+        return {"fields": sent, "verification_note": ERASED if row["verification_note"] else ""}
+
+    for row in ValidationNotice.objects.filter(borrower=borrower).values("id", "fields", "verification_note"):
+        ValidationNotice.objects.filter(pk=row["id"]).update(**_notice_values(row))
+    notice_history = ValidationNotice.history.filter(borrower_id=borrower.pk)
+    for row in notice_history.values("history_id", "fields", "verification_note"):
+        ValidationNotice.history.filter(history_id=row["history_id"]).update(**_notice_values(row))
+
     # The records: plain values replaced, copies inside JSON scrubbed.
     for contact in ContactAttempt.objects.filter(borrower=borrower).values("id", "to", "message", "notes"):
         _plain_update(
@@ -270,6 +283,7 @@ def borrower_erase(
         "holds": ["note"],
         "contacts": ["to", "message", "notes"],
         "decisions": ["to", "override_reason", "personal values in facts, results and reasons"],
+        "validation_notices": ["consumer name and address in the fields sent", "verification note"],
         "history": ["the same fields in every historical row"],
     }
     return _record(

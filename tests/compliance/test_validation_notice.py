@@ -240,3 +240,21 @@ def test_a_dispute_on_another_loan_does_not_hold_this_one(us_case):
     hold_create(borrower=us_case.borrower, kind="dispute", loan=other, starts_at=NOW + dt.timedelta(days=1))
     notice.refresh_from_db()
     assert notice.disputed_at is None
+
+
+def test_an_erasure_scrubs_the_notice_and_the_chain_still_verifies(us_case, supervisor):
+    from compliance import evidence, lifecycle
+
+    notice = _sent_notice(us_case)
+    assert notice.fields["consumer_name"] == "Jane Doe"
+    erasure = lifecycle.borrower_erase(
+        borrower=us_case.borrower, reason="request", legal_basis=lifecycle.LEGAL_BASIS["gdpr"]
+    )
+    assert erasure.status == "done"
+    notice.refresh_from_db()
+    assert notice.fields["consumer_name"] == f"erased-{us_case.borrower.pk}"
+    assert "Jane Doe" not in str(notice.fields) and "1 Main St" not in str(notice.fields)
+    assert not any("Jane Doe" in str(h.fields) for h in notice.history.all())
+    assert notice.fields["current_amount"] == "1260.00"  # the lender's figures stay
+    report = evidence.verify(borrower_ids=[us_case.borrower.pk])
+    assert report.ok, report.failures_as_dicts()

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Case as When_
@@ -79,6 +80,15 @@ class RefreshResult:
     stage_changed_case_ids: list[int] = field(default_factory=list)
 
 
+def _balanced_sum(fields: list[str]) -> Any:
+    """a + b + c + ... as a balanced tree: Django parenthesises each pair, and a left-leaning chain of
+    thirteen columns, nested in the refresh's subqueries, overflowed SQLite's parser stack."""
+    if len(fields) == 1:
+        return F(fields[0])
+    middle = len(fields) // 2
+    return _balanced_sum(fields[:middle]) + _balanced_sum(fields[middle:])
+
+
 def remaining_expr() -> ExpressionWrapper:
     """What is left to pay on an installment: due - paid - waived, never negative.
 
@@ -88,19 +98,19 @@ def remaining_expr() -> ExpressionWrapper:
     return ExpressionWrapper(
         Round(
             Greatest(
-                F("principal_due")
-                + F("interest_due")
-                + F("fee_due")
-                - F("principal_paid")
-                - F("interest_paid")
-                - F("fee_paid")
-                - F("waived")
-                + F("late_fee_due")
-                + F("penalty_due")
-                - F("late_fee_paid")
-                - F("penalty_paid")
-                - F("late_fee_waived")
-                - F("penalty_waived"),
+                _balanced_sum(["principal_due", "interest_due", "fee_due", "late_fee_due", "penalty_due"])
+                - _balanced_sum(
+                    [
+                        "principal_paid",
+                        "interest_paid",
+                        "fee_paid",
+                        "late_fee_paid",
+                        "penalty_paid",
+                        "waived",
+                        "late_fee_waived",
+                        "penalty_waived",
+                    ]
+                ),
                 Value(0),
                 output_field=MONEY,
             ),

@@ -85,13 +85,3 @@ def plan_get_for_user(user: User, pk: int) -> Plan | None:
         plans_visible_to(user).prefetch_related("installments", "approvals__user", "dispatches").filter(pk=pk).first()
     )
 
-
-def plans_awaiting_approval(user: User) -> QuerySet[Plan]:
-    """The supervisor's approval queue: pending plans on cases they see, not proposed or already decided by them."""
-    return (
-        plans_visible_to(user)
-        .filter(status=PlanStatus.PENDING_APPROVAL)
-        .exclude(proposed_by=user)
-        .exclude(approvals__user=user)
-        .order_by("created_at")
-    )

@@ -135,9 +135,9 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required(Perm.APPROVE_PLANS)
 @require_GET
 def plan_approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(
-        request, "repayment_plans/plan_approvals.html", {"plans": selectors.plans_awaiting_approval(request.user)}
-    )
+    """The one approvals page is the supervisors' (state, approvers, who must still approve, limits): this
+    older address, kept for bookmarks, sends there (by name: supervision sits above this app)."""
+    return redirect("supervision:approvals", permanent=True)
 
 
 def _decide(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:

@@ -62,7 +62,7 @@ def test_beyond_limit_approved_agreement_paid_on_track_then_broken(client, api, 
 
     # The supervisor finds it in the queue and approves it; the plan is active with its agreement PDF.
     client.force_login(supervisor)
-    assert f"#{plan.pk}" in client.get(reverse("plan-approvals")).content.decode()
+    assert f'data-plan="{plan.pk}"' in client.get(reverse("plan-approvals"), follow=True).content.decode()
     client.post(reverse("plan-approve", args=[plan.pk]), {"reason": "Hardship confirmed"})
     plan.refresh_from_db()
     assert plan.status == PlanStatus.ACTIVE

@@ -191,3 +191,19 @@ def test_the_approval_flow_speaks_chinese(client, pending_plan, supervisor):
     text = response.content.decode()
     assert f"方案 #{pending_plan.pk}：第一级审批已记录，等待权限足以覆盖该方案的第二位审批人。" in text
     assert "您已审批该方案，须由另一位审批人决定。" in text
+
+
+def test_the_old_plan_approvals_address_leads_to_the_one_approvals_page(client, pending_plan, supervisor, collector):
+    """/plans/approvals/ was a second, list-only page: it now sends to the one page that shows each plan's
+    state, approvers, who must still approve and the limits that apply."""
+    client.force_login(supervisor)
+    response = client.get(reverse("plan-approvals"))
+    assert response.status_code == 301
+    assert response["Location"] == reverse("supervision:approvals")
+    page = client.get(reverse("plan-approvals"), follow=True).content.decode()
+    assert f'data-plan="{pending_plan.pk}"' in page
+    assert "Waiting for a first approval." in page
+    assert "Still to approve: a supervisor whose limits cover" in page
+    assert 'id="approval-limits"' in page
+    client.force_login(collector)
+    assert client.get(reverse("plan-approvals")).status_code == 403

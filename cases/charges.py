@@ -48,6 +48,7 @@ DAYS_PER_YEAR = Decimal(365)
 # breathing space or a mental health crisis moratorium, whatever the pack.
 NO_CHARGE_HOLDS = (HoldKind.BREATHING_SPACE, HoldKind.MENTAL_HEALTH_CRISIS)
 
+_SLICE = 2000
 _REGION_JURISDICTIONS = {"CN": ChargeJurisdiction.CN, "US": ChargeJurisdiction.US, "GB": ChargeJurisdiction.UK}
 
 
@@ -253,9 +254,15 @@ def charges_accrue(*, loan_ids: list[int] | None, today: dt.date) -> int:
         return 0
     if loan_ids is None:
         loan_ids = _candidate_loan_ids(today, min(r.grace_days for r in rules))
-    if not loan_ids:
-        return 0
     caps = list(ChargeCap.objects.filter(active=True))
+    changed = 0
+    # In slices: a whole book behind is a few hundred thousand loans, read and written a slice at a time.
+    for start in range(0, len(loan_ids), _SLICE):
+        changed += _accrue(loan_ids[start : start + _SLICE], today=today, rules=rules, caps=caps)
+    return changed
+
+
+def _accrue(loan_ids: list[int], *, today: dt.date, rules: list[ChargeRule], caps: list[ChargeCap]) -> int:
     loans = {
         loan.pk: _Loan(
             loan, jurisdiction_of(loan.borrower.region, loan.platform.default_jurisdiction), loan.borrower.region

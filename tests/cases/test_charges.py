@@ -262,3 +262,19 @@ def test_the_case_page_shows_the_charges(client, admin_user):
     panel = page.content.decode().split('id="installments-panel"', 1)[1].split("</section>", 1)[0]
     assert "Late fee and penalty interest" in panel
     assert "23.00" in panel and "1,023.00" in panel  # the charges, and the due amount that includes them
+
+
+def test_the_whole_books_refresh_accrues_with_the_most_specific_rule():
+    rule()  # every product: 0.05% a day
+    rule(product="microloan", penalty_rate=D("0.1"))  # microloans: 0.1% a day
+    general = loan_due(principal="1000.00")
+    borrower = BorrowerFactory(region="CN-31")
+    micro = LoanFactory(
+        borrower=borrower, product="microloan", principal=D("1000.00"), disbursed_on=day(-30), external_id="L-MICRO"
+    )
+    InstallmentFactory(loan=micro, seq=1, due_date=DUE, principal_due=D("1000.00"), interest_due=0, fee_due=0)
+    refresh_delinquency(today=day(10))  # the whole book, as beat runs it
+    assert Installment.objects.get(loan=general).penalty_due == D("3.00")  # days 4..9 at 0.50
+    assert Installment.objects.get(loan=micro).penalty_due == D("6.00")  # at 1.00
+    general.refresh_from_db()
+    assert general.outstanding == general.overdue_amount == D("1003.00")

@@ -45,7 +45,7 @@ def _get_case_for_user(request: AuthenticatedHttpRequest, pk: int) -> Case:
 class PlanProposeForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=PlanKind.choices)
     first_due_date = forms.DateField(
-        label=gettext_lazy("First due date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("First due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     installment_count = forms.IntegerField(label=gettext_lazy("Installments"), min_value=1, max_value=120, initial=3)
     frequency = forms.ChoiceField(label=gettext_lazy("Frequency"), choices=Frequency.choices, initial="monthly")
@@ -64,6 +64,39 @@ class PlanProposeForm(forms.Form):
     waive_fees = forms.BooleanField(label=gettext_lazy("Waive fees"), required=False)
     reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
+    # The terms each kind of plan takes (repayment_plans.services.plan_terms); the page shows only these,
+    # and terms() passes only these, so a value left in a field of another kind changes nothing.
+    KIND_FIELDS = {
+        PlanKind.INSTALLMENT: ("first_due_date", "installment_count", "frequency", "amounts", "total_amount"),
+        PlanKind.DEFERRAL: ("first_due_date",),
+        PlanKind.SETTLEMENT: ("first_due_date", "installment_count", "frequency", "amounts", "settlement_amount"),
+        PlanKind.WAIVER: (
+            "first_due_date",
+            "installment_count",
+            "frequency",
+            "amounts",
+            "waive_interest",
+            "waive_fees",
+        ),
+    }
+
+    def kind_now(self) -> str:
+        """The kind the page shows the fields of: the posted one, else the first."""
+        kind = self.data.get("kind") if self.is_bound else None
+        return kind if kind in self.KIND_FIELDS else PlanKind.INSTALLMENT
+
+    def fields_by_kind(self) -> list[tuple[forms.BoundField, str, bool]]:
+        """Each term field, the kinds it belongs to, and whether the kind shown is one of them (the others
+        are hidden; static/js/plan-form.js shows a kind's fields when the kind changes)."""
+        shown = self.kind_now()
+        rows = []
+        for name in self.fields:
+            if name in ("kind", "reason"):
+                continue
+            kinds = [str(kind) for kind, names in self.KIND_FIELDS.items() if name in names]
+            rows.append((self[name], " ".join(kinds), shown in kinds))
+        return rows
+
     def clean_amounts(self) -> list[Decimal] | None:
         raw = (self.cleaned_data.get("amounts") or "").strip()
         if not raw:
@@ -74,7 +107,8 @@ class PlanProposeForm(forms.Form):
             raise forms.ValidationError(_("Enter amounts such as 300.00, 300.00, 400.00."))
 
     def terms(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+        kind = self.cleaned_data["kind"]
+        data = {k: v for k, v in self.cleaned_data.items() if k == "kind" or k in self.KIND_FIELDS.get(kind, ())}
         for optional in ("amounts", "total_amount", "settlement_amount"):
             if data.get(optional) in (None, ""):
                 data.pop(optional, None)

@@ -18,7 +18,9 @@ from contacts.models import Outcome
 from .audit import AuditFilters, Result
 from .models import AgencyContract, QualityReview
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO whatever the language: an <input type=date> takes only yyyy-mm-dd (zh-hans would render 2026/11/25,
+# which the browser drops, leaving the field empty).
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class BoundedDateField(forms.DateField):
@@ -149,6 +151,12 @@ class QualityReviewForm(forms.ModelForm):
         model = QualityReview
         fields = ["identity_verified", "disclosure_made", "tone", "no_prohibited_content", "correct_outcome", "comment"]
         widgets = {"comment": forms.Textarea(attrs={"rows": 3}), "tone": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Tone is always scored: no empty "---------" radio beside 1 to 5.
+        tone = cast(forms.TypedChoiceField, self.fields["tone"])
+        tone.choices = [(value, label) for value, label in tone.choices if value != ""]
 
 
 class ReassignForm(forms.Form):

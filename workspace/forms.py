@@ -189,7 +189,7 @@ class VisitForm(PointForm):
 
 class PromiseForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
-    due_date = forms.DateField(label=_("Pay by"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label=_("Pay by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class HoldForm(forms.Form):

@@ -136,9 +136,21 @@ def cases_by_strategy(
 
 
 def strategy_for_case(case: Case, today: dt.date | None = None) -> Strategy | None:
-    for strategy, cases in cases_by_strategy(Case.objects.filter(pk=case.pk), today=today):
-        if cases.exists():
-            return strategy
+    """The delinquency strategy that governs one case (for its page): the order of preference of
+    `cases_by_strategy`, matched on the case's own fields in Python, so one query whatever the number of
+    strategies (tests hold it to what the planner does)."""
+    today = today or timezone.localdate()
+    vulnerable = bool(case.borrower.effective_vulnerabilities(today))
+    found = Strategy.objects.filter(active=True, kind=StrategyKind.DELINQUENCY)
+    for strategy in sorted(found, key=lambda s: (-s.specificity, s.pk)):
+        if (
+            (strategy.vulnerable and not vulnerable)
+            or (strategy.platform_id and strategy.platform_id != case.platform_id)
+            or (strategy.product and strategy.product != case.loan.product)
+            or (strategy.risk_segment and strategy.risk_segment != case.risk_segment)
+        ):
+            continue
+        return strategy
     return None
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import QuerySet
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from cases.models import Case
+from borrowers.zones import tz
+from cases.models import Case, CaseStatus
 
-from .models import Alert, ReminderJob, Task, TaskStatus
+from .contact_times import HISTORY_DAYS, contact_hours
+from .models import Alert, ReminderJob, Strategy, Task, TaskStatus
+from .planning import strategy_for_case
+from .scoring import FACTORS, PAID_RECENTLY_DAYS, TALKED_WITHIN_DAYS
 
 
 def case_reminders(case: Case) -> QuerySet[ReminderJob]:
@@ -48,3 +59,103 @@ def alerts_for(user, *, open_only: bool = True) -> QuerySet[Alert]:
     if open_only:
         return alerts.filter(acknowledged_at__isnull=True).order_by("created_at", "id")
     return alerts.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at", "-id")
+
+
+# --- "why this segment" and "best time to contact" on the case page -----------------------------------
+
+
+@dataclass
+class FactorRow:
+    name: str
+    label: str
+    fact: str
+    points: int
+
+
+@dataclass
+class HourCell:
+    label: str  # "Tuesday 19:00–20:00"
+    contacts: int
+    payments: int
+
+
+@dataclass
+class SegmentExplanation:
+    """What the case page shows of the scorecard, the strategy it picked and the best time to contact."""
+
+    factors: list[FactorRow]
+    score: int
+    strategy: Strategy | None
+    zone: str
+    top_hours: list[HourCell]
+    by_hour: list[tuple[str, int]]  # (hour label, events) for the hours with events
+    peak: int  # the most events in one hour (the bars' scale)
+    best_hour_today: str
+    history_days: int = HISTORY_DAYS
+    events: int = 0
+    scored: bool = True
+
+
+def _factor_fact(name: str, data: dict[str, Any], case: Case) -> str:
+    if name == "dpd":
+        return _("%(dpd)s days past due") % {"dpd": data.get("dpd", case.dpd)}
+    if name == "balance":
+        return _("%(amount)s overdue") % {"amount": f"{case.overdue_amount:,.2f} {case.loan.currency}"}
+    if name == "payment_history":
+        if data.get("paid_recently"):
+            return _("Paid in the last %(days)s days") % {"days": PAID_RECENTLY_DAYS}
+        return _("Paid before, not recently") if data.get("ever_paid") else _("Never paid")
+    if name == "promises":
+        return _("%(broken)s broken, %(kept)s kept") % {"broken": data.get("broken", 0), "kept": data.get("kept", 0)}
+    if name == "contact":
+        if data.get("talked"):
+            return _("A conversation in the last %(days)s days") % {"days": TALKED_WITHIN_DAYS}
+        return _("No conversation in the last %(days)s days") % {"days": TALKED_WITHIN_DAYS}
+    if name == "trajectory":
+        return _("Earlier delinquencies of this loan: %(n)s") % {"n": data.get("earlier_episodes", 0)}
+    return ""
+
+
+FACTOR_LABELS = {
+    "dpd": gettext_lazy("Days past due"),
+    "balance": gettext_lazy("Overdue balance"),
+    "payment_history": gettext_lazy("Payment history"),
+    "promises": gettext_lazy("Promise record"),
+    "contact": gettext_lazy("Contact responsiveness"),
+    "trajectory": gettext_lazy("DPD trajectory"),
+}
+
+
+def hour_label(hour: int) -> str:
+    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+
+
+def case_segment_explanation(case: Case, *, now: dt.datetime) -> SegmentExplanation:
+    """The case's risk factors as the last refresh stored them (`Case.risk_factors`), the strategy that
+    governs the case now, and the borrower's contact hours (outreach.contact_times) in their local time."""
+    stored = case.risk_factors or {}
+    factors = [
+        FactorRow(name, str(FACTOR_LABELS[name]), _factor_fact(name, stored[name], case), stored[name]["points"])
+        for name in FACTORS
+        if isinstance(stored.get(name), dict)
+    ]
+    hours = contact_hours(case.borrower, now=now)
+    zone = hours.zone
+    by_hour = hours.by_hour()
+    top = [
+        HourCell(f"{WEEKDAYS[weekday - 1]} {hour_label(hour)}", contacts, payments)
+        for weekday, hour, contacts, payments in hours.top(3)
+    ]
+    today = now.astimezone(tz(zone)).date()
+    return SegmentExplanation(
+        factors=factors,
+        score=case.risk_score,
+        strategy=strategy_for_case(case, today) if case.status == CaseStatus.OPEN else None,
+        zone=zone,
+        top_hours=top,
+        by_hour=[(hour_label(h), n) for h, n in enumerate(by_hour) if n],
+        peak=max(by_hour),
+        best_hour_today=hour_label(best) if (best := hours.best_hour(today)) is not None else "",
+        events=hours.total,
+        scored=bool(factors),
+    )

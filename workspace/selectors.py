@@ -38,6 +38,7 @@ from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stag
 from compliance.models import Decision
 from compliance.preview import BorrowerHistory, Verdict, callable_now, calls_awake, load_histories, preview
 from contacts.models import ContactAttempt, Outcome
+from outreach.contact_times import good_hour_now_q
 from outreach.models import Task, TaskKind
 from repayment_plans.models import Promise, PromiseStatus
 
@@ -112,12 +113,11 @@ def queue_owner_choices(user: User) -> QuerySet[User]:
     return collectors.none()
 
 
-def _awake_combos(cases: QuerySet[Case], at: dt.datetime) -> Q | None:
+def _awake_combos(pairs: list[tuple[str, str, str]], at: dt.datetime) -> Q | None:
     """Q of the (region, time zone) pairs whose borrowers are outside quiet hours for calls right now, so
     that the filter and the ordering run in SQL over the whole queue instead of case by case in Python."""
-    pairs = cases.values_list("borrower__region", "borrower__timezone", "borrower__platform__default_jurisdiction")
     awake: Q | None = None
-    for region, zone_name in calls_awake(pairs.order_by().distinct(), at=at):
+    for region, zone_name in calls_awake(pairs, at=at):
         pair = Q(borrower__region=region, borrower__timezone=zone_name)
         awake = pair if awake is None else awake | pair
     return awake
@@ -163,7 +163,13 @@ def queue_cases(
         Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
     )
     call_opt_out = OptOut.objects.filter(borrower=OuterRef("borrower_id"), channel=Channel.CALL, to="")
-    awake = _awake_combos(cases, at)
+    # The queue's (region, time zone, jurisdiction) combinations, once: for "awake now" and "good hour now".
+    pairs = list(
+        cases.values_list("borrower__region", "borrower__timezone", "borrower__platform__default_jurisdiction")
+        .order_by()
+        .distinct()
+    )
+    awake = _awake_combos(pairs, at)
     if awake is None:
         hint: Any = Value(False)
     else:
@@ -173,7 +179,16 @@ def queue_cases(
             output_field=BooleanField(),
         )
     last = ContactAttempt.objects.filter(borrower=OuterRef("borrower_id")).order_by("-at", "-id")
+    # The borrower's good hour is now (outreach.contact_times: their right-party contacts and payments fell
+    # in this local hour before): first within "callable now" and within the rest; the gate still decides.
+    good_hour = good_hour_now_q({(region, zone) for region, zone, _j in pairs}, at=at)
     cases = cases.annotate(
+        # Never a constant (PostgreSQL refuses one in ORDER BY): "id IS NULL" when no zone is at a good hour.
+        good_time_now=SqlCase(
+            When(good_hour if good_hour is not None else Q(pk__isnull=True), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
         risk_rank=SqlCase(
             *[When(risk_segment=k, then=Value(v)) for k, v in RISK_RANK.items()],
             default=Value(0),
@@ -194,8 +209,15 @@ def queue_cases(
     return cases.select_related("borrower", "borrower__platform", "assigned_to").order_by(*WORKING_ORDER)
 
 
-# The working order within "callable now" and within the rest.
-WORKING_ORDER = ("-risk_rank", "-overdue_amount", "-promise_due_today", F("next_action_at").asc(nulls_last=True), "id")
+# The working order within "callable now" and within the rest: the borrowers whose good hour it is first.
+WORKING_ORDER = (
+    "-good_time_now",
+    "-risk_rank",
+    "-overdue_amount",
+    "-promise_due_today",
+    F("next_action_at").asc(nulls_last=True),
+    "id",
+)
 # How many cases of a queue the full preview judges per request, in working order, among those the SQL hint
 # leaves (awake, no blocking hold, no call opt-out). Beyond it a case counts as not callable now.
 CALLABLE_SCAN = 400

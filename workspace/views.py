@@ -51,7 +51,7 @@ from outreach.call_scripts import ShownScript, disclosure_choices, disclosures_d
 from outreach.callback_requests import CallbackNotAllowed, callback_schedule
 from outreach.models import MessageStatus, TaskKind
 from outreach.rendering import TemplateError, reminder_context, render_template
-from outreach.selectors import tasks_due
+from outreach.selectors import case_segment_explanation, tasks_due
 from repayment_plans.models import OPEN_PLAN_STATUSES, Promise, PromiseStatus
 from repayment_plans.services import promise_create
 
@@ -330,6 +330,8 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         if borrower.region.upper().startswith("US-")
         else None,
         "can_record_verification": can_record_verification(user),
+        # Why this segment (the scorecard's factors), the strategy, the borrower's best time to contact.
+        "segment": case_segment_explanation(case, now=now),
         "overview": borrower_overview(user, borrower, call_verdicts=panel[Channel.CALL]),
         "other_open_cases": Case.objects.visible_to(user)
         .filter(borrower_id=case.borrower_id, status=CaseStatus.OPEN)

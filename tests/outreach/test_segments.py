@@ -139,6 +139,10 @@ def test_strategies_differ_by_segment_and_prefer_the_humane_variant(strategies):
     assert (1, "task") in _channels(high)
     # The default: the robot in the first week, a collector from day 8.
     assert (1, "call") in _channels(medium) and not any(c == "task" for _o, c in _channels(medium))
+    # The case page's answer (strategy_for_case) is the planner's.
+    for case in (low, high, medium, ill, elderly):
+        planned_by = set(ReminderJob.objects.filter(case=case).values_list("step__strategy", flat=True))
+        assert planned_by == {strategy_for_case(case, TODAY).pk}
     # Vulnerable: no robot call, whatever the segment.
     for case in (ill, elderly):
         assert not any(channel == "call" for _offset, channel in _channels(case))

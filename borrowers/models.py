@@ -51,7 +51,7 @@ class Borrower(models.Model):
     # Times the borrower named as inconvenient (Regulation F 1006.6(b)(1)(i); CONC 7.9.4R): a list of
     # {"start": "HH:MM", "end": "HH:MM", "days": [0..6]} windows on the borrower's own clock (Monday 0; no
     # "days": every day; an end at or before the start runs past midnight). The gate's rule
-    # borrower_inconvenient_time honours them; borrowers.services.inconvenient_times_set writes them.
+    # borrower_preference honours them; compliance.preferences.inconvenient_times_set writes them.
     inconvenient_times = models.JSONField(_("inconvenient times"), default=list, blank=True)
     lost_contact = models.BooleanField(_("lost contact"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)

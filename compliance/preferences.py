@@ -1,6 +1,6 @@
 """Times the borrower named as inconvenient (Regulation F 1006.6(b)(1)(i); FCA CONC 7.9.4R; the same care
 in every pack): one write path for the borrower portal and a collector's form on the case page. The gate
-reads them from Borrower.inconvenient_times (rule borrower_inconvenient_time, compliance.rules)."""
+reads them from Borrower.inconvenient_times (rule borrower_preference, compliance.rules)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ RULE_NAMES: dict[str, Promise] = {
     "state_frequency_cap": _("State contact limit"),
     "call_frequency_cap": _("Call limit"),
     "pressure_content": _("Undue pressure"),
-    "borrower_inconvenient_time": _("Time the borrower named as inconvenient"),
+    "borrower_preference": _("Time the borrower named as inconvenient"),
     "validation_dispute": _("Disputed within the validation period"),
 }
 

@@ -130,7 +130,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The message puts undue pressure on a borrower in difficulty ({terms}).",
         "消息对处境困难的借款人施加了不当压力（{terms}）。",
     ),
-    "borrower_inconvenient_time": (
+    "borrower_preference": (
         "The borrower said {window} is inconvenient ({local}).",
         "借款人表示 {window} 不方便联系（当地时间 {local}）。",
     ),
@@ -398,11 +398,11 @@ def _inconvenient_until(local: dt.datetime, window: dict[str, Any], zone: str) -
     return None
 
 
-def borrower_inconvenient_time(ctx: Ctx, pack: str) -> RuleResult:
+def borrower_preference(ctx: Ctx, pack: str) -> RuleResult:
     """Times the borrower named as inconvenient, on their clock: checked in every candidate zone (the
     borrower's own clock is one of them, and the gate does not know which), like quiet hours."""
     windows = ctx.facts.get("borrower", {}).get("inconvenient_times") or []
-    code = "borrower_inconvenient_time"
+    code = "borrower_preference"
     if not windows or not ctx.to_borrower or ctx.channel not in INCONVENIENT_TIME_CHANNELS or not ctx.zones:
         return _result(code, pack, True, time_based=True)
     inside: dict[str, str] = {}
@@ -441,7 +441,7 @@ def common_rules(ctx: Ctx, pack: str) -> list[RuleResult]:
         prohibited_content(ctx, pack),
         vulnerable_limit(ctx, pack),
         unknown_timezone(ctx, pack),
-        borrower_inconvenient_time(ctx, pack),
+        borrower_preference(ctx, pack),
     ]
 
 

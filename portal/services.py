@@ -246,7 +246,7 @@ def portal_opt_out(
 def portal_contact_times(
     *, link: PortalLink, windows: list[dict[str, Any]], ip: str | None, now: dt.datetime | None = None
 ) -> Borrower:
-    """The borrower names the times not to contact them (the gate honours them: borrower_inconvenient_time)."""
+    """The borrower names the times not to contact them (the gate honours them: borrower_preference)."""
     now = now or timezone.now()
     borrower = inconvenient_times_set(borrower=link.case.borrower, windows=windows, case=link.case, source="portal")
     _record(link, PortalActionKind.CONTACT_TIMES, ip=ip, now=now, windows=borrower.inconvenient_times)

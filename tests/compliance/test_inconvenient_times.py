@@ -1,5 +1,5 @@
 """Times the borrower named as inconvenient (Regulation F 1006.6(b)(1)(i); issue 17): rule
-borrower_inconvenient_time, in every pack, for calls, SMS, push, visits and e-mail to the borrower (not
+borrower_preference, in every pack, for calls, SMS, push, visits and e-mail to the borrower (not
 letters, not third parties), on the borrower's clock in every candidate zone, with the window's end as
 the next allowed time."""
 
@@ -16,7 +16,7 @@ from tests import factories
 from .conftest import check, codes, local
 
 NY = "America/New_York"
-CODE = "borrower_inconvenient_time"
+CODE = "borrower_preference"
 
 
 def _name(borrower, *windows):

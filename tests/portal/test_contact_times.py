@@ -1,5 +1,5 @@
 """The borrower names the times that do not suit them in the portal (issue 17); the gate honours them
-(borrower_inconvenient_time) from the next action on. 11:00 in Shanghai at the frozen NOW."""
+(borrower_preference) from the next action on. 11:00 in Shanghai at the frozen NOW."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_the_borrower_names_a_time_and_the_gate_keeps_to_it(signed_in: Client, l
     assert link.case.events.get(kind="contact_times").data["source"] == "portal"
     # 14 January 2026 is a Wednesday: blocked until 12:00 Shanghai time.
     blocked = _gate(link.case)
-    assert {r["code"] for r in blocked.reasons} == {"borrower_inconvenient_time"}
+    assert {r["code"] for r in blocked.reasons} == {"borrower_preference"}
     assert blocked.next_allowed_at == dt.datetime(2026, 1, 14, 4, 0, tzinfo=dt.UTC)
     assert "12:00" in signed_in.get(f"/p/{token}/preferences/").content.decode()
     # Removing them all lets the gate through again.

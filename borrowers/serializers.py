@@ -411,7 +411,9 @@ class BorrowerOutputSerializer(serializers.ModelSerializer):
 
 
 class HoldInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=HoldKind.choices)
+    # `paused` is written only with a delinquency pause (POST /loans/{external_id}/pauses/), which also
+    # stops the DPD: a bare paused hold would silence the loan without pausing its clock.
+    kind = serializers.ChoiceField(choices=[c for c in HoldKind.choices if c[0] != HoldKind.PAUSED])
     loan = StrictCharField(max_length=100, required=False, allow_null=True, allow_blank=True)
     starts_at = ApiDateTimeField(required=False, allow_null=True)
     ends_at = ApiDateTimeField(required=False, allow_null=True)

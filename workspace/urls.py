@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, work
+from . import legal, views, work
 
 urlpatterns = [
     path("queue/", views.work_queue, name="queue"),
@@ -26,4 +26,11 @@ urlpatterns = [
     path("cases/<int:pk>/contact-times/", views.contact_times_add, name="case-contact-times"),
     path("cases/<int:pk>/validation/verify/", views.validation_verify, name="case-validation-verify"),
     path("cases/<int:pk>/override/", views.block_override, name="case-override"),
+    path("cases/<int:pk>/pause/", legal.pause_add, name="case-pause"),
+    path("cases/<int:pk>/pauses/<int:pause_pk>/end/", legal.pause_end, name="case-pause-end"),
+    path("cases/<int:pk>/write-off/", legal.write_off, name="case-write-off"),
+    path("cases/<int:pk>/legal/", legal.legal_step, name="case-legal-step"),
+    path("cases/<int:pk>/legal/<int:proceeding_pk>/", legal.legal_outcome, name="case-legal-outcome"),
+    path("cases/<int:pk>/legal/<int:proceeding_pk>/letter/", legal.letter_send, name="case-lawyer-letter"),
+    path("cases/<int:pk>/lawyer-letters/<int:letter_pk>/", legal.letter_page, name="case-lawyer-letter-page"),
 ]

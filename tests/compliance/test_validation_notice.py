@@ -258,3 +258,13 @@ def test_an_erasure_scrubs_the_notice_and_the_chain_still_verifies(us_case, supe
     assert notice.fields["current_amount"] == "1260.00"  # the lender's figures stay
     report = evidence.verify(borrower_ids=[us_case.borrower.pk])
     assert report.ok, report.failures_as_dicts()
+
+
+def test_a_dispute_through_the_api_inside_the_period(api, us_case):
+    notice = _sent_notice(us_case)
+    body = {"kind": "dispute", "loan": us_case.loan.external_id, "note": "disputes the amount"}
+    response = api.post(f"/api/v1/borrowers/{us_case.borrower.external_id}/holds/", body, format="json")
+    assert response.status_code == 201, response.content
+    notice.refresh_from_db()
+    assert notice.disputed_at == NOW and notice.dispute_hold_id == response.json()["id"]
+    assert "validation_dispute" in codes(check(us_case.borrower, NOW + dt.timedelta(hours=1), case=us_case))

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.utils import timezone
@@ -41,6 +42,7 @@ from .models import (
     PaymentAllocation,
     RateBasis,
 )
+from .signals import charge_free_periods
 
 CENT = Decimal("0.01")
 DAYS_PER_YEAR = Decimal(365)
@@ -296,6 +298,10 @@ def _accrue(loan_ids: list[int], *, today: dt.date, rules: list[ChargeRule], cap
     for v in loans.values():
         if v.loan.written_off_on is not None:  # charged off: nothing accrues from that day on
             excluded[v.loan.pk].append((v.loan.written_off_on, None))
+    # The apps above answer for what they hold (repayment_plans: the days a plan was active).
+    for _receiver, answer in charge_free_periods.send(sender=Loan, loan_ids=list(loans)):
+        for loan_id, periods in cast(dict[int, list[tuple[dt.date, dt.date | None]]], answer or {}).items():
+            excluded[loan_id].extend(periods)
 
     # The same day's rows (a rerun rewrites them) and whether a later day's exist (a run for an earlier
     # day never rewrites what a later one wrote).

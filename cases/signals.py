@@ -6,6 +6,8 @@ and must be safe to run again.
 plans before outreach cancels obsolete reminders). `payments_recorded`: the same for a bulk upload's set.
 `open_cases_refreshed`: after a delinquency refresh re-staged and closed cases, with the open cases it
 touched (outreach rescores them: the score reads promises and conversations).
+`charge_free_periods`: asked by the charges' accrual (cases.charges) for days on which a loan accrues no
+late fee or penalty because of something the apps above hold (repayment_plans: an active plan).
 """
 
 from django.dispatch import Signal
@@ -19,3 +21,7 @@ payments_recorded = Signal()
 
 # Sent with `open_cases=<QuerySet[Case]>` and `today=<date>`.
 open_cases_refreshed = Signal()
+
+# Sent with `loan_ids=<list[int]>`; each receiver answers {loan_id: [(first day, last day or None)]}, the
+# days (inclusive) on which those loans accrue no charges.
+charge_free_periods = Signal()

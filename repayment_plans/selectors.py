@@ -85,3 +85,16 @@ def plan_get_for_user(user: User, pk: int) -> Plan | None:
         plans_visible_to(user).prefetch_related("installments", "approvals__user", "dispatches").filter(pk=pk).first()
     )
 
+
+def plan_periods_by_loan(loan_ids: list[int]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """The days each plan of the loans was active, inclusive: from its activation's day to the day before
+    it completed, broke or was cancelled (None: still active). Days as the refresh counts them."""
+    periods: dict[int, list[tuple[dt.date, dt.date | None]]] = {}
+    plans = Plan.objects.filter(case__loan_id__in=loan_ids, activated_at__isnull=False).values_list(
+        "case__loan_id", "activated_at", "completed_at", "broken_at", "cancelled_at"
+    )
+    for loan_id, activated_at, *ends in plans:
+        ended = min((e for e in ends if e is not None), default=None)
+        last = None if ended is None else timezone.localdate(ended) - dt.timedelta(days=1)
+        periods.setdefault(loan_id, []).append((timezone.localdate(activated_at), last))
+    return periods

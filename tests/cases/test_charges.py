@@ -14,7 +14,7 @@ from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus, ChargeAccrual, ChargeCap, ChargeKind, ChargeRule, Installment, LoanPause
 from cases.services import payment_record
 from repayment_plans.models import PlanStatus
-from repayment_plans.services import plan_approve, plan_propose
+from repayment_plans.services import plan_approve, plan_cancel, plan_propose
 from tests.factories import BorrowerFactory, HoldFactory, InstallmentFactory, LoanFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,10 +230,12 @@ def test_a_waiver_forgives_the_charges_under_the_approval_limits(collector, supe
     inst = Installment.objects.get(loan=loan)
     assert (inst.late_fee_waived, inst.penalty_waived, inst.waived) == (D("20.00"), D("3.00"), D("0.00"))
     assert inst.remaining == D("1000.00")
-    # The refresh never asks for the forgiven charges again; penalty goes on on the unpaid principal.
+    # The refresh never asks for the forgiven charges again, and none accrue while the plan runs.
     inst = refresh(loan, 12)
-    assert (inst.late_fee_due, inst.penalty_due) == (D("20.00"), D("4.00"))
-    assert inst.remaining == D("1001.00")
+    assert (inst.late_fee_due, inst.penalty_due) == (D("20.00"), D("3.00"))
+    assert inst.remaining == D("1000.00")
+    loan.refresh_from_db()
+    assert loan.overdue_amount == D("1000.00")
 
 
 def test_the_loan_read_shape_adds_the_charges(api, platform):
@@ -278,3 +280,17 @@ def test_the_whole_books_refresh_accrues_with_the_most_specific_rule():
     assert Installment.objects.get(loan=micro).penalty_due == D("6.00")  # at 1.00
     general.refresh_from_db()
     assert general.outstanding == general.overdue_amount == D("1003.00")
+
+
+def test_no_charges_while_a_repayment_plan_runs(collector):
+    rule()
+    loan = loan_due(principal="1000.00")
+    assert refresh(loan, 6).penalty_due == D("1.00")  # days 4 and 5
+    case = Case.objects.get(loan=loan, status=CaseStatus.OPEN)
+    with time_machine.travel(at(6), tick=False):
+        plan = plan_propose(case=case, kind="installment", user=collector, first_due_date=day(10))
+    assert plan.status == PlanStatus.ACTIVE and plan.total_amount == D("1001.00")
+    assert refresh(loan, 12).penalty_due == D("1.00")  # days 6..11 under the plan
+    with time_machine.travel(at(12), tick=False):
+        plan_cancel(plan=plan, reason="borrower asked", user=collector)
+    assert refresh(loan, 15).penalty_due == D("2.50")  # charged again from day 12

@@ -193,7 +193,7 @@ def _step_windows(steps: list[StrategyStep]) -> list[tuple[StrategyStep, int | N
     late in the range still gets it; without one, until the next later step's day, so a case that joins
     late (or a planner that missed a day) gets the current step, not stale ones."""
     offsets = sorted({s.offset_days for s in steps})
-    windows = []
+    windows: list[tuple[StrategyStep, int | None]] = []
     for step in steps:
         if step.until_days is not None:
             windows.append((step, max(step.until_days, step.offset_days) + 1))

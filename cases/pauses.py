@@ -47,7 +47,9 @@ def _hold_bounds(
 def _check(loan: Loan, starts_on: dt.date, ends_on: dt.date | None, *, exclude: int | None = None) -> None:
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": [_("A pause cannot end before it starts.")]})
-    others = LoanPause.objects.filter(loan=loan).exclude(pk=exclude)
+    others = LoanPause.objects.filter(loan=loan)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
     # Two ranges overlap when each starts before the other ends (an open end never ends).
     overlapping = others.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
     if ends_on is not None:

@@ -12,8 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Platform, User
 from webhooks.models import EventType, WebhookEvent
@@ -158,3 +160,16 @@ def refresh_webhooks_emit(result: RefreshResult) -> list[WebhookEvent]:
         if case_ids:
             events += events_emit_bulk(type=type, items=_case_items(list(case_ids), type))
     return events
+
+
+NOTE_MAX_LENGTH = 2000
+
+
+def case_note_add(*, case: Case, user: User, text: str) -> CaseEvent:
+    """A collector's note on a case: a NOTE event on its timeline, with who wrote it."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Write the note first.")]})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError({"text": [_("A note is at most %(n)s characters.") % {"n": NOTE_MAX_LENGTH}]})
+    return case_event_record(case_id=case.pk, kind=CaseEvent.Kind.NOTE, reason=text, actor=user)

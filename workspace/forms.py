@@ -192,6 +192,10 @@ class PromiseForm(forms.Form):
     due_date = forms.DateField(label=_("Pay by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class HoldForm(forms.Form):
     kind = forms.ChoiceField(label=_("Hold"), choices=BORROWER_HOLDS)
     this_loan_only = forms.BooleanField(label=_("This loan only"), required=False)

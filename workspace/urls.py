@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/<int:pk>/letter/", views.letter_record, name="case-letter"),
     path("cases/<int:pk>/visit/", views.visit_record, name="case-visit"),
     path("cases/<int:pk>/promise/", views.promise_take, name="case-promise"),
+    path("cases/<int:pk>/note/", views.note_add, name="case-note"),
     path("cases/<int:pk>/hold/", views.hold_add, name="case-hold"),
     path("cases/<int:pk>/opt-out/", views.opt_out_add, name="case-opt-out"),
     path("cases/<int:pk>/contact-times/", views.contact_times_add, name="case-contact-times"),

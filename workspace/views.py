@@ -34,6 +34,7 @@ from accounts.roles import Perm, can, permission_required
 from borrowers.models import Borrower, Channel
 from borrowers.services import hold_create, opt_out_create
 from borrowers.zones import borrower_zone
+from cases.events import case_note_add
 from cases.models import Case, CaseStatus, Installment, RiskSegment, Stage
 from cases.views import _borrower_summary, _get_case_for_user
 from compliance.actions import Actor, OutreachAction
@@ -322,6 +323,7 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
         "visit_form": wf.VisitForm(points=offered[Channel.VISIT], user=user, auto_id="id_visit_%s"),
         "promise_form": wf.PromiseForm(auto_id="id_promise_%s"),
         "hold_form": wf.HoldForm(auto_id="id_hold_%s"),
+        "note_form": wf.NoteForm(auto_id="id_note_%s"),
         "opt_out_form": wf.OptOutForm(points=all_points, auto_id="id_optout_%s"),
         "times_form": InconvenientTimeForm(auto_id="id_times_%s"),
         "inconvenient_times": [window_label(w) for w in borrower.inconvenient_times or []],
@@ -704,6 +706,21 @@ def promise_take(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _respond(
         request, case, "workspace/_result_ok.html", {"ok": _("Promise recorded.")}, flash=_("Promise recorded.")
     )
+
+
+@permission_required(Perm.WORK_CASE)
+@require_POST
+@in_user_zone
+def note_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    case, _borrower = _post_case(request, pk)
+    form = wf.NoteForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case, form)
+    try:
+        case_note_add(case=case, user=request.user, text=form.cleaned_data["text"])
+    except ValidationError as exc:
+        return _validation_error(request, case, exc)
+    return _respond(request, case, "workspace/_result_ok.html", {"ok": _("Note added.")}, flash=_("Note added."))
 
 
 @permission_required(Perm.WORK_CASE)

@@ -33,6 +33,8 @@ setup: $(DEV_STAMP)
 # make run: SQLite, the embedded broker, demo data, then web + worker + beat together; the demo sign-ins
 # are printed last, once the web answers (scripts/run_all.sh).
 run: export DEBUG ?= true
+# Reminders carry absolute portal links to this server (docs/demo.md: the borrower's side of the demo).
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --no-sign-ins

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.models import Agency, Platform, Role, Team, User
+from accounts.models import Agency, Platform, Role, SecondFactor, Team, User
 from borrowers.models import Borrower, Email, Hold, HoldKind, OptOut, Phone, ThirdParty
 from borrowers.models import Vulnerability as V
 from cases.delinquency import refresh_delinquency
@@ -46,6 +46,19 @@ INSTALLMENT_DAYS = 30
 PLATFORMS = {
     "alpha": ("Alpha Lending", "CN"),
     "beta": ("Beta Wallet", "US"),
+}
+# The borrower portal of each demo platform: the second factor it asks for (the last four characters of the
+# national id, as Chinese lenders do; the date of birth) and its payment page (a fictional .example host:
+# the hand-off is what the demo shows, the payment itself would arrive through POST /payments/).
+PLATFORM_PORTALS = {
+    "alpha": (
+        SecondFactor.NATIONAL_ID_LAST4,
+        "https://pay.alpha-lending.example/checkout?amount={amount}&currency={currency}&ref={reference}",
+    ),
+    "beta": (
+        SecondFactor.DATE_OF_BIRTH,
+        "https://pay.beta-wallet.example/pay?amount={amount}&currency={currency}&loan={reference}",
+    ),
 }
 TEAM_NAME = "East Team"
 TEAM_ZONE = "Asia/Shanghai"  # the demo team works from Shanghai
@@ -616,6 +629,9 @@ def seed_demo(*, today: dt.date | None = None, log: Callable[[str], None] = lamb
             platform = Platform(name=name, default_jurisdiction=jurisdiction)
             keys[name] = platform.rotate_api_key()
             platform.save()
+        if not platform.payment_url_template:  # the portal set up once; an administrator's change is kept
+            platform.portal_second_factor, platform.payment_url_template = PLATFORM_PORTALS[slug]
+            platform.save(update_fields=["portal_second_factor", "payment_url_template"])
         platforms[slug] = platform
     result = SeedResult(users=users, platform_keys=keys)
 

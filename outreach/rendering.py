@@ -63,7 +63,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "loan_ref": "L" * 100,
     "platform_name": "P" * 200,
     "opt_out": max(OPT_OUT_TEXT.values(), key=len),
-    # PORTAL_BASE_URL of up to 100 characters, the path and the 43-character token.
+    # PORTAL_BASE_URL of up to 100 characters, the path and the token (22 characters; 43 allowed for).
     "portal_link": "https://" + "h" * 92 + "/p/" + "T" * 43 + "/",
 }
 # Rendered length limits, in characters: an SMS of at most ten parts, an e-mail subject within one header

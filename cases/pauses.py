@@ -91,7 +91,7 @@ def loan_pause_create(
         case_event_record(
             case_id=case_id,
             kind=CaseEvent.Kind.PAUSED,
-            new=f"{starts_on}..{ends_on or ''}",
+            new=f"{starts_on} – {ends_on or '…'}",
             reason=reason,
             actor=user,
             data={"pause": pause.pk, "starts_on": starts_on.isoformat(), "ends_on": ends_on and ends_on.isoformat()},

@@ -135,7 +135,8 @@ def letter_text(context: dict[str, Any]) -> str:
         f"{t['from']}: {context['law_firm']}",
         f"{t['client']}: {context['lender']}",
         "",
-        *context["paragraphs"],
+        # A blank line between paragraphs: the print page and the letter keep them apart.
+        "\n\n".join(context["paragraphs"]),
         "",
         t["signature"],
         context["law_firm"],

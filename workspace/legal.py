@@ -177,9 +177,15 @@ def legal_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ok = _("Legal stage: %(stage)s.") % {"stage": proceeding.get_kind_display()}
     if send_letter and proceeding.kind == LegalProceeding.Kind.REFERRAL:
         try:
-            ok = f"{ok} {_letter_message(lawyer_letter_send(proceeding=proceeding, user=request.user))}"
+            letter = lawyer_letter_send(proceeding=proceeding, user=request.user)
         except ValidationError as exc:
-            return _back(request, case, error=f"{ok} {' '.join(exc.messages)}")
+            messages.success(request, ok)
+            return _back(request, case, error=exc)
+        if letter.status == LawyerLetter.Status.BLOCKED:
+            # The step stands; the letter did not go: said as an error, beside the step's success.
+            messages.success(request, ok)
+            return _back(request, case, error=_letter_message(letter))
+        ok = f"{ok} {_letter_message(letter)}"
     return _back(request, case, ok=ok)
 
 

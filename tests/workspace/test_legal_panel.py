@@ -105,3 +105,21 @@ def test_the_panel_and_the_letter_in_chinese(client, supervisor, case):
     assert letter.status == LawyerLetter.Status.QUEUED_FOR_PRINT
     page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "暂停、核销与法律程序" in page and "律师函" in page
+
+
+def test_a_lawyer_letter_is_blocked_by_the_gate_while_the_loan_is_paused(client, supervisor, case):
+    client.force_login(supervisor)
+    today = timezone.localdate()
+    client.post(f"/cases/{case.pk}/pause/", {"starts_on": today.isoformat(), "reason": "complaint under review"})
+    response = client.post(
+        f"/cases/{case.pk}/legal/",
+        {"kind": "referred", "forum": "Fair & Square LLP", "started_on": today.isoformat(), "send_letter": "on"},
+        follow=True,
+    )
+    letter = LawyerLetter.objects.get(proceeding__case=case)
+    assert letter.status == LawyerLetter.Status.BLOCKED
+    assert [r["code"] for r in letter.reasons] == ["hold_paused"]
+    assert not Decision.objects.get(pk=letter.decision_id).allowed
+    # The referral stands; the letter's block is said as an error.
+    kinds = {m.level_tag: str(m) for m in response.context["messages"]}
+    assert "Lawyer letter blocked by compliance" in kinds["error"] and "Legal stage" in kinds["success"]

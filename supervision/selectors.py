@@ -185,21 +185,27 @@ def _stage_at(moment: dt.datetime) -> When_:
     )
 
 
+def roll_counts(scope: Scope, month: dt.date) -> dict[tuple[str, str], int]:
+    """The count behind roll rates (and the champion/challenger comparison, supervision.experiments): cases
+    by (their stage at the start of `month`, their stage at the start of the next month). One query."""
+    before, after = _midnight(month), _midnight(_add_months(month, 1))
+    return {
+        (r["s_from"], r["s_to"]): r["n"]
+        for r in scope.cases.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=before))
+        .annotate(s_from=_stage_at(before), s_to=_stage_at(after))
+        .filter(s_from__isnull=False)
+        .order_by()
+        .values("s_from", "s_to")
+        .annotate(n=Count("id"))
+    }
+
+
 def roll_rates(scope: Scope, period: Period) -> dict[str, list[float | None]]:
     """Month-on-month roll (flow) rates: of the cases in stage S at the end of the previous month, the
     share in the next stage at the end of this month. One grouped query per month."""
     rates: dict[str, list[float | None]] = {f"{s}>{n}": [] for s, n in NEXT_STAGE.items()}
     for month in period.months:
-        before, after = _midnight(month), _midnight(_add_months(month, 1))
-        counts = {
-            (r["s_from"], r["s_to"]): r["n"]
-            for r in scope.cases.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=before))
-            .annotate(s_from=_stage_at(before), s_to=_stage_at(after))
-            .filter(s_from__isnull=False)
-            .order_by()
-            .values("s_from", "s_to")
-            .annotate(n=Count("id"))
-        }
+        counts = roll_counts(scope, month)
         for stage, nxt in NEXT_STAGE.items():
             base = sum(n for (s_from, _to), n in counts.items() if s_from == stage)
             rates[f"{stage}>{nxt}"].append(_rate(counts.get((stage, nxt), 0), base))

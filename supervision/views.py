@@ -27,10 +27,12 @@ from compliance.models import Decision, EvidenceKind, EvidenceLink, Verification
 from compliance.rule_names import rule_name
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
+from outreach import experiments as outreach_experiments
+from outreach.models import StrategyArm
 from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
-from . import selectors, services
+from . import experiments, selectors, services
 from .audit import audit_rows, csv_lines, present
 from .forms import (
     AgencyContractForm,
@@ -364,7 +366,33 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         user=request.user, platform=data.get("platform"), team=data.get("team"), months=data.get("months") or 6
     )
     chart_data = _chart_data(figures)
-    return render(request, "supervision/dashboard.html", {"form": form, "f": figures, "chart_data": chart_data})
+    # Champion/challenger: open experiments and those closed in the period, arm by arm.
+    compared = experiments.comparisons(
+        user=request.user,
+        platform=data.get("platform"),
+        team=data.get("team"),
+        since=selectors.Period.last(data.get("months") or 6).start,
+    )
+    context = {"form": form, "f": figures, "chart_data": chart_data, "experiments": compared}
+    return render(request, "supervision/dashboard.html", context)
+
+
+@permission_required(Perm.SUPERVISE)
+@require_POST
+def experiment_promote(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Promote an arm: its steps become the strategy's, the experiment closes (who and when recorded)."""
+    arm = get_object_or_404(StrategyArm.objects.select_related("experiment"), pk=pk)
+    try:
+        outreach_experiments.experiment_promote(arm=arm, by=request.user)
+    except ValidationError as error:
+        _error_messages(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(arm)s promoted: its steps are now the strategy's, and the experiment %(experiment)s is closed.")
+            % {"arm": arm.name, "experiment": arm.experiment.name},
+        )
+    return redirect("supervision:dashboard")
 
 
 # What each drill-down lists, as its page's heading (selectors.kpi_cases says how each is computed).

@@ -122,6 +122,7 @@ URLS: dict[str, Entry] = {
     "supervision:approvals": page(A),
     "supervision:approvals-decide": page(A, A, "POST"),
     "supervision:assignment": page(S, S, "GET", "POST"),
+    "supervision:experiment-promote": page(S, S, "POST"),
     # operations
     "operations:page": page(OP),
     "operations:reminders-requeue": page(OP, OP, "POST"),

@@ -87,6 +87,7 @@ class SegmentExplanation:
     score: int
     strategy: Strategy | None
     zone: str
+    zone_label: str  # as a time's zone is written on the pages ("CST")
     top_hours: list[HourCell]
     by_hour: list[tuple[str, int]]  # (hour label, events) for the hours with events
     peak: int  # the most events in one hour (the bars' scale)
@@ -152,6 +153,7 @@ def case_segment_explanation(case: Case, *, now: dt.datetime) -> SegmentExplanat
         score=case.risk_score,
         strategy=strategy_for_case(case, today) if case.status == CaseStatus.OPEN else None,
         zone=zone,
+        zone_label=now.astimezone(tz(zone)).strftime("%Z"),
         top_hours=top,
         by_hour=[(hour_label(h), n) for h, n in enumerate(by_hour) if n],
         peak=max(by_hour),

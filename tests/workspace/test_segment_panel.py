@@ -79,7 +79,7 @@ def test_the_case_page_says_why_this_segment_and_when_to_call(client, collector)
     assert "Monday 12:00–13:00: 0 right-party contacts, 1 payments" in html
     assert "07:00–08:00" not in html
     assert "reminders are scheduled for 19:00–20:00 local time; the compliance gate still decides" in html
-    assert "(Asia/Shanghai)" in html
+    assert "in the borrower&#x27;s local time (CST)" in html or "in the borrower's local time (CST)" in html
 
 
 def test_the_panel_in_chinese(client, collector):

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import request_platform
-from accounts.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key, idempotent_response
+from accounts.idempotency import (
+    IDEMPOTENCY_KEY_OPTIONAL_PARAMETER,
+    IDEMPOTENCY_KEY_PARAMETER,
+    idempotency_key,
+    idempotent_response,
+)
 from accounts.roles import Perm
 from borrowers.selectors import write_platform
 from core.api import LargeBodyMixin, PlatformApiMixin, row_errors
@@ -235,20 +240,35 @@ class LoanPauseListCreateApi(PlatformApiMixin, generics.GenericAPIView):
 
     @extend_schema(
         request=PauseInputSerializer,
-        responses={201: PauseOutputSerializer},
+        responses={
+            201: PauseOutputSerializer,
+            409: OpenApiResponse(description="The Idempotency-Key was used with another body or another loan."),
+        },
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL_PARAMETER],
         description=(
             "Pause the loan's delinquency clock from starts_on (may lie in the past) through ends_on "
             "(inclusive; absent: until ended). A pause overlapping another of the loan is a 400 on starts_on, "
-            "so a retried request cannot pause twice."
+            "so a retry cannot pause twice; with an Idempotency-Key the retry gets the first answer again."
         ),
     )
     def post(self, request, external_id: str):
+        idempotency_key(request, required=False)  # a malformed key is a 400 before anything else
         loan = selectors.loan_get(request=request, external_id=external_id)
         serializer = PauseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = None if request_platform(request) is not None else request.user
-        pause = pauses.loan_pause_create(loan=loan, user=user, **serializer.validated_data)
-        return Response(PauseOutputSerializer(pause).data, status=status.HTTP_201_CREATED)
+
+        def handler():
+            pause = pauses.loan_pause_create(loan=loan, user=user, **serializer.validated_data)
+            return status.HTTP_201_CREATED, PauseOutputSerializer(pause).data
+
+        return idempotent_response(
+            request,
+            scope="loan-pauses",
+            handler=handler,
+            required=False,
+            payload={"loan": external_id, "body": request.data},
+        )
 
 
 class PauseDetailApi(PlatformApiMixin, APIView):

@@ -179,3 +179,19 @@ def test_another_platforms_loan_and_pause_are_404(api, other_api, platform):
         other_api.patch(f"/api/v1/pauses/{created.json()['id']}/", {"ends_on": "2026-06-02"}, format="json").status_code
         == 404
     )
+
+
+def test_a_retried_pause_with_its_idempotency_key_gets_the_first_answer(api, platform):
+    loan = _overdue_loan(10, platform=platform, borrower=BorrowerFactory(platform=platform))
+    url = f"/api/v1/loans/{loan.external_id}/pauses/"
+    body = {"starts_on": "2026-06-10", "reason": "agreed payment holiday"}
+    first = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pause-1")
+    again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="pause-1")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert loan.pauses.count() == 1
+    other = api.post(url, {**body, "reason": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="pause-1")
+    assert other.status_code == 409
+    # Without a key, the same pause again overlaps the first: a 400 naming starts_on, nothing written.
+    repeated = api.post(url, body, format="json")
+    assert repeated.status_code == 400 and "starts_on" in repeated.json()
+    assert loan.pauses.count() == 1

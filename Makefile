@@ -11,7 +11,7 @@ PORT ?= 8000
 UV_VERSION := 0.13.8
 INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
-.PHONY: run test setup lint migrate seed web worker beat bench check clean
+.PHONY: run test setup lint migrate seed web worker beat bench check clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ test: setup
 	@if [ -f var/tree-before-test ] && [ "$$($(TREE_STATE))" != "$$(cat var/tree-before-test)" ]; then \
 		echo "make test: the test run changed the working tree (a test must write no tracked file):"; \
 		git status --short; exit 1; fi
+
+# make screenshots: the README's screenshots (docs/screenshots/: My day, the case page, the plan form and the
+# quality review, in English and Chinese) from a browser test on the demo data; commit them on purpose. Any
+# other run of that test writes them under var/screenshots/.
+screenshots: setup
+	@bash scripts/ensure_chromium.sh
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 -p no:cacheprovider tests/e2e/test_screenshots_e2e.py
 
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/collections_bench
 bench: export REDIS_URL ?= redis://127.0.0.1:6379/0

@@ -1,6 +1,6 @@
 """A demo collector works a case in a real Chromium: queue, call and outcome, promise, a quiet-hours
 block with its reason, and the interface in Chinese. Screenshots of the queue and the case page go to
-var/screenshots/; with UPDATE_SCREENSHOTS=1 they refresh docs/screenshots/ for the README instead."""
+var/screenshots/ (the README's are made by `make screenshots`: tests/e2e/test_screenshots_e2e.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 ROOT = Path(__file__).resolve().parents[2]
-# A test run writes no tracked file: the README's screenshots are refreshed only when asked for.
-SCREENSHOTS = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "var") / "screenshots"
+# A test run writes no tracked file.
+SCREENSHOTS = ROOT / "var" / "screenshots"
 # The clock of the test and of the live server (a thread of this process) starts here and ticks on: 11:00
 # in Shanghai, 03:00 in London (neither on daylight saving that day). The browser keeps its own clock;
 # the pages read only the server's.

@@ -350,10 +350,14 @@ if SMS_GATEWAY == "http" and not SMS_GATEWAY_URL:
 if VOICE_GATEWAY == "http" and not VOICE_GATEWAY_URL:
     raise ImproperlyConfiguredEnv("VOICE_GATEWAY=http needs VOICE_GATEWAY_URL")
 GATEWAY_TIMEOUT_S = env_int("GATEWAY_TIMEOUT_S", 10)
-# Each provider's secret for its callbacks (delivery receipts, bounces, replies: docs/api.md, "Provider
-# callbacks"), which sign their bodies with it; a provider without one has its callbacks refused (401).
+# Each provider's secret or key for its signed callbacks (delivery receipts, bounces, replies: docs/api.md,
+# "Provider callbacks"), in its own scheme (outreach.signatures); a provider without one has its callbacks
+# refused (401). App push receipts are signed with each platform's own webhook secret instead.
 PROVIDER_CALLBACK_SECRETS = {
-    name: env_str(f"{name.upper()}_CALLBACK_SECRET", "") or "" for name in ("generic", "aliyun", "sendgrid", "push")
+    "generic": env_str("GENERIC_CALLBACK_SECRET", "") or "",
+    "aliyun": env_str("ALIYUN_CALLBACK_SECRET", "") or "",
+    "twilio": env_str("TWILIO_AUTH_TOKEN", "") or "",  # X-Twilio-Signature's HMAC-SHA1 key
+    "sendgrid": env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "") or "",  # the signed event webhook's key (base64 DER)
 }
 if DEBUG and not PROVIDER_CALLBACK_SECRETS["generic"]:
     # A local run (`make run`) takes the generic provider's callbacks signed with a published development

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -17,6 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import authentication, exceptions, generics, serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,10 +26,11 @@ from rest_framework.views import APIView
 from accounts.api import api_object
 from contacts.models import ContactAttempt
 from contacts.serializers import ContactOutputSerializer
-from core.api import PlatformApiMixin
+from core.api import JsonParser, PlatformApiMixin
 
-from .callbacks import RECEIPT_ADAPTERS, REPLY_ADAPTERS, SIGNATURE_HEADER, receipt_record, reply_record, signature_ok
+from .callbacks import FORM_PROVIDERS, RECEIPT_ADAPTERS, REPLY_ADAPTERS, receipt_record, reply_record
 from .models import OutboundMessage
+from .signatures import SIGNATURE_HEADER, callback_authentic
 
 # What the role matrix (tests/access) names these endpoints' requirement: a provider's signature, no role.
 PROVIDER_SIGNED = "provider signature"
@@ -51,13 +54,14 @@ class ProviderPrincipal:
 
 
 class ProviderSignatureAuthentication(authentication.BaseAuthentication):
-    """`X-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the provider's own secret."""
+    """The provider's own signature scheme with its own secret or key (outreach.signatures)."""
 
     def authenticate(self, request: Request) -> tuple[ProviderPrincipal, str]:
         provider = str((request.parser_context or {}).get("kwargs", {}).get("provider", ""))
-        body = request._request.body  # the raw bytes, as signed (read before DRF parses them)
-        if not signature_ok(provider=provider, body=body, header_value=request.headers.get(SIGNATURE_HEADER, "")):
-            raise exceptions.AuthenticationFailed("Missing or invalid X-Signature for this provider.")
+        # The raw request, as signed: its bytes (and, for a form-encoded provider, its fields), read before
+        # DRF parses anything.
+        if not callback_authentic(provider, request._request):
+            raise exceptions.AuthenticationFailed("Missing or invalid signature for this provider.")
         return ProviderPrincipal(provider), provider
 
     def authenticate_header(self, request: Request) -> str:
@@ -75,8 +79,13 @@ class ProviderSignatureScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": SIGNATURE_HEADER,
-            "description": "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the provider's callback secret "
-            "(`<PROVIDER>_CALLBACK_SECRET`).",
+            "description": "generic and aliyun: `sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the "
+            "provider's callback secret (`<PROVIDER>_CALLBACK_SECRET`); push: the same keyed with the platform's "
+            "own webhook secret (several signatures, space-separated, while it changes). twilio: Twilio's "
+            "`X-Twilio-Signature` (base64 HMAC-SHA1 of the full URL and the sorted form fields, keyed with "
+            "`TWILIO_AUTH_TOKEN`). sendgrid: SendGrid's signed event webhook (`X-Twilio-Email-Event-Webhook-"
+            "Signature`, ECDSA P-256 over the `X-Twilio-Email-Event-Webhook-Timestamp` and the body, checked "
+            "with `SENDGRID_WEBHOOK_PUBLIC_KEY`; at most 5 minutes old). See docs/api.md.",
         }
 
 
@@ -101,16 +110,30 @@ RESULTS = inline_serializer(
 
 class _ProviderCallbackApi(APIView):
     authentication_classes = [ProviderSignatureAuthentication]
+    parser_classes = [JsonParser, FormParser]  # form-encoded for the providers that post forms (Twilio)
     permission_classes: list[Any] = []  # the signature is the whole of it
     throttle_classes: list[Any] = []  # a provider's bursts of receipts are not a platform's calls
     read_permission = PROVIDER_SIGNED
     write_permission = PROVIDER_SIGNED
 
 
+# JSON for most providers; Twilio posts forms (415 when a provider's body comes in the other encoding).
+CALLBACK_BODY = {"application/json": OpenApiTypes.ANY, "application/x-www-form-urlencoded": OpenApiTypes.OBJECT}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _payload(request: Request, provider: str) -> Any:
+    """The body in the provider's own encoding: a form for the form-posting providers, JSON for the others."""
+    form = request.content_type.startswith("application/x-www-form-urlencoded")
+    if form != (provider in FORM_PROVIDERS):
+        raise exceptions.UnsupportedMediaType(request.content_type)
+    return request.data
+
+
 class ProviderReceiptsApi(_ProviderCallbackApi):
     @extend_schema(
         operation_id="provider_receipts",
-        request={"application/json": OpenApiTypes.ANY},
+        request=CALLBACK_BODY,
         responses={200: RESULTS, 401: SIGNATURE_REFUSED},
         parameters=[PROVIDER_PARAMETER],
         description="Delivery receipts, bounces and complaints, in the provider's shape (docs/api.md). Idempotent on "
@@ -120,7 +143,7 @@ class ProviderReceiptsApi(_ProviderCallbackApi):
         adapter = RECEIPT_ADAPTERS.get(provider)
         if adapter is None:
             raise NotFound("No receipts adapter for this provider.")
-        receipts = adapter(request.data)  # all read before any is recorded: a 400 records nothing
+        receipts = adapter(_payload(request, provider))  # all read before any is recorded: a 400 records nothing
         results = [{"id": r.event_id, "result": receipt_record(provider=provider, receipt=r)} for r in receipts]
         return Response({"results": results})
 
@@ -128,18 +151,21 @@ class ProviderReceiptsApi(_ProviderCallbackApi):
 class ProviderRepliesApi(_ProviderCallbackApi):
     @extend_schema(
         operation_id="provider_replies",
-        request={"application/json": OpenApiTypes.ANY},
+        request=CALLBACK_BODY,
         responses={200: RESULTS, 401: SIGNATURE_REFUSED},
         parameters=[PROVIDER_PARAMETER],
         description="Inbound SMS, in the provider's shape (docs/api.md): a stop word opts the number out of SMS at "
-        "once, any other reply is an inbound contact and a task. Idempotent on the provider's message id.",
+        "once, any other reply is an inbound contact and a task. Idempotent on the provider's message id. Twilio is "
+        "answered with empty TwiML (text/xml) instead of the results.",
     )
-    def post(self, request: Request, provider: str) -> Response:
+    def post(self, request: Request, provider: str) -> HttpResponse:
         adapter = REPLY_ADAPTERS.get(provider)
         if adapter is None:
             raise NotFound("No replies adapter for this provider.")
-        replies = adapter(request.data)
+        replies = adapter(_payload(request, provider))
         results = [{"id": r.event_id, "result": reply_record(provider=provider, reply=r).result} for r in replies]
+        if provider == "twilio":  # Twilio reads the answer to an inbound message as TwiML: nothing to send back
+            return HttpResponse(EMPTY_TWIML, content_type="text/xml")
         return Response({"results": results})
 
 

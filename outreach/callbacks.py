@@ -2,10 +2,10 @@
 complaints) and what borrowers answer by SMS (replies), each provider's shape read by its adapter into
 one `Receipt` or `Reply`, then recorded once.
 
-Authenticated by the provider's own secret (settings.PROVIDER_CALLBACK_SECRETS, one per provider), never by
-a platform key: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, as our own webhooks are signed
-(webhooks.signing). Idempotent on the provider's id of the event: a redelivered callback finds its
-`ProviderCallback` row and changes nothing.
+Authenticated by each provider's own signature scheme with its own secret or key (outreach.signatures:
+our generic HMAC, Twilio's X-Twilio-Signature, SendGrid's ECDSA-signed event webhook, a platform's own
+webhook secret for its app push), never by a platform key. Idempotent on the provider's id of the event:
+a redelivered callback finds its `ProviderCallback` row and changes nothing.
 
 - A delivery receipt sets the message's status and the pending contact's outcome, through the same
   `_message_sent` / `_message_failed` as the send's own answer (outreach.services).
@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import TextChoices
@@ -39,7 +38,6 @@ from borrowers.validators import normalize_e164
 from cases.models import Case, CaseStatus
 from contacts.models import ActorKind, ContactAttempt, Direction
 from contacts.services import contact_record_inbound
-from webhooks.signing import signature_is_valid
 
 from .gateways import SendResult
 from .models import (
@@ -54,8 +52,6 @@ from .models import (
     TaskStatus,
 )
 from .services import _after_contact_point_loss, _mark_contact_point_invalid, _message_failed, _message_sent
-
-SIGNATURE_HEADER = "X-Signature"
 
 
 class ReceiptEvent(TextChoices):
@@ -88,19 +84,6 @@ class Reply:
     to: str = ""  # our number or short code
     at: dt.datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-
-
-# --- the signature ----------------------------------------------------------------------------------
-
-
-def provider_secret(provider: str) -> str:
-    return (getattr(settings, "PROVIDER_CALLBACK_SECRETS", {}) or {}).get(provider, "")
-
-
-def signature_ok(*, provider: str, body: bytes, header_value: str) -> bool:
-    """A provider without a configured secret has its callbacks refused: nothing unsigned is believed."""
-    secret = provider_secret(provider)
-    return bool(secret) and signature_is_valid(body, secret, header_value)
 
 
 # --- adapters: one per provider shape -------------------------------------------------------------
@@ -270,6 +253,61 @@ def sendgrid_receipts(payload: Any) -> list[Receipt]:
     return receipts
 
 
+def _form(payload: Any) -> Any:
+    """A form-encoded body (a QueryDict) as a plain dict of its values: what the adapters and the stored
+    payload read."""
+    return payload.dict() if hasattr(payload, "dict") else payload
+
+
+# Twilio error codes meaning the number cannot take messages (unknown handset, landline or unreachable
+# carrier, not a valid mobile number); the others (30003 unreachable, 30007 filtered...) may pass next time.
+TWILIO_INVALID_NUMBER_CODES = frozenset({"21211", "21614", "30005", "30006"})
+TWILIO_STATUSES: dict[str, str] = {
+    "delivered": ReceiptEvent.DELIVERED,
+    "undelivered": ReceiptEvent.FAILED,
+    "failed": ReceiptEvent.FAILED,
+}
+
+
+def twilio_receipts(payload: Any) -> list[Receipt]:
+    """Twilio's status callback (form-encoded): `MessageSid`, `MessageStatus`, `ErrorCode`, `To`, ... One
+    callback per status change; the intermediate ones (queued, sent, ...) are recorded and ignored."""
+    item = _form(payload)
+    if not isinstance(item, dict):
+        raise ValidationError({"MessageSid": ["A form-encoded Twilio status callback."]})
+    sid = _text(item, "MessageSid", required=True, max_length=64)
+    status = _text(item, "MessageStatus", required=True, max_length=30)
+    code = _text(item, "ErrorCode", max_length=10)
+    event = TWILIO_STATUSES.get(status, "")
+    if event == ReceiptEvent.FAILED and code in TWILIO_INVALID_NUMBER_CODES:
+        event = ReceiptEvent.INVALID
+    return [
+        Receipt(
+            event_id=f"{sid}:{status}",
+            event=event,
+            message_id=sid,
+            error=f"{status} {code}".strip() if event and event != ReceiptEvent.DELIVERED else "",
+            raw=item,
+        )
+    ]
+
+
+def twilio_replies(payload: Any) -> list[Reply]:
+    """An inbound SMS from Twilio (form-encoded): `MessageSid`, `From`, `To`, `Body`."""
+    item = _form(payload)
+    if not isinstance(item, dict):
+        raise ValidationError({"MessageSid": ["A form-encoded Twilio message."]})
+    return [
+        Reply(
+            event_id=_text(item, "MessageSid", required=True, max_length=64),
+            sender=_number(item, "From"),
+            text=_text(item, "Body", max_length=2000),
+            to=_text(item, "To"),
+            raw=item,
+        )
+    ]
+
+
 def generic_replies(payload: Any) -> list[Reply]:
     """`{"id", "from", "text", "to"?, "at"?}`, one, a list, or `{"replies": [...]}`."""
     return [
@@ -289,13 +327,17 @@ RECEIPT_ADAPTERS: dict[str, Callable[[Any], list[Receipt]]] = {
     "generic": generic_receipts,
     "aliyun": aliyun_receipts,
     "sendgrid": sendgrid_receipts,
+    "twilio": twilio_receipts,
     # The platform's report on an app push (outreach.gateways.push): `message_id` is the event id.
     "push": generic_receipts,
 }
 REPLY_ADAPTERS: dict[str, Callable[[Any], list[Reply]]] = {
     "generic": generic_replies,
     "aliyun": aliyun_replies,
+    "twilio": twilio_replies,
 }
+# Providers that post form-encoded bodies instead of JSON.
+FORM_PROVIDERS = frozenset({"twilio"})
 
 
 # --- stop words ------------------------------------------------------------------------------------

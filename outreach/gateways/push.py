@@ -2,7 +2,8 @@
 platform, which shows it in its own app. The event is written in the send's transaction (the webhooks
 outbox), so a send that rolls back takes its event with it and a resend writes it once; delivery,
 signing and retries are the webhooks app's. The platform reports what became of it through
-POST /api/v1/providers/push/receipts/, naming the event id, which is the message's provider id."""
+POST /api/v1/providers/push/receipts/, signed with its own webhook secret (outreach.signatures), naming
+the event id, which is the message's provider id."""
 
 from __future__ import annotations
 

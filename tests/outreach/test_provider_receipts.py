@@ -4,9 +4,14 @@ a loopback provider (SMS), or through Django's mail backend (e-mail)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.urls import reverse
 
 from borrowers.models import Email, OptOut, Phone
@@ -31,7 +36,22 @@ from .test_gateways import Provider
 pytestmark = pytest.mark.django_db
 
 DAYTIME = shanghai(10)
-SECRETS = {"generic": "generic-secret", "aliyun": "aliyun-secret", "sendgrid": "sendgrid-secret"}
+# SendGrid signs its event webhook with its own private key (ECDSA P-256) and shows us the public key.
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC_KEY = base64.b64encode(
+    SENDGRID_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+).decode()
+SECRETS = {"generic": "generic-secret", "aliyun": "aliyun-secret", "sendgrid": SENDGRID_PUBLIC_KEY}
+
+
+def sendgrid_headers(body: bytes, *, timestamp: int | None = None, key=SENDGRID_KEY) -> dict[str, str]:
+    """What SendGrid sends: the timestamp, and base64 of its DER ECDSA signature of timestamp + body."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    return {
+        "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_TIMESTAMP": stamp,
+        "HTTP_X_TWILIO_EMAIL_EVENT_WEBHOOK_SIGNATURE": base64.b64encode(signature).decode(),
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +71,9 @@ def provider(settings):
 def post(client, provider: str, payload, *, secret: str | None = None, kind: str = "receipts", signature=None):
     body = json.dumps(payload, ensure_ascii=False).encode()
     headers = {}
-    if signature is not False:
+    if provider == "sendgrid" and signature is None:
+        headers = sendgrid_headers(body)
+    elif signature is not False:
         headers["HTTP_X_SIGNATURE"] = signature or sign(body, secret or SECRETS[provider])
     return client.post(
         reverse(f"api-provider-{kind}", kwargs={"provider": provider}),

@@ -5,6 +5,7 @@ platform's receipt sets the contact's outcome."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -13,6 +14,7 @@ from outreach.models import JobStatus, MessageStatus, MessageTemplate, OutboundM
 from outreach.services import reminder_send
 from tests import factories
 from webhooks.models import EventType, WebhookEvent
+from webhooks.signing import sign
 
 from .conftest import due_job, make_case, shanghai
 from .test_provider_receipts import post
@@ -88,19 +90,62 @@ def test_a_platform_without_a_webhook_cannot_take_a_push(push_step):
     assert job.skip_reason == "no_contact_point"
 
 
-def test_the_platforms_receipt_sets_the_push_contacts_outcome(client, settings, push_step):
-    settings.PROVIDER_CALLBACK_SECRETS = {"push": "push-secret"}
-    case = push_case()
+def _pushed(push_step, case=None) -> OutboundMessage:
+    case = case or push_case()
     job = due_job(case, push_step, status=JobStatus.CLAIMED, claimed_at=shanghai(10))
     reminder_send(job_id=job.pk, now=shanghai(10))
-    message = OutboundMessage.objects.get(job=job)
+    return OutboundMessage.objects.get(job=job)
+
+
+def test_the_platforms_receipt_signed_with_its_own_secret_sets_the_push_contacts_outcome(client, push_step):
+    message = _pushed(push_step)
+    platform = message.decision.platform
 
     receipt = {"id": "push-rcpt-1", "message_id": message.provider_id, "status": "delivered"}
-    response = post(client, "push", receipt, secret="push-secret")
+    # A global secret, another platform's or none: refused, nothing recorded.
+    other = factories.PlatformFactory(webhook_url="https://other.example/hooks")
+    for secret in ("push-secret", other.webhook_secret):
+        assert post(client, "push", receipt, secret=secret).status_code == 401
+    assert post(client, "push", receipt, signature=False).status_code == 401
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+    response = post(client, "push", receipt, secret=platform.webhook_secret)
 
     assert response.json()["results"] == [{"id": "push-rcpt-1", "result": "delivered"}]
     message.refresh_from_db()
     assert message.status == MessageStatus.DELIVERED
     assert ContactAttempt.objects.get(pk=message.contact_id).outcome == "delivered"
-    # Signed with another provider's secret, or not at all: refused.
-    assert post(client, "push", receipt, secret="generic-secret").status_code == 401
+
+
+def test_while_its_secret_changes_the_platform_signs_with_both(client, push_step):
+    message = _pushed(push_step)
+    platform = message.decision.platform
+    old_secret, new_secret = platform.webhook_secret, "f" * 64
+    receipt = {"id": "push-rcpt-2", "message_id": message.provider_id, "status": "failed"}
+    body = json.dumps(receipt).encode()
+    both = f"{sign(body, old_secret)} {sign(body, new_secret)}"
+
+    assert post(client, "push", receipt, signature=both).status_code == 200  # the old one is still ours
+    platform.webhook_secret = new_secret
+    platform.save()
+    again = {**receipt, "id": "push-rcpt-3"}
+    body = json.dumps(again).encode()
+    assert (
+        post(client, "push", again, signature=f"{sign(body, old_secret)}, {sign(body, new_secret)}").status_code == 200
+    )
+    assert post(client, "push", {**again, "id": "push-rcpt-4"}, secret=old_secret).status_code == 401
+
+
+def test_a_receipt_naming_another_platforms_push_is_refused(client, push_step):
+    mine, theirs = _pushed(push_step), _pushed(push_step)
+    assert mine.decision.platform != theirs.decision.platform
+    both = [
+        {"id": "r-1", "message_id": mine.provider_id, "status": "delivered"},
+        {"id": "r-2", "message_id": theirs.provider_id, "status": "delivered"},
+    ]
+
+    assert post(client, "push", both, secret=mine.decision.platform.webhook_secret).status_code == 401
+    alone = {"id": "r-3", "message_id": theirs.provider_id, "status": "delivered"}
+    assert post(client, "push", alone, secret=mine.decision.platform.webhook_secret).status_code == 401
+    assert post(client, "push", alone, secret=theirs.decision.platform.webhook_secret).status_code == 200

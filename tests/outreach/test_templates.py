@@ -130,7 +130,10 @@ def test_the_sample_names_every_placeholder_at_its_longest():
     assert set(context) == TEMPLATE_PLACEHOLDERS
     for name, value in context.items():
         if name == "portal_link":  # a link made when a template uses it: it renders as the URL string it is
-            assert f"{value!r} {value!s} {value!a} {value:>10}" == f"{str(value)!r} {str(value)} {str(value)!a} {str(value):>10}"
+            assert (
+                f"{value!r} {value!s} {value!a} {value:>10}"
+                == f"{str(value)!r} {str(value)} {str(value)!a} {str(value):>10}"
+            )
             value = str(value)
         assert type(value) is type(SAMPLE_CONTEXT[name]), name
     assert len(SAMPLE_CONTEXT["opt_out"]) == max(len(text) for text in OPT_OUT_TEXT.values())

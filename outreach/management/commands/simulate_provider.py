@@ -23,8 +23,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
-from outreach.callbacks import SIGNATURE_HEADER, ReceiptEvent
+from outreach.callbacks import ReceiptEvent
 from outreach.models import MessageStatus, OutboundMessage
+from outreach.signatures import SIGNATURE_HEADER
 from webhooks.signing import sign
 
 PROVIDER = "generic"

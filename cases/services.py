@@ -160,7 +160,7 @@ class LoanUpsertResult:
 
 
 def _installment_is_touched(inst: Installment) -> bool:
-    return bool(inst.principal_paid or inst.interest_paid or inst.fee_paid or inst.waived)
+    return bool(inst.total_paid or inst.total_waived)  # charges paid or forgiven count too
 
 
 def _plan_installments(

@@ -5,19 +5,30 @@ by a waiver plan under the approval limits. Every date is passed or frozen: noth
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal as D
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
 
 from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus, ChargeAccrual, ChargeCap, ChargeKind, ChargeRule, Installment, LoanPause
-from cases.services import payment_record
+from cases.services import loan_upsert, payment_record
 from repayment_plans.models import PlanStatus
 from repayment_plans.services import plan_approve, plan_cancel, plan_propose
 from tests.factories import BorrowerFactory, HoldFactory, InstallmentFactory, LoanFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def seeded_caps():
+    """The caps and rules migration 0009 seeds, back if a transactional test flushed them (a reused database)."""
+    if not ChargeCap.objects.exists():
+        importlib.import_module("cases.migrations.0009_seed_charge_rules_caps").seed(django_apps, None)
+
 
 DUE = dt.date(2026, 3, 2)
 
@@ -294,3 +305,23 @@ def test_no_charges_while_a_repayment_plan_runs(collector):
     with time_machine.travel(at(12), tick=False):
         plan_cancel(plan=plan, reason="borrower asked", user=collector)
     assert refresh(loan, 15).penalty_due == D("2.50")  # charged again from day 12
+
+
+def test_an_installment_whose_late_fee_was_paid_cannot_be_rescheduled_by_an_upload():
+    rule(late_fee_fixed=D("20.00"), penalty_rate=D("0"))
+    loan = loan_due(principal="1000.00", disbursed=-300)
+    refresh(loan, 10)
+    pay(loan, "20.00", 10)  # all of it to the late fee
+    row = {
+        "external_id": loan.external_id,
+        "borrower": loan.borrower.external_id,
+        "currency": loan.currency,
+        "principal": loan.principal,
+        "disbursed_on": loan.disbursed_on,
+        "installments": [
+            {"seq": 1, "due_date": day(30), "principal_due": D("1000.00"), "interest_due": D(0), "fee_due": D(0)}
+        ],
+    }
+    with pytest.raises(ValidationError) as raised:
+        loan_upsert(platform=loan.platform, **row)
+    assert "installments" in raised.value.message_dict

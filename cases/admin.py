@@ -13,7 +13,10 @@ from .models import (
     ChargeCap,
     ChargeRule,
     Installment,
+    LawyerLetter,
+    LegalProceeding,
     Loan,
+    LoanPause,
     Payment,
     PaymentAllocation,
 )
@@ -241,3 +244,35 @@ class ChargeAccrualAdmin(ReadOnlyAdmin):
     search_fields = ("installment__loan__external_id",)
     date_hierarchy = "on"
     show_full_result_count = False
+
+
+@admin.register(LoanPause)
+class LoanPauseAdmin(ReadOnlyAdmin):
+    """Delinquency pauses: written by cases.pauses (with their hold and the DPD refresh), from the API or
+    the case page; read here."""
+
+    list_display = ("loan", "starts_on", "ends_on", "reason", "created_by", "created_at")
+    list_select_related = ("loan", "created_by")
+    search_fields = ("loan__external_id", "reason")
+    date_hierarchy = "starts_on"
+
+
+@admin.register(LegalProceeding)
+class LegalProceedingAdmin(ReadOnlyAdmin):
+    """The legal path's steps: written by cases.legal from the case page (events and webhooks); read here."""
+
+    list_display = ("case", "kind", "forum", "reference", "started_on", "next_date", "ended_on", "outcome")
+    list_filter = ("kind", "outcome")
+    list_select_related = ("case",)
+    search_fields = ("reference", "forum", "case__loan__external_id")
+    date_hierarchy = "started_on"
+
+
+@admin.register(LawyerLetter)
+class LawyerLetterAdmin(ReadOnlyAdmin):
+    """Lawyer letters sent (or blocked) through the gate: the print queue; read here."""
+
+    list_display = ("proceeding", "language", "status", "to", "at", "user")
+    list_filter = ("status", "language")
+    list_select_related = ("proceeding", "user")
+    date_hierarchy = "at"

@@ -33,6 +33,9 @@ MODELS = [
     ("cases", "payment"),
     ("cases", "case"),
     ("cases", "caseevent"),
+    ("cases", "loanpause"),
+    ("cases", "legalproceeding"),
+    ("cases", "lawyerletter"),
     ("repayment_plans", "promise"),
 ]
 
@@ -40,7 +43,7 @@ MODELS = [
 @pytest.fixture
 def filled(portfolio):
     """One of everything, so that changelists render rows and inlines, not just empty tables."""
-    from cases.models import CaseEvent, Payment, PaymentAllocation
+    from cases.models import CaseEvent, LawyerLetter, LegalProceeding, LoanPause, Payment, PaymentAllocation
     from repayment_plans.models import Promise
 
     case = portfolio.mine
@@ -59,6 +62,11 @@ def filled(portfolio):
     factories.HoldFactory(borrower=case.borrower)
     factories.OptOutFactory(borrower=case.borrower)
     factories.EmailFactory(borrower=case.borrower)
+    LoanPause.objects.create(loan=case.loan, starts_on=case.opened_at.date(), reason="flood")
+    proceeding = LegalProceeding.objects.create(
+        case=case, kind="referred", forum="Fair & Square LLP", started_on=case.opened_at.date()
+    )
+    LawyerLetter.objects.create(proceeding=proceeding, language="en", status="queued_for_print", body="Letter")
     return portfolio
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import Agency
 from demo.activity import seed_operations
+from demo.experiments import seed_experiment
 from demo.portfolio import AGENCY_NAME, seed_demo
 from demo.sign_ins import assign_cases_of_due_call_tasks, sign_ins_table
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         result = seed_demo(log=self.stdout.write)
+        # Before the operations' planner run, so today's M1 cases are planned from their arms.
+        seed_experiment(log=self.stdout.write)
         seed_operations(users=result.users, agency=Agency.objects.get(name=AGENCY_NAME), log=self.stdout.write)
         elapsed = time.monotonic() - started
         self.stdout.write(

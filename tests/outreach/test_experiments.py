@@ -159,3 +159,64 @@ def test_only_one_open_experiment_per_strategy(strategy):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Experiment.objects.create(strategy=strategy, name="second")
+
+
+def _admin_post(client, strategy, shares: list[tuple[str, int, bool]]):
+    data = {
+        "strategy": strategy.pk,
+        "name": "M1 challenger",
+        "stage": "m1",
+        "started_at_0": "2026-01-14",
+        "started_at_1": "09:00:00",
+        "arms-TOTAL_FORMS": str(len(shares)),
+        "arms-INITIAL_FORMS": "0",
+        "arms-MIN_NUM_FORMS": "0",
+        "arms-MAX_NUM_FORMS": "1000",
+    }
+    for i, (name, share, champion) in enumerate(shares):
+        data.update({f"arms-{i}-name": name, f"arms-{i}-share": str(share)})
+        if champion:
+            data[f"arms-{i}-champion"] = "on"
+    return client.post("/admin/outreach/experiment/add/", data)
+
+
+def test_the_admin_sets_up_a_challenger_only_with_shares_adding_up_to_100(strategy, client, admin_user):
+    client.force_login(admin_user)
+    refused = _admin_post(client, strategy, [("Champion", 60, True), ("Robot first", 50, False)])
+    assert refused.status_code == 200
+    assert "The traffic shares must add up to 100 (they add up to 110)." in refused.content.decode()
+    assert not Experiment.objects.exists()
+    assert (
+        "Exactly one arm is the champion."
+        in _admin_post(client, strategy, [("A", 50, False), ("B", 50, False)]).content.decode()
+    )
+
+    created = _admin_post(client, strategy, [("Champion", 70, True), ("Robot first", 30, False)])
+    assert created.status_code == 302
+    experiment = Experiment.objects.get()
+    assert experiment.started_by == admin_user and experiment.stage == "m1"
+    assert list(experiment.arms.values_list("name", "share", "champion")) == [
+        ("Champion", 70, True),
+        ("Robot first", 30, False),
+    ]
+    # The challenger's own steps, on the arm's page: they belong to the experiment's strategy.
+    arm = experiment.arms.get(champion=False)
+    response = client.post(
+        f"/admin/outreach/strategyarm/{arm.pk}/change/",
+        {
+            "name": arm.name,
+            "steps-TOTAL_FORMS": "1",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
+            "steps-0-offset_days": "1",
+            "steps-0-until_days": "7",
+            "steps-0-channel": "call",
+            "steps-0-template_code": "robot-call",
+            "steps-0-conditions": "{}",
+            "steps-0-active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    step = StrategyStep.objects.get(arm=arm)
+    assert (step.strategy, step.offset_days, step.until_days, step.channel) == (strategy, 1, 7, "call")

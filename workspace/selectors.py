@@ -34,7 +34,17 @@ from accounts.models import Role, User
 from borrowers.masking import mask_email, mask_phone
 from borrowers.models import Borrower, Channel, Hold, HoldKind, OptOut
 from borrowers.zones import borrower_local_time
-from cases.models import Case, CaseEvent, CaseStatus, Payment, RiskSegment, Stage
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    LawyerLetter,
+    LegalProceeding,
+    LegalStage,
+    Payment,
+    RiskSegment,
+    Stage,
+)
 from compliance.models import Decision
 from compliance.preview import BorrowerHistory, Verdict, callable_now, calls_awake, load_histories, preview
 from contacts.models import ContactAttempt, Outcome
@@ -344,6 +354,16 @@ def _actor_name(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+LEGAL_EVENT_LABELS: dict[str, dict[str, Any]] = {
+    CaseEvent.Kind.LEGAL_STAGE_CHANGED: {k: v for k, v in LegalStage.choices if k},
+    CaseEvent.Kind.LEGAL_OUTCOME: {
+        **{k: v for k, v in LegalStage.choices if k},
+        **{k: v for k, v in LegalProceeding.Outcome.choices if k},
+    },
+    CaseEvent.Kind.LAWYER_LETTER: dict(LawyerLetter.Status.choices),
+}
+
+
 def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[TimelineItem]:
     """Contacts, payments, promises, plans, holds, opt-outs, stage changes and blocked decisions, newest
     first, in one list. One query per source, however long the history (each capped at `limit`).
@@ -358,6 +378,10 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
         old, new = event.old_value, event.new_value
         if event.kind in (CaseEvent.Kind.STAGE_CHANGED, CaseEvent.Kind.OPENED):
             old, new = str(stage_labels.get(old, old)), str(stage_labels.get(new, new))
+        elif event.kind in LEGAL_EVENT_LABELS:
+            # The legal path's codes (stages, outcomes, a letter's status) as the reader's words.
+            labels = LEGAL_EVENT_LABELS[event.kind]
+            old, new = str(labels.get(old, old)), str(labels.get(new, new))
         change = f"{old} → {new}" if old else new
         items.append(
             TimelineItem(

@@ -123,3 +123,12 @@ def test_a_lawyer_letter_is_blocked_by_the_gate_while_the_loan_is_paused(client,
     # The referral stands; the letter's block is said as an error.
     kinds = {m.level_tag: str(m) for m in response.context["messages"]}
     assert "Lawyer letter blocked by compliance" in kinds["error"] and "Legal stage" in kinds["success"]
+
+
+def test_the_timeline_names_the_legal_stages_in_words(client, supervisor, case):
+    client.force_login(supervisor)
+    today = timezone.localdate().isoformat()
+    client.post(f"/cases/{case.pk}/legal/", {"kind": "referred", "forum": "Firm", "started_on": today})
+    client.post(f"/cases/{case.pk}/legal/", {"kind": "mediation", "forum": "Committee", "started_on": today})
+    details = [item.detail for item in client.get(f"/cases/{case.pk}/").context["timeline"]]
+    assert "Legal referral (lawyer letter) → Pre-litigation mediation" in details

@@ -331,8 +331,9 @@ def _accrue(loan_ids: list[int], *, today: dt.date, rules: list[ChargeRule], cap
         for inst in installments[loan.pk]:
             c = computed[inst.pk]
             settled = inst.principal_due + inst.interest_due <= inst.principal_paid + inst.interest_paid + inst.waived
-            if settled and inst.charges_due:
-                # Principal and interest paid: its charges stand as they were (paid or still owed).
+            if settled:
+                # Principal and interest paid: its charges stand as they were (paid, owed or none: a rule
+                # switched on later never reaches back to an installment already settled).
                 late_fee, penalty = inst.late_fee_due, inst.penalty_due
             else:
                 late_fee = c.late_fee if loan_caps.late_fee_max is None else min(c.late_fee, loan_caps.late_fee_max)

@@ -325,3 +325,14 @@ def test_an_installment_whose_late_fee_was_paid_cannot_be_rescheduled_by_an_uplo
     with pytest.raises(ValidationError) as raised:
         loan_upsert(platform=loan.platform, **row)
     assert "installments" in raised.value.message_dict
+
+
+def test_a_rule_switched_on_later_never_reaches_a_settled_installment():
+    loan = loan_due(principal="1000.00", disbursed=-300)
+    InstallmentFactory(loan=loan, seq=2, due_date=day(30), principal_due=D("1000.00"), interest_due=0, fee_due=0)
+    pay(loan, "1000.00", 20)  # the first installment, paid 20 days late, before any rule was active
+    rule()
+    refresh_delinquency(loan_ids=[loan.pk], today=day(40))
+    first, second = Installment.objects.filter(loan=loan).order_by("seq")
+    assert (first.penalty_due, first.remaining) == (D("0.00"), D("0.00"))
+    assert second.penalty_due == D("3.00")  # days 34..39 at 0.50

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts.models import Agency
 from demo.activity import seed_operations
 from demo.experiments import seed_experiment
+from demo.history import seed_history
 from demo.portfolio import AGENCY_NAME, seed_demo
 from demo.sign_ins import assign_cases_of_due_call_tasks, sign_ins_table
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         # Before the operations' planner run, so today's M1 cases are planned from their arms.
         seed_experiment(log=self.stdout.write)
         seed_operations(users=result.users, agency=Agency.objects.get(name=AGENCY_NAME), log=self.stdout.write)
+        # After yesterday's calls: the history goes through the gate in its own time order after them.
+        seed_history(users=result.users, log=self.stdout.write)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Borrowers added: {result.borrowers_created}, loans added: {result.loans_created}, "

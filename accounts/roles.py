@@ -196,10 +196,12 @@ def case_filter(principal: Any, prefix: str = "") -> Q | None:
     if user.role == Role.SUPERVISOR:
         if not user.team_id:
             return None
+        # Their team's cases, the unassigned pool they distribute, and the cases their team placed with
+        # an agency (the agency works them; the team stays answerable for them): not another team's.
         return (
             Q(**{f"{prefix}assigned_to__team_id": user.team_id})
             | Q(**{f"{prefix}assigned_to__isnull": True, f"{prefix}agency__isnull": True})
-            | Q(**{f"{prefix}agency__isnull": False})
+            | Q(**{f"{prefix}agency__isnull": False, f"{prefix}placing_team_id": user.team_id})
         )
     if user.role == Role.COLLECTOR:
         return Q(**{f"{prefix}assigned_to": user})

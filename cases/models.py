@@ -300,6 +300,16 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="cases",
     )
+    # The team whose case it was when it was placed with an agency: its supervisor keeps read access to it
+    # while the agency works it (accounts.roles.case_filter). Empty for a case never placed.
+    placing_team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("placed by team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     next_action_at = models.DateTimeField(_("next action at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

@@ -560,6 +560,7 @@ def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: rand
             continue
         if case.stage == "m3_plus" and rng.random() < 0.5:
             case.agency = agency
+            case.placing_team = supervisor.team  # the East Team placed it: its supervisor keeps sight of it
             case.assigned_to = users["agent"]
             events.append(
                 case_event_build(case_id=case.pk, kind=CaseEvent.Kind.PLACED, new=agency.name, actor=supervisor, at=now)
@@ -579,7 +580,7 @@ def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: rand
             )
         )
         case.next_action_at = now + dt.timedelta(hours=rng.randint(0, 72))
-        case.save(update_fields=["agency", "assigned_to", "next_action_at", "updated_at"])
+        case.save(update_fields=["agency", "placing_team", "assigned_to", "next_action_at", "updated_at"])
     case_events_record(events)
 
 

@@ -556,6 +556,8 @@ def liquidation_rate(scope: Scope, period: Period, recovered: list[dict[str, Any
     return out
 
 
+# An annotation read by name from a list: the type checker reads literal names as model fields only.
+CASE_ID = ["case_id"]
 # The figures a dashboard card links to, each with the cases behind it (`kpi_cases`).
 DRILL_DOWNS = ("cure", "cure_missed", "promises", "promises_missed", "rpc", "recovered", "liquidation")
 
@@ -568,6 +570,7 @@ def kpi_cases(scope: Scope, period: Period, kpi: str, *, now: dt.datetime | None
     an outbound call of the right-party contact rate; recovered: cases a recovered payment counted on;
     liquidation: the cases worked in the period (the liquidation rate's denominator)."""
     now = now or timezone.now()
+    ids: Any  # a subquery of case ids, from a different model for each figure
     if kpi in ("cure", "cure_missed"):
         cohort = scope.cases.annotate(entered=_delinquency_start()).filter(
             entered__gte=period.start, entered__lt=period.end, entered__lte=now - CURE_WINDOW
@@ -591,7 +594,7 @@ def kpi_cases(scope: Scope, period: Period, kpi: str, *, now: dt.datetime | None
             .values("case_id")
         )
     elif kpi == "recovered":
-        ids = recovered_payments(scope, period).values("case_id")
+        ids = recovered_payments(scope, period).values(*CASE_ID)
     elif kpi == "liquidation":
         ids = _worked_cases(scope, period).values("pk")
     else:
@@ -686,8 +689,15 @@ def _commission(amount: Decimal, percent: Decimal) -> Decimal:
     return (amount * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
-    """Per agency: open cases placed now, amounts recovered on its placements while placed, commission.
+def _placed_case_ids(user: Any) -> list[int]:
+    """The cases ever placed with an agency that `user` may see."""
+    placed = CaseEvent.objects.filter(kind=CaseEvent.Kind.PLACED).values("case_id")
+    return list(Case.objects.visible_to(user).filter(pk__in=placed).values_list("pk", flat=True))
+
+
+def agency_summaries(*, user: Any = None, today: dt.date | None = None) -> list[AgencySummary]:
+    """Per agency: open cases placed now, amounts recovered on its placements while placed, commission; over
+    the cases `user` may see (a team supervisor: those their team placed, accounts.roles), all without one.
 
     Four queries: agencies with contracts, placement events, the placed cases' loans, their payments.
     """
@@ -698,7 +708,7 @@ def agency_summaries(*, today: dt.date | None = None) -> list[AgencySummary]:
     }
     for summary in summaries.values():
         summary.evaluation_overdue = bool(summary.contract and summary.contract.evaluation_due_on < today)
-    periods = placement_periods()
+    periods = placement_periods(None if user is None else _placed_case_ids(user))
     cases = {
         c["id"]: c
         for c in Case.objects.filter(pk__in=list(periods)).values(

@@ -67,10 +67,12 @@ def _place_locked(*, case: Case, agency: Agency, user: User, reason: str, now: d
         )
     previous = case.assigned_to
     case.agency = agency
-    # The agency distributes the case among its own collectors; our collector lets go of it.
+    # The agency distributes the case among its own collectors; our collector lets go of it. The team whose
+    # case it was (its collector's, else the placing supervisor's) keeps sight of it (accounts.roles).
     case.assigned_to = None
+    case.placing_team_id = previous.team_id if previous is not None and previous.team_id else user.team_id
     case._history_user = user  # type: ignore[attr-defined]
-    case.save(update_fields=["agency", "assigned_to", "updated_at"])
+    case.save(update_fields=["agency", "assigned_to", "placing_team", "updated_at"])
     return case_event_build(
         case_id=case.pk,
         kind=CaseEvent.Kind.PLACED,

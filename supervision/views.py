@@ -285,7 +285,7 @@ def agencies_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             done = False
         if done:
             return redirect("supervision:agencies")
-    summaries = selectors.agency_summaries()
+    summaries = selectors.agency_summaries(user=request.user)
     placed = (
         Case.objects.visible_to(request.user)
         .filter(agency__isnull=False, status=CaseStatus.OPEN)

@@ -256,7 +256,8 @@ def book(
         placed=_rows(
             platform,
             worker=agency_collector,
-            assign={"assigned_to": agency_collector, "agency": agency},
+            # Placed by the supervisor's team, which keeps sight of it (accounts.roles.case_filter).
+            assign={"assigned_to": agency_collector, "agency": agency, "placing_team": supervisor.team},
             supervisor=supervisor,
         ),
         other_team_sample=QualitySample.objects.create(contact=west_call, reason="collector_share"),

@@ -177,8 +177,10 @@ def test_a_supervisor_sees_their_teams_scorecards_only(client, book: Book, two_t
     # And the other way round.
     client.force_login(west_supervisor)
     page = client.get(reverse("supervision:quality"))
-    # West's own, and the agency collector's (placements are every supervisor's); never East's.
-    assert {s.pk for s in page.context["samples"]} == {west.pk, book.placed.sample.pk}
+    # West's own; never East's, nor the agency's calls on the case East placed (visibility follows
+    # responsibility: that placement is East's).
+    assert {s.pk for s in page.context["samples"]} == {west.pk}
+    assert book.placed.sample.pk in {s.pk for s in QualitySample.objects.visible_to(supervisor)}
     assert {r["collector"] for r in page.context["results"]} == {"west1"}
     assert client.get(reverse("supervision:quality-review", args=[east.pk])).status_code == 404
 

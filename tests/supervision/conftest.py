@@ -54,7 +54,8 @@ def book(platform, collector, other_collector, agency_collector, agency, supervi
 
     case1 = case_for(collector, name="Wang Li")
     case2 = case_for(other_collector, name="Zhang Wei")
-    case3 = case_for(agency_collector, name="Chen Jie", agency=agency, stage="m3_plus")
+    # Placed with the agency by the supervisor's team, which keeps sight of it (accounts.roles).
+    case3 = case_for(agency_collector, name="Chen Jie", agency=agency, stage="m3_plus", placing_team=supervisor.team)
 
     def contact(case: Case, actor, at: dt.datetime, **kwargs) -> ContactAttempt:
         decision = kwargs.pop("decision", None)

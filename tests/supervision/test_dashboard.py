@@ -55,7 +55,7 @@ def portfolio(platform, other_platform, collector, other_collector, agency_colle
 
     a = case(collector, "m2", "100.00", at(1, 10))
     b = case(other_collector, "m1", "250.00", at(2, 5), currency="USD")
-    c = case(agency_collector, "m3", "50.00", at(12, 1, year=2024), agency=agency)
+    c = case(agency_collector, "m3", "50.00", at(12, 1, year=2024), agency=agency, placing_team=collector.team)
     d = case(collector, "m1", "0.00", at(1, 20), status="closed", closed_at=at(2, 15), close_reason="cured")
     e = case(other_collector, "m1", "0.00", at(3, 1, 8), status="closed", closed_at=at(3, 10), close_reason="paid_off")
     other = case(None, "m1", "999.00", at(1, 2), on=other_platform)

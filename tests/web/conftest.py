@@ -55,7 +55,7 @@ def portfolio(platform, collector, other_collector, agency, agency_collector) ->
         colleagues=case(assigned_to=other_collector),
         other_team=case(assigned_to=outsider),
         pool=case(),
-        agency=case(agency=agency, assigned_to=agency_collector, stage="m3_plus", dpd=120),
+        agency=case(agency=agency, assigned_to=agency_collector, stage="m3_plus", dpd=120, placing_team=collector.team),
         closed=case(assigned_to=collector, status="closed"),
     )
 

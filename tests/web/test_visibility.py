@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories
+
 from .conftest import listed_case_ids
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +39,19 @@ def test_a_supervisor_sees_the_teams_cases_the_unassigned_pool_and_agency_placem
         portfolio.pool.pk,
         portfolio.agency.pk,
     }
+
+
+def test_a_supervisor_does_not_see_another_teams_agency_placements(client, supervisor, portfolio, agency):
+    """Visibility follows responsibility: a case another team placed with the agency is that team's."""
+    west = factories.TeamFactory(name="Team West placements")
+    theirs = factories.CaseFactory(
+        loan__borrower__platform=portfolio.mine.platform, agency=agency, stage="m3_plus", placing_team=west
+    )
+    client.force_login(supervisor)
+
+    assert theirs.pk not in listed_case_ids(client.get(ALL_STATUSES))
+    assert client.get(f"/cases/{theirs.pk}/").status_code == 404
+    assert client.get(f"/cases/{portfolio.agency.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["admin_user", "compliance_user"])

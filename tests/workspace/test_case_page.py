@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
         ("collector", {"mine"}),
         ("other_collector", {"colleague"}),
         ("agency_collector", {"placed"}),
-        ("supervisor", {"mine", "colleague", "placed"}),  # agency placements are the supervisors' too
+        ("supervisor", {"mine", "colleague", "placed"}),  # the placement their team made is theirs too
         ("admin_user", {"mine", "colleague", "placed", "other_team"}),
     ],
 )
@@ -38,7 +38,7 @@ def test_each_role_opens_only_the_cases_it_may_see(client, request, who, sees, c
     cases = {
         "mine": make_case(place=place, assigned_to=collector),
         "colleague": make_case(place=place, assigned_to=other_collector),
-        "placed": make_case(place=place, agency=agency),
+        "placed": make_case(place=place, agency=agency, placing_team=collector.team),
         "other_team": make_case(
             place=place, assigned_to=factories.UserFactory(team=factories.TeamFactory(name="West"))
         ),

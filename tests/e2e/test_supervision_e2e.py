@@ -22,6 +22,7 @@ from compliance.actions import Actor, OutreachAction  # noqa: E402
 from compliance.services import outreach_authorize  # noqa: E402
 from contacts.services import contact_record_outcome  # noqa: E402
 from demo.portfolio import DEMO_PASSWORD  # noqa: E402
+from supervision import selectors  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -132,6 +133,10 @@ def test_the_dashboard_in_chinese_at_768_px_drills_down_to_the_cases(live_server
     supervisor.save(update_fields=["language"])
     m1 = Case.objects.visible_to(supervisor).open().filter(stage="m1").count()
     assert m1 > 0
+    missed = selectors.kpi_cases(
+        selectors.dashboard_scope(user=supervisor), selectors.Period.last(6), "promises_missed"
+    ).count()
+    assert missed > 0  # the demo's history has broken promises
     context = chromium.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -159,6 +164,18 @@ def test_the_dashboard_in_chinese_at_768_px_drills_down_to_the_cases(live_server
         page.locator("#stage-table tr[data-stage='m1'] a").click()
         page.wait_for_url(re.compile(r"/cases/\?stage=m1&status=open$"))
         expect(page.locator("table.table tbody tr")).to_have_count(min(m1, 25))  # 25 a page
+
+        # A KPI's figure opens the cases behind it: the promises not kept in full, in Chinese.
+        page.goto(live_server.url + "/supervision/?months=6")
+        expect(page.locator("html[data-charts-ready='true']")).to_have_count(1)
+        page.locator("a[data-drill='promises_missed']").click()
+        page.wait_for_url(re.compile(r"/supervision/kpi/promises_missed/cases/\?months=6$"))
+        expect(page.locator("h1")).to_contain_text("有承诺未足额履约的案件")
+        expect(page.locator("table.table tbody tr")).to_have_count(min(missed, 50))  # 50 a page
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.screenshot(path="var/screenshots/supervision-kpi-drill-down-zh-768.png", full_page=True)
+        page.locator("a", has_text="返回看板").click()
+        page.wait_for_url(re.compile(r"/supervision/\?months=6$"))
     finally:
         context.close()
     assert errors == []

@@ -61,9 +61,10 @@ def validate_shares(shares: Sequence[int], champions: int) -> list[str]:
     return errors
 
 
-def open_experiment(strategy: Strategy) -> Experiment | None:
+def open_experiment(strategy: Strategy, now: dt.datetime | None = None) -> Experiment | None:
+    """The strategy's experiment running at `now`: open, and started (one set to start later waits)."""
     return (
-        Experiment.objects.filter(strategy=strategy, closed_at__isnull=True)
+        Experiment.objects.filter(strategy=strategy, closed_at__isnull=True, started_at__lte=now or timezone.now())
         .prefetch_related(
             models.Prefetch("arms", queryset=StrategyArm.objects.order_by("-champion", "id")),
             models.Prefetch(
@@ -106,7 +107,7 @@ def cases_by_arm(
     """The strategy's `cases` in groups, each with the steps that govern it: the cases of each challenger
     arm (assigned now if new) with that arm's steps, and all others (the champion's arm, cases outside the
     experiment's stage, any case when no experiment is open) with the strategy's own steps."""
-    experiment = open_experiment(strategy)
+    experiment = open_experiment(strategy, now)
     if experiment is None:
         return [(None, champion_steps, cases)]
     arms_assign(experiment, cases, now=now)

@@ -17,7 +17,7 @@ from borrowers.models import Hold
 from cases.models import Case
 from compliance.models import Decision
 from contacts.models import ContactAttempt
-from outreach.models import Alert, Task
+from outreach.models import Alert, Experiment, Strategy, StrategyArm, Task
 from portal.services import portal_link_create
 from repayment_plans.models import Plan, PlanStatus
 from repayment_plans.services import plan_propose
@@ -96,6 +96,17 @@ class Rows:
     task: Task
     alert: Alert
 
+    @staticmethod
+    def challenger_arm() -> int:
+        """A challenger to promote (one experiment for the whole book, made on first use). Its strategy is
+        inactive: it governs no case of the book."""
+        strategy, _ = Strategy.objects.get_or_create(name="Role matrix strategy", defaults={"active": False})
+        experiment, created = Experiment.objects.get_or_create(strategy=strategy, name="Role matrix experiment")
+        if created:
+            StrategyArm.objects.create(experiment=experiment, name="Champion", share=50, champion=True)
+            StrategyArm.objects.create(experiment=experiment, name="Challenger", share=50)
+        return experiment.arms.get(champion=False).pk
+
     def kwargs(self, name: str) -> dict:
         """The path parameters of the URL named `name` (a KeyError for a URL this table does not know)."""
         if name.startswith("portal-"):
@@ -156,6 +167,7 @@ class Rows:
             "supervision:approvals": {},
             "supervision:approvals-decide": {"pk": pending.pk},
             "supervision:assignment": {},
+            "supervision:experiment-promote": {"pk": self.challenger_arm()},
             "operations:page": {},
             "operations:reminders-requeue": {},
             "operations:webhooks-retry": {},

@@ -220,3 +220,12 @@ def test_the_admin_sets_up_a_challenger_only_with_shares_adding_up_to_100(strate
     assert response.status_code == 302, response.content.decode()[:2000]
     step = StrategyStep.objects.get(arm=arm)
     assert (step.strategy, step.offset_days, step.until_days, step.channel) == (strategy, 1, 7, "call")
+
+
+def test_an_experiment_set_to_start_later_assigns_nobody_until_then(strategy):
+    experiment, champion, challenger = _experiment(strategy)
+    Experiment.objects.filter(pk=experiment.pk).update(started_at=shanghai(12, day=TODAY + dt.timedelta(days=1)))
+    case = make_case(due_in_days=-1)
+    reminders_plan(today=TODAY)
+    assert not ArmAssignment.objects.exists()
+    assert _planned(case) == [(1, "call", None), (1, "sms", None)]  # the strategy's own steps meanwhile

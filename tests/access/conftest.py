@@ -14,7 +14,7 @@ import time_machine
 
 from accounts.models import Role, User
 from borrowers.models import Hold
-from cases.models import Case
+from cases.models import Case, LawyerLetter, LegalProceeding, LoanPause
 from compliance.models import Decision
 from contacts.models import ContactAttempt
 from outreach.models import Alert, Experiment, Strategy, StrategyArm, Task
@@ -107,6 +107,21 @@ class Rows:
             StrategyArm.objects.create(experiment=experiment, name="Challenger", share=50)
         return experiment.arms.get(champion=False).pk
 
+    def legal_rows(self) -> tuple[int, int, int]:
+        """A delinquency pause, a legal referral and its lawyer letter on this user's case (made on first use):
+        the ids the pause, legal path and letter URLs name."""
+        loan = self.case.loan
+        pause = LoanPause.objects.filter(loan=loan).first() or LoanPause.objects.create(
+            loan=loan, starts_on=TODAY, reason="role matrix"
+        )
+        proceeding = LegalProceeding.objects.filter(case=self.case).first() or LegalProceeding.objects.create(
+            case=self.case, kind="referred", forum="Role matrix LLP", started_on=TODAY
+        )
+        letter = LawyerLetter.objects.filter(proceeding=proceeding).first() or LawyerLetter.objects.create(
+            proceeding=proceeding, language="en", status="queued_for_print", body="Letter"
+        )
+        return pause.pk, proceeding.pk, letter.pk
+
     def kwargs(self, name: str) -> dict:
         """The path parameters of the URL named `name` (a KeyError for a URL this table does not know)."""
         if name.startswith("portal-"):
@@ -135,7 +150,16 @@ class Rows:
             "case-search": {},
             "personal-settings": {},
             "case-detail": {"pk": c.pk},
+            "case-pause": {"pk": c.pk},
+            "case-pause-end": {"pk": c.pk, "pause_pk": self.legal_rows()[0]},
+            "case-write-off": {"pk": c.pk},
+            "case-legal-step": {"pk": c.pk},
+            "case-legal-outcome": {"pk": c.pk, "proceeding_pk": self.legal_rows()[1]},
+            "case-lawyer-letter": {"pk": c.pk, "proceeding_pk": self.legal_rows()[1]},
+            "case-lawyer-letter-page": {"pk": c.pk, "letter_pk": self.legal_rows()[2]},
             "case-call-start": {"pk": c.pk},
+            "case-inbound-call": {"pk": c.pk},
+            "case-note": {"pk": c.pk},
             "case-contact-outcome": {"pk": c.pk, "contact_pk": self.contact.pk},
             "case-message-send": {"pk": c.pk, "channel": "sms"},
             "case-message-preview": {"pk": c.pk, "channel": "sms"},
@@ -181,6 +205,8 @@ class Rows:
             "api-loan-list": {},
             "api-loan-bulk": {},
             "api-loan-detail": {"external_id": loan},
+            "api-loan-pauses": {"external_id": loan},
+            "api-pause-detail": {"pk": self.legal_rows()[0]},
             "api-payment-create": {},
             "api-payment-bulk": {},
             "api-case-list": {},

@@ -171,7 +171,7 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def plan_approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The one approvals page is the supervisors' (state, approvers, who must still approve, limits): this
     older address, kept for bookmarks, sends there (by name: supervision sits above this app)."""
-    return redirect("supervision:approvals", permanent=True)
+    return redirect("supervision:approvals")
 
 
 def _decide(request: AuthenticatedHttpRequest, pk: int, action) -> HttpResponse:

@@ -181,6 +181,7 @@ class Rows:
             "webhook-event-list": {},
             "webhook-event-replay": {"event_id": self.event.event_id},
             "supervision:dashboard": {},
+            "supervision:kpi-cases": {"kpi": "rpc"},
             "supervision:audit": {},
             "supervision:audit-contact": {"pk": self.contact.pk},
             "supervision:audit-decision": {"pk": self.decision.pk},

@@ -122,6 +122,7 @@ URLS: dict[str, Entry] = {
     "webhook-event-list": page(S),
     "webhook-event-replay": page(S, S, "POST"),
     "supervision:dashboard": page(S),
+    "supervision:kpi-cases": page(S),
     "supervision:audit": page(AU),
     "supervision:audit-contact": page(AU),
     "supervision:audit-decision": page(AU),

@@ -198,7 +198,7 @@ def test_the_old_plan_approvals_address_leads_to_the_one_approvals_page(client, 
     state, approvers, who must still approve and the limits that apply."""
     client.force_login(supervisor)
     response = client.get(reverse("plan-approvals"))
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == reverse("supervision:approvals")
     page = client.get(reverse("plan-approvals"), follow=True).content.decode()
     assert f'data-plan="{pending_plan.pk}"' in page

@@ -101,8 +101,8 @@ def test_a_team_supervisor_sees_nothing_of_another_teams_cases(book, platform):
     from tests.factories import TeamFactory, UserFactory
 
     outsider = UserFactory(role="supervisor", team=TeamFactory(name="West"))
-    # Only the agency placement is shared: supervisors manage every agency case.
-    assert book.row_ids(audit_rows(AuditFilters(), user=outsider)) == {("contact", book.c3.pk)}
+    # Not even the agency's call on the case East placed: that placement is East's (accounts.roles).
+    assert book.row_ids(audit_rows(AuditFilters(), user=outsider)) == set()
 
 
 def test_the_page_filters_and_bounds_its_queries(client, as_supervisor, django_assert_max_num_queries):

@@ -24,6 +24,7 @@ from borrowers.zones import borrower_today
 from cases.events import case_event_record
 from cases.models import CaseEvent, LawyerLetter, LegalProceeding
 from compliance.actions import Actor, OutreachAction
+from compliance.evidence import link_document
 from compliance.services import outreach_authorize
 
 LANGUAGES = ("en", "zh-hans")
@@ -181,6 +182,11 @@ def lawyer_letter_send(*, proceeding: LegalProceeding, user: User | None) -> Law
         decision_id=decision,
         body=body,
         user=user,
+    )
+    # The stored letter, hashed into the borrower's evidence chain as it goes to print (verify_evidence
+    # catches a later edit of its body).
+    link_document(
+        borrower_id=case.borrower_id, kind="lawyer_letter", instance=letter, field="body", decision_id=decision
     )
     case_event_record(
         case_id=case.pk,

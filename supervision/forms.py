@@ -156,7 +156,8 @@ class QualityReviewForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Tone is always scored: no empty "---------" radio beside 1 to 5.
         tone = cast(forms.TypedChoiceField, self.fields["tone"])
-        tone.choices = [(value, label) for value, label in tone.choices if value != ""]
+        choices = cast(list[tuple[Any, Any]], list(cast(Any, tone.choices)))
+        tone.choices = [(value, label) for value, label in choices if value != ""]
 
 
 class ReassignForm(forms.Form):

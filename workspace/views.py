@@ -803,7 +803,9 @@ def validation_verify(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     """A supervisor or compliance officer records that verification of a debt disputed within its
     validation period was provided (Regulation F): collection on the loan may resume."""
     case = _get_case_for_user(request, pk)
-    notice = get_object_or_404(ValidationNotice, case=case)
+    notice = ValidationNotice.objects.filter(case=case).first()
+    if notice is None:  # the case is visible; asking to verify what was never noticed is a bad request
+        return _validation_error(request, case, ValidationError(_("This case has no validation notice.")))
     try:
         verification_record(notice=notice, user=request.user, note=request.POST.get("note", ""))
     except ValidationError as exc:

@@ -160,6 +160,8 @@ class Rows:
             "case-call-start": {"pk": c.pk},
             "case-inbound-call": {"pk": c.pk},
             "case-note": {"pk": c.pk},
+            "case-contact-times": {"pk": c.pk},
+            "case-validation-verify": {"pk": c.pk},
             "case-contact-outcome": {"pk": c.pk, "contact_pk": self.contact.pk},
             "case-message-send": {"pk": c.pk, "channel": "sms"},
             "case-message-preview": {"pk": c.pk, "channel": "sms"},

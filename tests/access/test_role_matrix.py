@@ -99,6 +99,8 @@ URLS: dict[str, Entry] = {
     "case-call-start": page(W, W, "POST"),
     "case-inbound-call": page(W, W, "POST"),
     "case-note": page(W, W, "POST"),
+    "case-contact-times": page(W, W, "POST"),
+    "case-validation-verify": page(AU, AU, "POST"),
     "case-contact-outcome": page(W, W, "POST"),
     "case-message-send": page(W, W, "POST"),
     "case-message-preview": page(W),
@@ -186,6 +188,7 @@ URLS.update(
         "portal-more-help": page(PUBLIC, PUBLIC, "POST"),
         "portal-promise": page(PUBLIC, PUBLIC, "GET", "POST"),
         "portal-preferences": page(PUBLIC, PUBLIC, "GET", "POST"),
+        "portal-contact-times": page(PUBLIC, PUBLIC, "GET", "POST"),
         "portal-dispute": page(PUBLIC, PUBLIC, "GET", "POST"),
         "portal-hardship": page(PUBLIC, PUBLIC, "GET", "POST"),
     }

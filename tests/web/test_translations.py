@@ -39,6 +39,7 @@ NOW = dt.datetime(2026, 1, 14, 3, 0, tzinfo=dt.UTC)  # 11:00 in Shanghai
 # unit codes, proper names of standards and products, and the rule packs' codes.
 ALLOWED = {"English", "CNY", "USD", "GBP", "Webhook", "Webhooks", "API", "SMS", "PDF", "CSV", "ISO", "UTC", "QA"}
 ALLOWED |= {"CN", "US", "UK", "CST"}  # rule packs; China Standard Time, as a time's zone is written
+ALLOWED |= {"Esc"}  # the key's name, as printed on keyboards in China too
 # Data the fixture cannot write in Chinese: sign-in names.
 ALLOWED |= {"wangli", "zhaomin"}
 

@@ -369,20 +369,11 @@ class CaseOutputSerializer(serializers.ModelSerializer):
             "dpd",
             "overdue_amount",
             "risk_segment",
-            "risk_score",
-            "risk_factors",
             "assigned_to",
             "agency",
             "next_action_at",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "risk_score": {"help_text": "The sum of the risk factors' points (docs/strategies.md)."},
-            "risk_factors": {
-                "help_text": "Each factor's points and the fact behind them, as the last refresh scored the case: "
-                "dpd, balance, payment_history, promises, contact, trajectory (docs/strategies.md)."
-            },
-        }
 
 
 class PauseInputSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from accounts.models import User  # noqa: E402
 from cases.models import Case  # noqa: E402
 from compliance.actions import Actor, OutreachAction  # noqa: E402
 from compliance.services import outreach_authorize  # noqa: E402
+from contacts.models import ContactAttempt  # noqa: E402
 from contacts.services import contact_record_outcome  # noqa: E402
 from demo.portfolio import DEMO_PASSWORD  # noqa: E402
 from supervision import selectors  # noqa: E402
@@ -31,8 +32,15 @@ def _yesterdays_calls() -> tuple[dt.date, int, int]:
     """Calls through the gate yesterday at 10:00 in Shanghai: one each to five CN borrowers, then three
     more to the first, whose last one the daily answered cap (3) blocks. Returns (day, rows, blocked)."""
     collector = User.objects.get(username="collector")
-    # A day before seed_demo's own three days of history, so the day holds exactly these calls.
+    # A day without calls in seed_demo's six months of history (nor the days beside it, whatever the
+    # reader's zone), so the day holds exactly these calls.
     day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=6)
+    while ContactAttempt.objects.filter(
+        channel="call",
+        at__gte=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC),
+        at__lt=dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0), tzinfo=dt.UTC),
+    ).exists():
+        day -= dt.timedelta(days=1)
     start = dt.datetime.combine(day, dt.time(2, 0), tzinfo=dt.UTC)
     cases = list(
         Case.objects.visible_to(collector).open().filter(borrower__region__startswith="CN").select_related("borrower")

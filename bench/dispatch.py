@@ -99,8 +99,10 @@ def measure(info: PortfolioInfo) -> list[Figure]:
     queue = f"bench-{uuid.uuid4().hex[:12]}"
     from config.celery import app
 
+    from .celery_app import route_all_to
+
     app.conf.broker_url = redis_url
-    app.conf.task_default_queue = queue
+    route_all_to(app, queue)
     ids = _due_jobs(info)
     connection.close()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 from .env import ImproperlyConfiguredEnv, env_bool, env_choice, env_int, env_list, env_str
@@ -162,6 +163,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", {"en", "zh-hans"})
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number formats that differ from Django's (zh-hans amounts grouped by thousands: config/formats/zh_Hans).
+# Templates print money with floatformat:"2g", which groups with the active language's separator.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
 try:
     zoneinfo.ZoneInfo(TIME_ZONE)
@@ -272,6 +276,40 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Queues per kind of work, so each scales on workers of its own (docs/operations.md, "Scaling"): reminder
+# sends, webhook deliveries and the book-wide refresh/planning runs; everything else (payment follow-ups,
+# purges) on Celery's default queue. Every queue is declared, so a worker started without -Q (make run, the
+# tests' workers) consumes them all; a production worker picks its group with -Q.
+CELERY_TASK_DEFAULT_QUEUE = QUEUE_DEFAULT = "celery"
+QUEUE_DISPATCH, QUEUE_WEBHOOKS, QUEUE_REFRESH = "dispatch", "webhooks", "refresh"
+CELERY_TASK_QUEUES = [
+    Queue(name, routing_key=name) for name in (QUEUE_DEFAULT, QUEUE_DISPATCH, QUEUE_WEBHOOKS, QUEUE_REFRESH)
+]
+CELERY_TASK_ROUTES = {
+    **{
+        name: {"queue": QUEUE_DISPATCH, "routing_key": QUEUE_DISPATCH}
+        for name in (
+            "outreach.reminders_dispatch",
+            "outreach.send_reminders",
+            "outreach.send_reminder",
+            "outreach.validation_notices_send",
+        )
+    },
+    **{
+        name: {"queue": QUEUE_WEBHOOKS, "routing_key": QUEUE_WEBHOOKS}
+        for name in ("webhooks.deliver_event", "webhooks.sweep")
+    },
+    **{
+        name: {"queue": QUEUE_REFRESH, "routing_key": QUEUE_REFRESH}
+        for name in (
+            "outreach.refresh_and_plan",
+            "cases.refresh_delinquency",
+            "outreach.reminders_plan",
+            "outreach.escalate",
+            "repayment_plans.promises_and_plans_check",
+        )
+    },
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

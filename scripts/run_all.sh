@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the web app, a Celery worker and beat together; the demo sign-ins come last, once the web answers.
+# The worker is started without -Q, so it consumes every queue (CELERY_TASK_QUEUES in config/settings.py).
 # Ctrl-C (or any one of the three dying) stops all three: each is sent SIGTERM once and waited for
 # (the worker finishes the task in hand), with no traceback.
 set -uo pipefail

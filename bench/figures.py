@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,29 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+# The baseline's remaining amount: an installment's principal, interest and fee less what was paid and
+# waived, plus its late fee and penalty interest less theirs (cases.charges) -- the same sum the refresh
+# computes the loans' outstanding and DPD with, so that the baseline does the same work: an installment
+# whose only debt left is a late fee is still behind.
+_BASELINE_DPD = """
+    SELECT i.loan_id, %(today)s::date - MIN(i.due_date)
+    FROM cases_installment i
+    WHERE i.due_date < %(today)s
+      AND i.principal_due + i.interest_due + i.fee_due - i.principal_paid - i.interest_paid - i.fee_paid
+          - i.waived{charges} > 0
+    GROUP BY i.loan_id
+"""
+
+
+def baseline_dpd(today: dt.date) -> dict[int, int]:
+    """Each loan behind on `today` and its DPD before pauses, by one SELECT (PostgreSQL)."""
+    from cases.delinquency import PG_CHARGES
+
+    with connection.cursor() as cursor:
+        cursor.execute(_BASELINE_DPD.format(charges=PG_CHARGES), {"today": today})
+        return dict(cursor.fetchall())
+
+
 def delinquency_refresh(info: PortfolioInfo) -> list[Figure]:
     from cases.delinquency import refresh_delinquency
     from cases.models import Case
@@ -28,18 +52,7 @@ def delinquency_refresh(info: PortfolioInfo) -> list[Figure]:
     today = timezone.localdate()
 
     def bare_dpd() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT loan_id, %s::date - MIN(due_date)
-                FROM cases_installment
-                WHERE due_date < %s
-                  AND principal_due + interest_due + fee_due - principal_paid - interest_paid - fee_paid - waived > 0
-                GROUP BY loan_id
-                """,
-                [today, today],
-            )
-            cursor.fetchall()
+        baseline_dpd(today)
 
     return [
         Figure(

@@ -204,8 +204,9 @@ WHERE l.id = s.loan_id
 """
 
 
-# What an installment owes of its late fee and penalty interest (cases.charges), in the remaining amount.
-_PG_CHARGES = (
+# What an installment owes of its late fee and penalty interest (cases.charges), in the remaining amount
+# (also the benchmark's baseline, bench.figures).
+PG_CHARGES = (
     " + i.late_fee_due + i.penalty_due - i.late_fee_paid - i.penalty_paid - i.late_fee_waived - i.penalty_waived"
 )
 
@@ -215,7 +216,7 @@ def _update_loans_postgresql(loan_ids: list[int] | None, today: dt.date) -> int:
     installment_filter = "" if loan_ids is None else "WHERE i.loan_id = ANY(%(loan_ids)s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            _PG_UPDATE_LOANS.format(installment_filter=installment_filter, charges=_PG_CHARGES),
+            _PG_UPDATE_LOANS.format(installment_filter=installment_filter, charges=PG_CHARGES),
             {"today": today, "loan_ids": loan_ids},
         )
         return cursor.rowcount

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Borrower, Email, Hold, OptOut, Phone, ThirdParty
+from .regions import region_choices, region_label
 
 BORROWER_FIELDS = (
     "platform",
@@ -19,6 +24,20 @@ BORROWER_FIELDS = (
     "vulnerabilities",
     "lost_contact",
 )
+
+
+class RegionFilter(admin.SimpleListFilter):
+    """The regions borrowers live in, by name in the admin's language (北京, not CN-11)."""
+
+    title = _("region")
+    parameter_name = "region"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
+        regions = model_admin.get_queryset(request).order_by().values_list("region", flat=True).distinct()
+        return region_choices(regions)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(region=self.value()) if self.value() else queryset
 
 
 class BorrowerAdminForm(forms.ModelForm):
@@ -87,14 +106,19 @@ class BorrowerAdmin(SimpleHistoryAdmin):
         "full_name",
         "external_id",
         "platform",
-        "region",
+        "region_name",
         "national_id_masked",
         "lost_contact",
         "updated_at",
     )
-    list_filter = ("platform", "region", "language", "lost_contact")
+    list_filter = ("platform", RegionFilter, "language", "lost_contact")
     list_select_related = ("platform",)
     search_fields = ("full_name", "external_id", "phones__number", "national_id_last4")
+
+    @admin.display(description=_("region"), ordering="region")
+    def region_name(self, obj: Borrower) -> str:
+        return region_label(obj.region)
+
     readonly_fields = ("national_id_masked", "created_at", "updated_at")
     fields = (
         "platform",

@@ -1,4 +1,4 @@
-"""Personal data as shown to a role that may not see it in full (phones and e-mail addresses)."""
+"""Personal data as shown to someone who may not see it in full (phones, e-mail addresses, names)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def mask_phone(number: str) -> str:
 def mask_email(address: str) -> str:
     local, _sep, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_name(name: str) -> str:
+    """`张*`, `J*** S****`: each part's first character, so a borrower recognises the greeting while someone
+    holding a forwarded link learns no full name before the second factor."""
+    return " ".join(part[:1] + "*" * (len(part) - 1) for part in name.split()) or "*"

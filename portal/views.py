@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import SecondFactor
+from borrowers.masking import mask_name
 from borrowers.models import Channel
 from borrowers.zones import borrower_today
 from compliance.preferences import InconvenientTimeForm, window_label
@@ -114,7 +115,19 @@ def entry(request: HttpRequest, link: PortalLink, token: str) -> HttpResponse:
             form.add_error("answer", _("That does not match our records."))
     elif request.method == "GET":
         locked = services.failures_locked(link=link, ip=client_ip(request), now=timezone.now())
-    return _page(request, link, token, "portal/entry.html", form=form, available=available, locked=locked)
+    # Before the second factor the page knows the borrower only by a masked name: a forwarded or leaked link
+    # must not tell its holder whose debt it is.
+    return _page(
+        request,
+        link,
+        token,
+        "portal/entry.html",
+        form=form,
+        available=available,
+        locked=locked,
+        borrower=None,
+        masked_name=mask_name(link.case.borrower.full_name),
+    )
 
 
 @require_http_methods(["GET"])

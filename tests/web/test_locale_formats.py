@@ -11,7 +11,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from accounts.models import Role
-from borrowers.regions import PACK_REGION_NAMES, region_choices, region_label
+from borrowers.regions import LEGACY_REGIONS, PACK_REGION_NAMES, region_choices, region_label
 from compliance import packs
 from tests import factories
 
@@ -61,10 +61,9 @@ def test_the_case_list_and_the_queue_name_the_region(client):
 
 
 def test_every_region_of_the_packs_has_a_translated_name():
-    # Every code the packs key on (CN-*, US-*, GB-*) has a name of its own in both languages.
-    pack_regions = {r for r in PACK_REGION_NAMES if r.split("-")[0] in {"CN", "US", "GB"}}
-    assert packs.STATE_OVERLAYS <= pack_regions
-    for code in pack_regions:
+    # Every code of the packs' countries (CN-*, US-*, GB-*, ISO's and the legacy ones) has a name of its own.
+    assert set(PACK_REGION_NAMES) >= LEGACY_REGIONS | packs.STATE_OVERLAYS
+    for code in LEGACY_REGIONS:
         with translation.override("en"):
             english = region_label(code)
         with translation.override("zh-hans"):

@@ -177,7 +177,10 @@ class HoldDetailApi(PlatformApiMixin, APIView):
         hold = selectors.hold_get(request=request, pk=pk)
         serializer = HoldLiftSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        hold = services.hold_lift(hold=hold, ends_at=serializer.validated_data.get("ends_at"))
+        # A pause's hold ends with its pause (cases.pauses): the one path for both.
+        hold = services.hold_end(
+            hold=hold, ends_at=serializer.validated_data.get("ends_at"), user=_acting_user(request)
+        )
         return Response(HoldOutputSerializer(selectors.hold_get(request=request, pk=hold.pk)).data)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -212,6 +212,27 @@ def hold_create(
     return Hold.objects.create(
         borrower=borrower, kind=kind, loan=loan, starts_at=starts_at, ends_at=ends_at, note=note, created_by=created_by
     )
+
+
+# Holds whose life another app owns, by kind: a loan pause's hold (kind `paused`) ends with its pause
+# (cases.pauses), so lifting it from outside must end the pause too. The owning app registers its path at
+# start-up (an app above this one: borrowers may not import it); `hold_end` takes that path.
+HoldEnder = Callable[..., Hold]
+_HOLD_ENDERS: dict[str, HoldEnder] = {}
+
+
+def hold_ender_register(kind: str, ender: HoldEnder) -> None:
+    """`ender(hold=, ends_at=, user=)` ends holds of `kind` (and whatever they belong to)."""
+    _HOLD_ENDERS[kind] = ender
+
+
+def hold_end(*, hold: Hold, ends_at: dt.datetime | None = None, user: User | None = None) -> Hold:
+    """End a hold as asked from outside (the holds API): through the path of the app that owns holds of its
+    kind when there is one (a pause's hold ends its pause), else `hold_lift`."""
+    ender = _HOLD_ENDERS.get(hold.kind)
+    if ender is not None:
+        return ender(hold=hold, ends_at=ends_at, user=user)
+    return hold_lift(hold=hold, ends_at=ends_at)
 
 
 @transaction.atomic

@@ -7,6 +7,9 @@ about the loan stop through a hold of kind `paused` written with the pause, on t
 pause's days in the borrower's own zone: the gate blocks with the reason code `hold_paused` (recorded on
 the decision) and the planner plans nothing for a held case.
 
+The pause and its hold end together, whichever side is ended: `loan_pause_end` lifts the hold, and
+lifting the hold from outside (`PATCH /api/v1/holds/{id}/`) ends the pause through `pause_hold_end`.
+
 Pauses of one loan never overlap: an overlapping pause is rejected (400 on `starts_on`), so a retried
 POST cannot double a pause and the paused days are a plain sum.
 """
@@ -18,12 +21,13 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from borrowers.models import Borrower, Hold, HoldKind
 from borrowers.services import hold_create, hold_lift
-from borrowers.zones import UTC, primary_zone, start_of_local_day
+from borrowers.zones import UTC, local_day, primary_zone, start_of_local_day
 
 from .delinquency import refresh_delinquency
 from .events import case_event_record
@@ -105,8 +109,10 @@ def loan_pause_end(*, pause: LoanPause, ends_on: dt.date, user: User | None = No
     """End a pause on `ends_on` (its last paused day; early or late), with its hold, and refresh the DPD."""
     loan = Loan.objects.select_for_update().select_related("borrower").get(pk=pause.loan_id)
     pause = LoanPause.objects.select_for_update().get(pk=pause.pk)
-    _check(loan, pause.starts_on, ends_on, exclude=pause.pk)
     previous = pause.ends_on
+    if previous == ends_on:
+        return pause  # a retry: already ended on that day, with its hold
+    _check(loan, pause.starts_on, ends_on, exclude=pause.pk)
     pause.ends_on = ends_on
     pause.save(update_fields=["ends_on"])
     if pause.hold_id is not None:
@@ -124,6 +130,28 @@ def loan_pause_end(*, pause: LoanPause, ends_on: dt.date, user: User | None = No
         )
     refresh_delinquency(loan_ids=[loan.pk])
     return pause
+
+
+def pause_hold_end(*, hold: Hold, ends_at: dt.datetime | None = None, user: User | None = None) -> Hold:
+    """Lift a pause's hold from outside (the holds API, borrowers.services.hold_end): the pause ends with it,
+    through `loan_pause_end`, so the DPD grows again from the right day and nothing is lifted twice.
+
+    A pause is whole days on the borrower's clock: its last paused day is the day that holds the instant
+    just before `ends_at` (default now), so the hold ends at the start of the next day -- never before the
+    time asked, so a borrower's protection is never cut shorter than the platform said."""
+    pause = LoanPause.objects.filter(hold=hold).select_related("loan__borrower").first()
+    if pause is None:  # a hold of kind paused written by hand, without a pause
+        return hold_lift(hold=hold, ends_at=ends_at)
+    ends_at = ends_at or timezone.now()
+    last_day = local_day(ends_at - dt.timedelta(microseconds=1), _zone(pause.loan.borrower))
+    if last_day < pause.starts_on:
+        raise ValidationError({"ends_at": [_("The hold cannot end before it starts.")]})
+    try:
+        loan_pause_end(pause=pause, ends_on=last_day, user=user)
+    except ValidationError as error:
+        # The pause's own fields mean nothing to a caller of the holds API: the time asked is what is wrong.
+        raise ValidationError({"ends_at": error.messages}) from error
+    return Hold.objects.get(pk=hold.pk)
 
 
 def loan_pause_active(loan: Loan, day: dt.date) -> LoanPause | None:

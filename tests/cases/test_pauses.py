@@ -195,3 +195,59 @@ def test_a_retried_pause_with_its_idempotency_key_gets_the_first_answer(api, pla
     repeated = api.post(url, body, format="json")
     assert repeated.status_code == 400 and "starts_on" in repeated.json()
     assert loan.pauses.count() == 1
+
+
+# --- the pause and its hold end together ------------------------------------------------------------------
+
+
+def test_ending_a_pause_lifts_its_hold_at_the_end_of_its_last_day_on_the_borrowers_clock():
+    loan = _overdue_loan(40)
+    pause = loan_pause_create(loan=loan, starts_on=dt.date(2026, 5, 26), reason="complaint under review")
+    loan_pause_end(pause=pause, ends_on=dt.date(2026, 6, 14))
+    # The borrower is in Shanghai (CN-31): the 14th ends at 16:00 UTC.
+    assert Hold.objects.get(pk=pause.hold_id).ends_at == dt.datetime(2026, 6, 14, 16, 0, tzinfo=dt.UTC)
+    # Ending it again on the same day (a retry) records nothing more.
+    loan_pause_end(pause=pause, ends_on=dt.date(2026, 6, 14))
+    assert CaseEvent.objects.filter(case__loan=loan, kind=CaseEvent.Kind.PAUSE_ENDED).count() == 1
+
+
+def test_lifting_a_pauses_hold_through_the_holds_api_ends_the_pause(api, platform):
+    loan = _overdue_loan(40, platform=platform, borrower=BorrowerFactory(platform=platform))
+    pause = loan_pause_create(loan=loan, starts_on=dt.date(2026, 5, 26), reason="complaint under review")
+    assert Loan.objects.get(pk=loan.pk).dpd == 19
+
+    # 06:00 UTC is 14:00 in Shanghai: the 15th is the pause's last day, the hold lasts until its end.
+    lifted = api.patch(f"/api/v1/holds/{pause.hold_id}/", {"ends_at": "2026-06-15T06:00:00Z"}, format="json")
+    assert lifted.status_code == 200, lifted.content
+    assert dt.datetime.fromisoformat(lifted.json()["ends_at"]) == dt.datetime(2026, 6, 15, 16, 0, tzinfo=dt.UTC)
+    pause.refresh_from_db()
+    assert pause.ends_on == DAY
+    # The clock runs again from the next day (the pause's path: its refresh and its case event).
+    assert _dpd_on(loan, DAY) == 19
+    assert _dpd_on(loan, DAY + dt.timedelta(days=1)) == 20
+    assert CaseEvent.objects.filter(case__loan=loan, kind=CaseEvent.Kind.PAUSE_ENDED).count() == 1
+
+    # A retry changes nothing and answers the same.
+    again = api.patch(f"/api/v1/holds/{pause.hold_id}/", {"ends_at": "2026-06-15T06:00:00Z"}, format="json")
+    assert again.status_code == 200 and again.json() == lifted.json()
+    assert CaseEvent.objects.filter(case__loan=loan, kind=CaseEvent.Kind.PAUSE_ENDED).count() == 1
+
+
+def test_lifting_a_pauses_hold_before_the_pause_starts_is_a_400_on_ends_at(api, platform):
+    loan = _overdue_loan(40, platform=platform, borrower=BorrowerFactory(platform=platform))
+    pause = loan_pause_create(loan=loan, starts_on=dt.date(2026, 6, 10), reason="payment holiday")
+    response = api.patch(f"/api/v1/holds/{pause.hold_id}/", {"ends_at": "2026-06-01T06:00:00Z"}, format="json")
+    assert response.status_code == 400 and "ends_at" in response.json()
+    pause.refresh_from_db()
+    assert pause.ends_on is None and Hold.objects.get(pk=pause.hold_id).ends_at is None
+
+
+def test_lifting_any_other_hold_through_the_api_is_unchanged(api, platform):
+    borrower = BorrowerFactory(platform=platform)
+    hold = Hold.objects.create(
+        borrower=borrower, kind=HoldKind.DISPUTE, starts_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    )
+    response = api.patch(f"/api/v1/holds/{hold.pk}/", {"ends_at": "2026-06-15T06:00:00Z"}, format="json")
+    assert response.status_code == 200 and dt.datetime.fromisoformat(response.json()["ends_at"]) == dt.datetime(
+        2026, 6, 15, 6, 0, tzinfo=dt.UTC
+    )

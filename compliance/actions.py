@@ -51,7 +51,7 @@ class OutreachAction:
     """One outreach action to a borrower (or one of their third parties).
 
     An outbound action is judged; an inbound one (the borrower called us) is recorded, never judged.
-    `outcome`, `duration_s` and `notes` come with a dialer's report after the fact; `dry_run` records
+    `outcome`, `duration_s`, `notes` and `disclosures` come with a dialer's report after the fact; `dry_run` records
     the decision and reserves nothing.
     """
 
@@ -75,6 +75,8 @@ class OutreachAction:
     outcome: str = ""
     duration_s: int | None = None
     notes: str = ""
+    # The call script's disclosures as delivered (outreach.call_scripts): written on the contact with it.
+    disclosures: tuple[dict[str, Any], ...] = ()
     dry_run: bool = False
 
     @classmethod
@@ -119,6 +121,7 @@ class OutreachAction:
             outcome=self.outcome,
             duration_s=self.duration_s,
             notes=self.notes,
+            disclosures=self.disclosures,
             dry_run=self.dry_run,
         )
 

@@ -108,6 +108,18 @@ class DecisionDetailApi(PlatformApiMixin, generics.GenericAPIView):
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
+class DisclosureInputSerializer(serializers.Serializer):
+    """One statement of the call script the dialer ran, as the workspace records it on a call's outcome
+    (outreach.call_scripts.disclosures_delivered): quality review scores the required ones not read."""
+
+    code = serializers.SlugField(max_length=50)
+    pack = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    # The declared field is popped from the class by DRF's metaclass: Field.required stays a bool.
+    required = serializers.BooleanField(default=False)  # type: ignore[assignment]
+    read = serializers.BooleanField()
+
+
 class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
     serializer_class = ContactOutputSerializer
 
@@ -119,6 +131,9 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
         outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
         duration_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
         notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+        # Optional (an addition to the documented request): the disclosures the call script asked for and
+        # whether each was read, recorded on the contact as a collector's call records them.
+        disclosures = serializers.ListField(child=DisclosureInputSerializer(), required=False, max_length=50)
 
         def validate_at(self, value: dt.datetime | None) -> dt.datetime | None:
             if value is not None and value > timezone.now() + MAX_CLOCK_SKEW:
@@ -186,6 +201,7 @@ class ContactListCreateApi(PlatformApiMixin, generics.GenericAPIView):
             outcome=data["outcome"],
             duration_s=data.get("duration_s"),
             notes=data["notes"],
+            disclosures=tuple(dict(d) for d in data.get("disclosures", [])),
         )
         result = outreach_authorize(action=action, actor=actor)
         if action.direction == Direction.INBOUND:  # recorded, never judged: no decision

@@ -90,6 +90,7 @@ def contact_record_inbound(
     duration_s: int | None = None,
     notes: str = "",
     message: str = "",
+    disclosures: list[dict[str, Any]] | None = None,
     actor_kind: str,
     actor_user: User | None = None,
     actor_platform: Platform | None = None,
@@ -97,7 +98,8 @@ def contact_record_inbound(
     """Record a contact the borrower (or a third party) started. Never blocked: the rules only count it.
 
     It takes the same borrower lock as the gate, so an inbound conversation and a concurrent outbound
-    decision see each other in a definite order.
+    decision see each other in a definite order. `disclosures`: the call script's statements and whether
+    each was read (outreach.call_scripts), as on an outbound call's outcome.
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": [f"Unknown channel {channel!r}."]})
@@ -124,6 +126,7 @@ def contact_record_inbound(
                 duration_s=duration_s,
                 notes=notes,
                 message=message,
+                disclosures=disclosures or [],
                 actor_kind=actor_kind,
                 actor_user=actor_user,
                 actor_platform=actor_platform,

@@ -289,6 +289,8 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
     loan = case.loan
     loan.annual_rate_percent = loan.annual_rate * 100 if loan.annual_rate is not None else None  # type: ignore[attr-defined]  # for the template
     open_case = case.status == CaseStatus.OPEN
+    # An inbound call reads the same disclosures as an outbound one (the borrower's packs and the stage).
+    inbound_scripts = scripts_for_call(case=case, borrower=borrower, user=user) if open_case else []
     return {
         "case": case,
         "loan": loan,
@@ -313,8 +315,10 @@ def _workspace_context(request: AuthenticatedHttpRequest, case: Case, *, now: dt
                 for c, p, _v, label in contact_points(borrower, full_pii=user.sees_full_pii)
                 if c == Channel.CALL
             ],
+            disclosures=disclosure_choices(inbound_scripts),
             auto_id="id_inbound_%s",
         ),
+        "inbound_scripts": inbound_scripts,
         "message_forms": [
             (channel, _message_form(offered, panel, channel, language), Channel(channel).label)
             for channel in (Channel.SMS, Channel.EMAIL)
@@ -568,8 +572,13 @@ def inbound_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A call the borrower made to us: recorded through the gate's inbound path, as POST /contacts/ does
     (outreach_authorize records it and judges nothing), with its promise and callback in the same pass."""
     case, borrower = _post_case(request, pk)
+    # The script the form showed, selected again: the ticks are checked against it and recorded with it.
+    scripts = scripts_for_call(case=case, borrower=borrower, user=request.user)
     form = wf.InboundCallForm(
-        request.POST, points=_points_for_post(request, case, borrower, Channel.CALL), auto_id="id_inbound_%s"
+        request.POST,
+        points=_points_for_post(request, case, borrower, Channel.CALL),
+        disclosures=disclosure_choices(scripts),
+        auto_id="id_inbound_%s",
     )
     if not form.is_valid():
         return _invalid(request, case, form)
@@ -589,6 +598,7 @@ def inbound_call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 outcome=data["outcome"],
                 duration_s=data["duration_s"],
                 notes=data["notes"],
+                disclosures=tuple(disclosures_delivered(scripts, data.get("disclosures", []))),
             )
             if promised:
                 promise_create(

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from borrowers.models import Borrower
 from cases.models import Installment, Loan
+
+from .models import PortalActionKind
 
 ZERO = Decimal("0.00")
 
@@ -29,3 +34,14 @@ def borrower_debts(borrower: Borrower) -> list[LoanDebt]:
         if open_installments:
             debts.append(LoanDebt(loan, open_installments, sum((i.remaining for i in open_installments), ZERO)))
     return debts
+
+
+def portal_note(data: dict[str, Any]) -> str | None:
+    """The timeline's line for what a borrower did in the portal, in the reader's language: rendered from
+    the event's code (data["portal_action"], written by portal.services._record), not from the text stored
+    with it, which is in whatever language the borrower's page was. None for any other event (its stored
+    text is shown, as for rows written before the code was)."""
+    code = data.get("portal_action") if isinstance(data, dict) else None
+    if code not in PortalActionKind.values:
+        return None
+    return _("Borrower (portal): %(action)s") % {"action": PortalActionKind(code).label}

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import SecondFactor
@@ -162,10 +162,14 @@ def portal_verify(
 def _record(link: PortalLink, kind: str, *, ip: str | None, now: dt.datetime, **data: Any) -> PortalAction:
     """The action with the actor "borrower (portal)": a portal action row and a note on the case's timeline."""
     action = PortalAction.objects.create(link=link, kind=kind, at=now, ip=ip, data=data)
+    # The code and its parameters are what the timeline renders, in its reader's language
+    # (portal.selectors.portal_note); the stored text is English whatever the borrower's page was in.
+    with translation.override("en"):
+        reason = f"{ACTOR_LABEL}: {PortalActionKind(kind).label}"
     case_event_record(
         case_id=link.case_id,
         kind=CaseEvent.Kind.NOTE,
-        reason=f"{ACTOR_LABEL}: {PortalActionKind(kind).label}",
+        reason=reason,
         at=now,
         data={"actor": ACTOR, "portal_link": link.pk, "portal_action": kind, **data},
     )

@@ -50,6 +50,7 @@ from compliance.preview import BorrowerHistory, Verdict, callable_now, calls_awa
 from contacts.models import ContactAttempt, Outcome
 from outreach.contact_times import good_hour_now_q
 from outreach.models import Task, TaskKind
+from portal.selectors import portal_note
 from repayment_plans.models import Promise, PromiseStatus
 
 # Holds that stop a call whatever the loan, the number or the hour (the queue's cheap "callable" hint).
@@ -383,12 +384,14 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
             labels = LEGAL_EVENT_LABELS[event.kind]
             old, new = str(labels.get(old, old)), str(labels.get(new, new))
         change = f"{old} → {new}" if old else new
+        # A portal action is rendered from its code in the reader's language (stored text: the borrower's).
+        reason = portal_note(event.data) or event.reason
         items.append(
             TimelineItem(
                 event.at,
                 "event",
                 str(event.get_kind_display()),
-                " · ".join(x for x in (change, event.reason) if x),
+                " · ".join(x for x in (change, reason) if x),
                 _actor_name(event.actor),
                 event,
             )

@@ -130,7 +130,8 @@ def test_from_the_schedulers_reminder_to_an_active_plan_then_stop(live_server, c
         page.goto(f"{live_server.url}/cases/{case.pk}/")
         plans = page.locator(f"a[href='/plans/{plan.pk}/']")
         assert plans.count() >= 1
-        assert "borrower (portal)" in page.content()
+        # In the collector's language (English) whatever the borrower's page was in.
+        assert "Borrower (portal): Chose a repayment plan" in page.content()
     finally:
         desk.close()
 

@@ -26,6 +26,7 @@ from cases.models import Stage
 from compliance.packs import PACK_CODES
 from compliance.screening import screen_text
 
+from .labels import strategy_label, template_label
 from .rendering import screen_template, template_errors
 
 
@@ -70,6 +71,11 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} [{self.language}]"
+
+    @property
+    def label(self) -> str:
+        """Its name in the reader's language (a seeded template's; otherwise its code)."""
+        return template_label(self.code)
 
     def placeholders(self) -> set[str]:
         """The placeholders named in the subject and body (ValueError for an unbalanced brace)."""
@@ -145,6 +151,11 @@ class Strategy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """Its name in the reader's language (a seeded strategy's; otherwise the name it was given)."""
+        return strategy_label(self.name)
 
     @property
     def specificity(self) -> int:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -148,8 +149,15 @@ class InboundCallForm(CallOutcomeForm):
         self.order_fields(["point", "outcome"])
 
 
+class TemplateChoiceField(forms.ModelChoiceField):
+    """A seeded template by its name in the reader's language, with the language it is written in."""
+
+    def label_from_instance(self, obj: MessageTemplate) -> str:
+        return f"{obj.label} · {dict(settings.LANGUAGES).get(obj.language, obj.language)}"
+
+
 class MessageForm(PointForm):
-    template = forms.ModelChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
+    template = TemplateChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
     verdicts: list[Verdict]  # set by the case page: why nothing is offered, when nothing is
 
     def __init__(self, *args: Any, channel: str, language: str, **kwargs: Any) -> None:

@@ -472,6 +472,9 @@ class LawyerLetter(models.Model):
     decision_id = models.BigIntegerField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
     body = models.TextField(_("letter"), blank=True)
+    # The letter as printed and posted (outreach.lawyer_letters), hashed into the evidence chain like a
+    # plan's agreement PDF; only a letter the gate allowed has one.
+    pdf = models.FileField(_("letter (PDF)"), upload_to="lawyer-letters/%Y/%m/", blank=True)
     user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 

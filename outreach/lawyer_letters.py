@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from cases.models import CaseEvent, LawyerLetter, LegalProceeding
 from compliance.actions import Actor, OutreachAction
 from compliance.evidence import link_document
 from compliance.services import outreach_authorize
+from core import pdf as pdf_doc
 
 LANGUAGES = ("en", "zh-hans")
 # Days the borrower is given to answer before the next step may be taken.
@@ -145,6 +147,45 @@ def letter_text(context: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# The evidence document kinds of a lawyer letter (compliance.evidence.link_document): its stored text and
+# the PDF printed from it.
+LETTER_TEXT = "lawyer_letter"
+LETTER_PDF = "lawyer_letter_pdf"
+
+
+def letter_render_pdf(context: dict[str, Any]) -> bytes:
+    """The letter as a PDF, in its language (core.pdf, as a plan's agreement): the same figures and
+    paragraphs as the stored text and the print page."""
+    from reportlab.lib.units import mm  # reportlab is heavy: loaded when a PDF is made
+    from reportlab.platypus import Spacer, Table, TableStyle  # reportlab is heavy: loaded when a PDF is made
+
+    t = context["t"]
+    s = pdf_doc.styles(
+        pdf_doc.needs_cjk(
+            context["language"], context["borrower"], context["lender"], context["law_firm"], context["address"]
+        )
+    )
+    p = s.p
+    facts = [
+        (t["number"], context["number"]),
+        (t["date"], context["date"]),
+        (t["to"], ", ".join(x for x in (context["borrower"], context["address"]) if x)),
+        (t["from"], context["law_firm"]),
+        (t["client"], context["lender"]),
+        (t["loan"], context["loan"]),
+        (t["overdue"], context["overdue"]),
+        (t["outstanding"], context["outstanding"]),
+        (t["dpd"], str(context["dpd"])),
+    ]
+    table = Table([[p(k), p(v)] for k, v in facts], colWidths=[45 * mm, 125 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    story = [p(t["title"], s.title), table, Spacer(1, 4 * mm)]
+    for paragraph in context["paragraphs"]:
+        story += [p(paragraph), Spacer(1, 2 * mm)]
+    story += [Spacer(1, 6 * mm), p(t["signature"]), p(context["law_firm"], s.head)]
+    return pdf_doc.pdf_build(story, title=f"{t['title']} {context['number']}", author=context["law_firm"])
+
+
 def lawyer_letter_send(*, proceeding: LegalProceeding, user: User | None) -> LawyerLetter:
     """Send the referral's lawyer letter by post, only with the compliance gate's allowed decision.
 
@@ -183,11 +224,12 @@ def lawyer_letter_send(*, proceeding: LegalProceeding, user: User | None) -> Law
         body=body,
         user=user,
     )
-    # The stored letter, hashed into the borrower's evidence chain as it goes to print (verify_evidence
-    # catches a later edit of its body).
-    link_document(
-        borrower_id=case.borrower_id, kind="lawyer_letter", instance=letter, field="body", decision_id=decision
-    )
+    # The PDF that is printed and posted, stored with the letter (MEDIA_ROOT).
+    letter.pdf.save(f"lawyer-letter-{letter.pk}-{context['language']}.pdf", ContentFile(letter_render_pdf(context)))
+    # The stored letter and its PDF, hashed into the borrower's evidence chain as they go to print
+    # (verify_evidence catches a later edit of the body or of the file's bytes).
+    link_document(borrower_id=case.borrower_id, kind=LETTER_TEXT, instance=letter, field="body", decision_id=decision)
+    link_document(borrower_id=case.borrower_id, kind=LETTER_PDF, instance=letter, field="pdf", decision_id=decision)
     case_event_record(
         case_id=case.pk,
         kind=CaseEvent.Kind.LAWYER_LETTER,

@@ -9,12 +9,10 @@ it states what happens after a missed payment, and invites the borrower to call 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +27,7 @@ from compliance.actions import Actor, OutreachAction
 from compliance.evidence import link_document
 from compliance.services import outreach_authorize
 from contacts.services import contact_record_outcome
+from core import pdf as pdf_doc
 
 from .models import AgreementDispatch, Plan, PlanInstallment, PlanKind
 
@@ -177,33 +176,16 @@ def agreement_render_html(
 
 
 def agreement_render_pdf(plan: Plan, language: str | None = None) -> bytes:
-    """The agreement as a PDF. Chinese uses reportlab's built-in CID font STSong-Light (no font files)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    """The agreement as a PDF (core.pdf: Chinese in reportlab's built-in CID font, no font files)."""
+    from reportlab.lib import colors  # reportlab is heavy: loaded when a PDF is made
+    from reportlab.lib.units import mm  # reportlab is heavy: loaded when a PDF is made
+    from reportlab.platypus import Spacer, Table, TableStyle  # reportlab is heavy: loaded when a PDF is made
 
     ctx = agreement_context(plan, language)
     t = ctx["t"]
-    # A Chinese borrower's name may appear in an English document too: use the CJK font whenever the
-    # text needs it, Helvetica otherwise.
-    needs_cjk = ctx["language"] == "zh-hans" or any(ord(ch) > 0xFF for ch in ctx["borrower"] + ctx["lender"])
-    if needs_cjk:
-        if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        font, bold = "STSong-Light", "STSong-Light"
-    else:
-        font, bold = "Helvetica", "Helvetica-Bold"
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK" if needs_cjk else None)
-    head = ParagraphStyle("head", parent=body, fontName=bold, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
-    title = ParagraphStyle("title", parent=body, fontName=bold, fontSize=17, leading=24, alignment=1, spaceAfter=8)
-
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        # Paragraph reads a little markup: names and amounts are escaped so that '<' or '&' print as such.
-        return Paragraph(escape(text), style)
+    # A Chinese borrower's name may appear in an English document too: the CJK font whenever the text needs it.
+    s = pdf_doc.styles(pdf_doc.needs_cjk(ctx["language"], ctx["borrower"], ctx["lender"]))
+    p = s.p
 
     facts = [
         (t["number"], ctx["number"]),
@@ -240,32 +222,20 @@ def agreement_render_pdf(plan: Plan, language: str | None = None) -> bytes:
     )
     signatures.setStyle(TableStyle([("VALIGN", (0, 1), (-1, 1), "BOTTOM")]))
     story = [
-        p(t["title"], title),
+        p(t["title"], s.title),
         facts_table,
-        p(t["schedule"], head),
+        p(t["schedule"], s.head),
         schedule,
         Spacer(1, 4 * mm),
         p(t["no_fees"]),
-        p(t["consequences_title"], head),
+        p(t["consequences_title"], s.head),
         p(ctx["consequences"]),
         Spacer(1, 2 * mm),
         p(t["help"]),
-        p(t["signatures"], head),
+        p(t["signatures"], s.head),
         signatures,
     ]
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=f"{t['title']} {ctx['number']}",
-        author=ctx["lender"],
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-    )
-    doc.build(story)
-    return buffer.getvalue()
+    return pdf_doc.pdf_build(story, title=f"{t['title']} {ctx['number']}", author=ctx["lender"])
 
 
 # The evidence document kind of an agreement PDF (compliance.evidence.link_document).

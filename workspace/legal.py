@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -235,3 +235,17 @@ def letter_page(request: AuthenticatedHttpRequest, pk: int, letter_pk: int) -> H
     case = _get_case_for_user(request, pk)
     letter = get_object_or_404(LawyerLetter, pk=letter_pk, proceeding__case=case)
     return render(request, "workspace/lawyer_letter.html", {"case": case, "letter": letter})
+
+
+@permission_required(Perm.VIEW_CASES)
+@require_GET
+def letter_pdf(request: AuthenticatedHttpRequest, pk: int, letter_pk: int) -> HttpResponse:
+    """The PDF printed and posted (the stored file, the bytes hashed into the evidence chain)."""
+    case = _get_case_for_user(request, pk)
+    letter = get_object_or_404(LawyerLetter, pk=letter_pk, proceeding__case=case)
+    if not letter.pdf:
+        raise Http404  # a blocked letter was never printed
+    with letter.pdf.open("rb") as fh:
+        response = HttpResponse(fh.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="LL-{letter.proceeding_id:06d}-{letter.pk}.pdf"'
+    return response

@@ -34,4 +34,5 @@ urlpatterns = [
     path("cases/<int:pk>/legal/<int:proceeding_pk>/", legal.legal_outcome, name="case-legal-outcome"),
     path("cases/<int:pk>/legal/<int:proceeding_pk>/letter/", legal.letter_send, name="case-lawyer-letter"),
     path("cases/<int:pk>/lawyer-letters/<int:letter_pk>/", legal.letter_page, name="case-lawyer-letter-page"),
+    path("cases/<int:pk>/lawyer-letters/<int:letter_pk>/letter.pdf", legal.letter_pdf, name="case-lawyer-letter-pdf"),
 ]

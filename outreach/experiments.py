@@ -20,6 +20,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.models import Stage
+
 from .models import ArmAssignment, Experiment, Strategy, StrategyArm, StrategyStep
 
 BUCKETS = 100
@@ -154,3 +156,81 @@ def experiment_promote(*, arm: StrategyArm, by: Any, now: dt.datetime | None = N
     experiment.promoted_arm = arm
     experiment.save(update_fields=["closed_at", "closed_by", "promoted_arm"])
     return experiment
+
+
+# The fields of a step that say what it does and when (copied from a strategy into a challenger arm).
+STEP_FIELDS = ("offset_days", "until_days", "channel", "template_code", "conditions")
+
+
+@transaction.atomic
+def experiment_start(
+    *,
+    strategy: Strategy,
+    challenger_from: Strategy,
+    name: str,
+    stage: str,
+    champion_share: int,
+    challenger_share: int,
+    starts_at: dt.datetime,
+    by: Any,
+) -> Experiment:
+    """Set up a challenger for `strategy` (the champion: its own steps) from the active steps of another
+    strategy, `challenger_from`, copied into the challenger arm (the arm's own rows: editing or retiring
+    that strategy later changes nothing in the experiment). Cases are assigned from `starts_at` by the
+    planner, deterministically (above); every step of both arms goes through the gate when sent.
+
+    Refused (ValidationError naming the field): shares not adding up to 100, a strategy that is not a
+    delinquency one, the same strategy on both sides, a challenger without active steps of its own, or
+    a strategy that already runs an experiment."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Name the experiment.")]
+    share_errors = validate_shares([champion_share, challenger_share], champions=1)
+    if share_errors:
+        errors["challenger_share"] = share_errors
+    if challenger_from.pk == strategy.pk:
+        errors["challenger_from"] = [_("The challenger must be another strategy than the champion.")]
+    steps = list(
+        StrategyStep.objects.filter(strategy=challenger_from, arm__isnull=True, active=True).order_by(
+            "offset_days", "id"
+        )
+    )
+    if not steps and "challenger_from" not in errors:
+        errors["challenger_from"] = [_("This strategy has no active steps to test.")]
+    if stage and stage not in Stage.values:
+        errors["stage"] = [_("Unknown stage.")]
+    if errors:
+        raise ValidationError(errors)
+    # One open experiment per strategy, checked under the strategy's lock (the constraint is the backstop).
+    Strategy.objects.select_for_update().filter(pk=strategy.pk).first()
+    if Experiment.objects.filter(strategy=strategy, closed_at__isnull=True).exists():
+        raise ValidationError({"strategy": [_("This strategy already runs an experiment: stop it first.")]})
+    experiment = Experiment(strategy=strategy, name=name, stage=stage, started_at=starts_at, started_by=by)
+    experiment.full_clean()
+    experiment.save()
+    StrategyArm.objects.create(
+        experiment=experiment,
+        name=(_("Champion: %(strategy)s") % {"strategy": strategy.name})[:100],
+        share=champion_share,
+        champion=True,
+    )
+    challenger = StrategyArm.objects.create(
+        experiment=experiment,
+        name=(_("Challenger: %(strategy)s") % {"strategy": challenger_from.name})[:100],
+        share=challenger_share,
+    )
+    for step in steps:
+        copy = StrategyStep(strategy=strategy, arm=challenger, **{f: getattr(step, f) for f in STEP_FIELDS})
+        copy.full_clean()
+        copy.save()
+    return experiment
+
+
+def experiment_stop(*, experiment: Experiment, by: Any, now: dt.datetime | None = None) -> Experiment:
+    """Stop an experiment and keep the champion: the champion is promoted (experiment_promote), so the
+    challengers' steps retire and the experiment closes with who and when -- one way to close."""
+    champion = experiment.arms.filter(champion=True).first()
+    if champion is None:
+        raise ValidationError(_("This experiment has no champion."))
+    return experiment_promote(arm=champion, by=by, now=now)

@@ -14,6 +14,7 @@ from borrowers.models import Channel
 from cases.models import Stage
 from compliance.rules import MESSAGES
 from contacts.models import Outcome
+from outreach.models import Strategy, StrategyKind
 
 from .audit import AuditFilters, Result
 from .models import AgencyContract, QualityReview
@@ -200,3 +201,43 @@ class DashboardFilterForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         cast("forms.ModelChoiceField[Platform]", self.fields["platform"]).queryset = Platform.objects.all()
+
+
+class ExperimentForm(forms.Form):
+    """Set up a challenger for a stage: the champion strategy (its own steps), the strategy whose steps the
+    challenger arm sends, the traffic shares (adding up to 100) and the first day (UTC)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    strategy: forms.ModelChoiceField[Strategy] = forms.ModelChoiceField(
+        label=_("Champion strategy"),
+        queryset=None,
+        help_text=_("The strategy under test: its champion arm sends its own steps."),
+    )
+    challenger_from: forms.ModelChoiceField[Strategy] = forms.ModelChoiceField(
+        label=_("Challenger strategy"),
+        queryset=None,
+        help_text=_("The challenger arm sends a copy of this strategy's steps."),
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("", _("Every stage"))] + [c for c in Stage.choices if c[0] != Stage.PRE_DUE],
+        initial=Stage.M1,
+        required=False,
+        help_text=_("Cases are assigned to an arm while in this stage."),
+    )
+    champion_share = forms.IntegerField(label=_("Champion's share (%)"), min_value=1, max_value=99, initial=50)
+    challenger_share = forms.IntegerField(label=_("Challenger's share (%)"), min_value=1, max_value=99, initial=50)
+    starts_on = BoundedDateField(label=_("Starts on"), widget=DATE, help_text=_("Cases are assigned from this day."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        strategies = Strategy.objects.filter(kind=StrategyKind.DELINQUENCY, active=True).order_by("name")
+        for name in ("strategy", "challenger_from"):
+            cast("forms.ModelChoiceField[Strategy]", self.fields[name]).queryset = strategies
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        shares = (data.get("champion_share"), data.get("challenger_share"))
+        if None not in shares and sum(s for s in shares if s is not None) != 100:
+            self.add_error("challenger_share", _("The traffic shares must add up to 100."))
+        return data

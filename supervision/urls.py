@@ -17,5 +17,7 @@ urlpatterns = [
     path("supervision/approvals/", views.approvals_page, name="approvals"),
     path("supervision/approvals/<int:pk>/", views.approvals_decide, name="approvals-decide"),
     path("supervision/assignment/", views.assignment_page, name="assignment"),
+    path("supervision/experiments/", views.experiments_page, name="experiments"),
+    path("supervision/experiments/<int:pk>/stop/", views.experiment_stop, name="experiment-stop"),
     path("supervision/experiments/arms/<int:pk>/promote/", views.experiment_promote, name="experiment-promote"),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -28,7 +28,7 @@ from compliance.rule_names import rule_name
 from contacts.models import ContactAttempt
 from core.htmx import wants_fragment
 from outreach import experiments as outreach_experiments
-from outreach.models import StrategyArm
+from outreach.models import Experiment, StrategyArm
 from repayment_plans import services as plan_services
 from repayment_plans.models import Plan, PlanStatus
 
@@ -40,6 +40,7 @@ from .forms import (
     BulkPlacementForm,
     DashboardFilterForm,
     EvidenceRunForm,
+    ExperimentForm,
     PlacementForm,
     QualityReviewForm,
     ReassignForm,
@@ -393,6 +394,64 @@ def experiment_promote(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             % {"arm": arm.name, "experiment": arm.experiment.name},
         )
     return redirect("supervision:dashboard")
+
+
+@permission_required(Perm.SUPERVISE)
+@require_http_methods(["GET", "POST"])
+def experiments_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Set up a challenger for a stage (outreach.experiments.experiment_start) and see the experiments,
+    running, scheduled and closed; their comparison and the promotion of an arm are on the dashboard."""
+    form = ExperimentForm(request.POST or None, initial={"starts_on": timezone.now().date()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            experiment = outreach_experiments.experiment_start(
+                strategy=data["strategy"],
+                challenger_from=data["challenger_from"],
+                name=data["name"],
+                stage=data["stage"],
+                champion_share=data["champion_share"],
+                challenger_share=data["challenger_share"],
+                starts_at=dt.datetime.combine(data["starts_on"], dt.time.min, tzinfo=dt.UTC),
+                by=request.user,
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Experiment %(name)s set up.") % {"name": experiment.name})
+            return redirect("supervision:experiments")
+    listed = (
+        Experiment.objects.select_related("strategy", "started_by", "closed_by", "promoted_arm")
+        .prefetch_related(
+            Prefetch("arms", queryset=StrategyArm.objects.order_by("-champion", "id").prefetch_related("steps"))
+        )
+        .annotate(assigned=Count("assignments"))
+        .order_by("closed_at", "-started_at", "-id")[:50]
+    )
+    return render(request, "supervision/experiments.html", {"form": form, "experiments": listed, "now": timezone.now()})
+
+
+def _form_errors(form: Any, error: ValidationError) -> None:
+    """A service's refusal shown on the form: on its field when the form has it, else above the fields."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@permission_required(Perm.SUPERVISE)
+@require_POST
+def experiment_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Stop an experiment, keeping the champion (its challengers' steps retire; who and when recorded)."""
+    experiment = get_object_or_404(Experiment, pk=pk)
+    try:
+        outreach_experiments.experiment_stop(experiment=experiment, by=request.user)
+    except ValidationError as error:
+        _error_messages(request, error)
+    else:
+        messages.success(request, _("Experiment %(name)s stopped: the champion stays.") % {"name": experiment.name})
+    return redirect("supervision:experiments")
 
 
 # What each drill-down lists, as its page's heading (selectors.kpi_cases says how each is computed).

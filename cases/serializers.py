@@ -22,7 +22,17 @@ from borrowers.serializers import (
     StrictCharField,
 )
 
-from .models import Case, Installment, Loan, LoanPause, Payment, PaymentAllocation, Product
+from .models import (
+    Case,
+    Installment,
+    LawyerLetter,
+    LegalProceeding,
+    Loan,
+    LoanPause,
+    Payment,
+    PaymentAllocation,
+    Product,
+)
 
 MAX_INSTALLMENTS = 1200
 
@@ -395,4 +405,79 @@ class PauseOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = LoanPause
         fields = ["id", "loan", "starts_on", "ends_on", "reason", "created_at"]
+        read_only_fields = fields
+
+
+# --- write-off and the legal path (outreach.api_legal; docs/api.md) ------------------------------------------
+
+
+class WriteOffInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the loan is written off.")
+    written_off_on = ApiDateField(required=False, allow_null=True, default=None, help_text="Default: today.")
+
+
+class WriteOffOutputSerializer(serializers.Serializer):
+    loan = serializers.CharField(help_text="The loan's external_id.")
+    written_off = serializers.BooleanField()
+    written_off_on = ApiDateField(allow_null=True)
+    written_off_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    recovered_total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Payments received since the write-off (recoveries)."
+    )
+
+
+class LegalStepInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LegalProceeding.Kind.choices)
+    forum = serializers.CharField(max_length=200, help_text="The law firm, the mediator or the court.")
+    started_on = ApiDateField(required=False, default=None, allow_null=True, help_text="Default: today.")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    next_date = ApiDateField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    send_letter = serializers.BooleanField(
+        required=False, default=False, help_text="A referral: send its lawyer letter through the compliance gate."
+    )
+
+
+class LegalOutcomeInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[c for c in LegalProceeding.Outcome.choices if c[0]], required=False, allow_blank=True, default=""
+    )
+    ended_on = ApiDateField(required=False, allow_null=True, default=None)
+    next_date = ApiDateField(required=False, allow_null=True, default=None)
+    reference = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+    amount_awarded = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LawyerLetterSummarySerializer(serializers.ModelSerializer):
+    at = ApiDateTimeField(read_only=True)
+
+    class Meta:
+        model = LawyerLetter
+        fields = ["id", "language", "status", "at"]
+        read_only_fields = fields
+
+
+class LegalProceedingOutputSerializer(serializers.ModelSerializer):
+    case = serializers.IntegerField(source="case_id", read_only=True)
+    letters = LawyerLetterSummarySerializer(many=True, read_only=True)
+    created_at = ApiDateTimeField(read_only=True)
+
+    class Meta:
+        model = LegalProceeding
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "forum",
+            "reference",
+            "started_on",
+            "next_date",
+            "ended_on",
+            "outcome",
+            "amount_awarded",
+            "letters",
+            "created_at",
+        ]
         read_only_fields = fields

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 
 from accounts.models import Role, User
 from borrowers.models import Hold
@@ -95,6 +96,7 @@ class Rows:
     event: WebhookEvent
     task: Task
     alert: Alert
+    _letter_id: int | None = None  # the lawyer letter legal_rows made (with its PDF)
 
     @staticmethod
     def challenger_arm() -> int:
@@ -117,9 +119,13 @@ class Rows:
         proceeding = LegalProceeding.objects.filter(case=self.case).first() or LegalProceeding.objects.create(
             case=self.case, kind="referred", forum="Role matrix LLP", started_on=TODAY
         )
-        letter = LawyerLetter.objects.filter(proceeding=proceeding).first() or LawyerLetter.objects.create(
-            proceeding=proceeding, language="en", status="queued_for_print", body="Letter"
-        )
+        letter = LawyerLetter.objects.filter(proceeding=proceeding, pk=self._letter_id).first()
+        if letter is None:
+            letter = LawyerLetter.objects.create(
+                proceeding=proceeding, language="en", status="queued_for_print", body="Letter"
+            )
+            letter.pdf.save("role-matrix.pdf", ContentFile(b"%PDF-1.4 role matrix"))  # the PDF URL serves it
+            self._letter_id = letter.pk
         return pause.pk, proceeding.pk, letter.pk
 
     def kwargs(self, name: str) -> dict:
@@ -157,6 +163,7 @@ class Rows:
             "case-legal-outcome": {"pk": c.pk, "proceeding_pk": self.legal_rows()[1]},
             "case-lawyer-letter": {"pk": c.pk, "proceeding_pk": self.legal_rows()[1]},
             "case-lawyer-letter-page": {"pk": c.pk, "letter_pk": self.legal_rows()[2]},
+            "case-lawyer-letter-pdf": {"pk": c.pk, "letter_pk": self.legal_rows()[2]},
             "case-call-start": {"pk": c.pk},
             "case-inbound-call": {"pk": c.pk},
             "case-note": {"pk": c.pk},
@@ -195,6 +202,8 @@ class Rows:
             "supervision:approvals-decide": {"pk": pending.pk},
             "supervision:assignment": {},
             "supervision:experiment-promote": {"pk": self.challenger_arm()},
+            "supervision:experiments": {},
+            "supervision:experiment-stop": {"pk": StrategyArm.objects.get(pk=self.challenger_arm()).experiment_id},
             "operations:page": {},
             "operations:reminders-requeue": {},
             "operations:webhooks-retry": {},
@@ -210,6 +219,9 @@ class Rows:
             "api-loan-detail": {"external_id": loan},
             "api-loan-pauses": {"external_id": loan},
             "api-pause-detail": {"pk": self.legal_rows()[0]},
+            "api-loan-write-off": {"external_id": loan},
+            "api-case-legal-proceedings": {"pk": c.pk},
+            "api-legal-proceeding-detail": {"pk": self.legal_rows()[1]},
             "api-payment-create": {},
             "api-payment-bulk": {},
             "api-case-list": {},

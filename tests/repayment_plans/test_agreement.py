@@ -65,6 +65,19 @@ def test_the_printable_page_shows_the_schedule_and_consequences_in_chinese(clien
     assert "宽限期" in page and "本还款计划不收取任何额外费用" in page
 
 
+def test_the_agreement_page_is_a_printable_document(client, platform, admin_user):
+    # One head and toolbar for every printable document (templates/printable_document.html).
+    from tests.workspace.test_printable_documents import assert_printable  # noqa: PLC0415 - a test helper
+
+    case = make_case(platform, language="zh-hans")
+    plan = _settlement(case, admin_user)
+    client.force_login(admin_user)
+
+    html = assert_printable(client.get(reverse("plan-agreement", args=[plan.pk])))
+
+    assert 'class="agreement"' in html and reverse("plan-agreement-pdf", args=[plan.pk]) in html
+
+
 def test_the_printable_page_in_english_for_an_english_speaking_borrower(client, platform, admin_user):
     case = make_case(platform, language="en")
     plan = _settlement(case, admin_user)

@@ -154,13 +154,26 @@ def _canonical_value(value: Any) -> Any:
     return value
 
 
+class CanonicalText(str):
+    """A value of a row already written as canonical JSON (`canonical_dumps`): the gate serialises a
+    decision's facts once, for the row it writes and for the hash of its evidence link."""
+
+
+def canonical_dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def canonical_json(row: dict[str, Any]) -> str:
-    return json.dumps(
-        {k: _canonical_value(v) for k, v in row.items()},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
+    if not any(isinstance(v, CanonicalText) for v in row.values()):
+        return canonical_dumps({k: _canonical_value(v) for k, v in row.items()})
+    # What json.dumps(sort_keys=True) writes for the whole row, with the pre-written values spliced in.
+    return (
+        "{"
+        + ",".join(
+            f"{canonical_dumps(k)}:{v if isinstance(v, CanonicalText) else canonical_dumps(_canonical_value(v))}"
+            for k, v in sorted(row.items())
+        )
+        + "}"
     )
 
 
@@ -258,25 +271,35 @@ def chain_links(
     return links
 
 
-def head_upsert(last: EvidenceLink) -> tuple[str, list[Any]]:
-    """The statement that moves the chain's head to `last` (creating it for a first link)."""
+def head_upsert(*lasts: EvidenceLink) -> tuple[str, list[Any]]:
+    """The statement that moves each chain's head to its last link (creating it for a first link); one
+    link per borrower."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for last in lasts:
+        params += [last.borrower_id, last.seq, last.chain_hash, now]
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(lasts))
     return (
         f"INSERT INTO {rawsql.table(EvidenceHead)} (borrower_id, seq, chain_hash, updated_at) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s) ON CONFLICT (borrower_id) "
+        f"VALUES {rows} ON CONFLICT (borrower_id) "
         "DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash, updated_at = excluded.updated_at",
-        [last.borrower_id, last.seq, last.chain_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
+        params,
     )
 
 
-def record_row(kind: str, obj: models.Model) -> dict[str, Any]:
+def record_row(kind: str, obj: models.Model, *, written: dict[str, CanonicalText] | None = None) -> dict[str, Any]:
     """The row `_load_row` would read back for an instance just written with all its fields in memory.
 
     JSON values go through a JSON round trip, as they do through the database, so the hash is the one
-    verification computes from the stored row.
+    verification computes from the stored row. `written`: JSON values the caller already serialised
+    canonically, from values that round-trip unchanged (string keys, JSON types).
     """
     model, fields = KIND_FIELDS[kind]
     row = {}
     for name in fields:
+        if written and name in written:
+            row[name] = written[name]
+            continue
         value = getattr(obj, name)
         if isinstance(model._meta.get_field(name), models.JSONField):
             value = json.loads(json.dumps(value))

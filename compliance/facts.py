@@ -155,21 +155,14 @@ _BORROWER_COLUMNS = (
 )
 
 
-def lock_borrower(borrower_id: int) -> BorrowerState:
-    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction).
-
-    Plain SQL: this is the gate's hot path (see core.rawsql). SQLite has no row locks; it
-    serialises writers itself.
-    """
-    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
-    row = rawsql.fetch_one(
+def _borrower_select(where: str) -> str:
+    return (
         f"SELECT {rawsql.columns(Borrower, _BORROWER_COLUMNS, 'b')}, p.default_jurisdiction "  # noqa: S608
-        f"FROM {rawsql.table(Borrower)} b JOIN {rawsql.table(Platform)} p ON p.id = b.platform_id "
-        f"WHERE b.id = %s{lock}",
-        [borrower_id],
+        f"FROM {rawsql.table(Borrower)} b JOIN {rawsql.table(Platform)} p ON p.id = b.platform_id WHERE {where}"
     )
-    if row is None:
-        raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
+
+
+def _locked_state(row: tuple[Any, ...]) -> BorrowerState:
     bid, platform_id, external_id, region, zone, vulnerabilities, dob, address, inconvenient, jurisdiction = row
     return BorrowerState(
         id=bid,
@@ -183,6 +176,33 @@ def lock_borrower(borrower_id: int) -> BorrowerState:
         inconvenient_times=rawsql.as_json(inconvenient) or [],
         default_jurisdiction=jurisdiction,
     )
+
+
+def lock_borrower(borrower_id: int) -> BorrowerState:
+    """Lock the borrower's row (only that row, not the platform joined for its default jurisdiction).
+
+    Plain SQL: this is the gate's hot path (see core.rawsql). SQLite has no row locks; it
+    serialises writers itself.
+    """
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    row = rawsql.fetch_one(_borrower_select(f"b.id = %s{lock}"), [borrower_id])
+    if row is None:
+        raise Borrower.DoesNotExist(f"Borrower {borrower_id} does not exist.")
+    return _locked_state(row)
+
+
+def lock_borrowers(borrower_ids: list[int]) -> dict[int, BorrowerState]:
+    """Lock several borrowers' rows in one statement, in id order (PostgreSQL locks the rows as the
+    sorted plan hands them out, so two batches over the same borrowers cannot deadlock)."""
+    ids = sorted(set(borrower_ids))
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update_of else ""
+    marks = ", ".join(["%s"] * len(ids))
+    rows = rawsql.fetch(_borrower_select(f"b.id IN ({marks}) ORDER BY b.id{lock}"), ids)
+    states = {row[0]: _locked_state(row) for row in rows}
+    missing = [bid for bid in ids if bid not in states]
+    if missing:
+        raise Borrower.DoesNotExist(f"Borrower {missing[0]} does not exist.")
+    return states
 
 
 def state_from_models(
@@ -267,6 +287,21 @@ class _Part:
     fields: dict[str, tuple[str, str]]
     source: str = ""
     row: type | None = None
+    # The batched statement (read_states, PostgreSQL): the borrower each row is of, and the source when
+    # it is not this one's with `borrower_id = ANY(%(borrowers)s)` for `borrower_id = %(borrower)s`.
+    key: str = "borrower_id"
+    batch_source: str = ""
+
+    def batched(self) -> _Part:
+        source = self.batch_source or self.source.replace(_ONE, _MANY)
+        assert _ONE not in source  # every branch reads the batch's borrowers
+        return _Part(self.name, {"_key": (INT, self.key), **self.fields}, source, self.row or self.row_type())
+
+    def row_type(self) -> type:
+        return self.row or namedtuple(f"{self.name}_row", self.fields)
+
+
+_ONE, _MANY = "borrower_id = %(borrower)s", "borrower_id = ANY(CAST(%(borrowers)s AS BIGINT[]))"
 
 
 def _columns(**types: str) -> dict[str, tuple[str, str]]:
@@ -289,12 +324,18 @@ def _log_part() -> _Part:
 
 def _last_calls_part() -> _Part:
     """The latest outbound calls to the borrower before `at` (the CN third-party rule reads their outcomes)."""
+    calls = (
+        f"SELECT id, at, outcome FROM {rawsql.table(ContactAttempt)}"  # noqa: S608 - the model's table
+        " WHERE borrower_id = {} AND channel = 'call' AND at < %(at)s AND direction = 'outbound'"
+        " AND party = 'borrower' ORDER BY at DESC, id DESC LIMIT %(last_calls)s"
+    )
     return _Part(
         "last_call",
         _columns(id=INT, at=TIMESTAMP, outcome=TEXT),
-        f"FROM (SELECT id, at, outcome FROM {rawsql.table(ContactAttempt)}"  # noqa: S608 - the model's table
-        " WHERE borrower_id = %(borrower)s AND channel = 'call' AND at < %(at)s AND direction = 'outbound'"
-        " AND party = 'borrower' ORDER BY at DESC, id DESC LIMIT %(last_calls)s) AS last_calls",
+        f"FROM ({calls.format('%(borrower)s')}) AS last_calls",
+        key="bb.bid",
+        # The latest calls of each borrower of the batch.
+        batch_source=f"FROM unnest(CAST(%(borrowers)s AS BIGINT[])) AS bb(bid) CROSS JOIN LATERAL ({calls.format('bb.bid')}) AS last_calls",
     )
 
 
@@ -328,11 +369,16 @@ def _validation_part() -> _Part:
 def _active_plan_part() -> _Part:
     """One row, without fields, when a plan of the borrower is active or approved."""
     plan, case = rawsql.table(apps.get_model("repayment_plans", "Plan")), rawsql.table(apps.get_model("cases", "Case"))
+    exists = (
+        f"EXISTS (SELECT 1 FROM {plan} p JOIN {case} c ON c.id = p.case_id"  # noqa: S608 - the models' tables
+        " WHERE c.borrower_id = {} AND p.status IN ('active', 'approved'))"
+    )
     return _Part(
         "active_plan",
         {},
-        f"WHERE EXISTS (SELECT 1 FROM {plan} p JOIN {case} c ON c.id = p.case_id"  # noqa: S608 - the models' tables
-        " WHERE c.borrower_id = %(borrower)s AND p.status IN ('active', 'approved'))",
+        f"WHERE {exists.format('%(borrower)s')}",
+        key="ap.bid",
+        batch_source=f"FROM unnest(CAST(%(borrowers)s AS BIGINT[])) AS ap(bid) WHERE {exists.format('ap.bid')}",
     )
 
 
@@ -366,6 +412,9 @@ def _reserved_ids_part() -> _Part:
             "decision_id": (INT, seq.format(Decision._meta.db_table)),
             "contact_id": (INT, seq.format(ContactAttempt._meta.db_table)),
         },
+        key="0",
+        # A pair for every action of the batch (borrower 0: of none).
+        batch_source="FROM generate_series(1, %(reserve)s)",
     )
 
 
@@ -387,6 +436,8 @@ class _StateStatement:
     readers: tuple[tuple[str, type, Picker], ...]
     # PostgreSQL hands back datetimes and booleans; SQLite text and 0/1.
     native_values: bool
+    # The batched statement: the column of the borrower each row is of.
+    key_column: int | None = None
 
     def read(self, rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
         """The rows of each part, by part name, as the part's named tuples."""
@@ -397,9 +448,18 @@ class _StateStatement:
             read[name].append(new(row_type, pick(row)))
         return read
 
+    def read_keyed(self, rows: list[tuple[Any, ...]]) -> dict[int, dict[str, list[Any]]]:
+        """The batched statement's rows: by borrower, each as `read` gives one borrower's."""
+        assert self.key_column is not None
+        by_key: dict[int, list[tuple[Any, ...]]] = {}
+        key = self.key_column
+        for row in rows:
+            by_key.setdefault(row[key], []).append(row)
+        return {k: self.read(part_rows) for k, part_rows in by_key.items()}
+
 
 @cache
-def _state_statement(vendor: str) -> _StateStatement:
+def _state_statement(vendor: str, batch: bool = False) -> _StateStatement:
     parts = [
         _log_part(),  # first: it fixes the columns' types
         _last_calls_part(),
@@ -413,6 +473,11 @@ def _state_statement(vendor: str) -> _StateStatement:
     ]
     if vendor == "postgresql":
         parts.append(_reserved_ids_part())
+    if batch:
+        # Each branch over every borrower of the batch, with the borrower's id as its first field: the same
+        # branches, the same columns, read back into the same named tuples (read_states).
+        assert vendor == "postgresql"
+        parts = [part.batched() for part in parts]
     # The shared columns: after the tag, as many of each type as the widest part needs.
     widths = {t: max(sum(1 for sql_type, _e in p.fields.values() if sql_type == t) for p in parts) for t in _TYPES}
     slots = [(t, n) for t in _TYPES for n in range(widths[t])]
@@ -422,20 +487,26 @@ def _state_statement(vendor: str) -> _StateStatement:
         used: dict[str, int] = {}
         by_slot: dict[tuple[str, int], str] = {}
         columns = []
-        for sql_type, expression in part.fields.values():
+        for name, (sql_type, expression) in part.fields.items():
             slot = (sql_type, used.get(sql_type, 0))
             used[sql_type] = slot[1] + 1
             by_slot[slot] = expression
-            columns.append(position[slot])
+            if name != "_key":
+                columns.append(position[slot])
         first = tag == 0
         values = [f"{tag}{' AS part' if first else ''}"]
         for slot in slots:
             value = by_slot.get(slot) or (f"CAST(NULL AS {slot[0]})" if first else "NULL")
             values.append(f"{value} AS c{position[slot]}" if first else value)
         selects.append(f"SELECT {', '.join(values)} {part.source}".rstrip())
-        row_type = part.row or namedtuple(f"{part.name}_row", part.fields)
-        readers.append((part.name, row_type, _picker(tuple(columns))))
-    return _StateStatement("\nUNION ALL\n".join(selects), tuple(readers), native_values=vendor == "postgresql")
+        readers.append((part.name, part.row_type(), _picker(tuple(columns))))
+    # The key is each batched part's first field, and INT the first type: always the first shared column.
+    return _StateStatement(
+        "\nUNION ALL\n".join(selects),
+        tuple(readers),
+        native_values=vendor == "postgresql",
+        key_column=1 if batch else None,
+    )
 
 
 def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, last_calls: int) -> None:
@@ -446,17 +517,53 @@ def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, l
     `at`); gather_facts cuts each window exactly.
     """
     statement = _state_statement(connection.vendor)
-    params = {
-        "borrower": borrower.id,
+    sql, params = state_read(borrower.id, at=at, history_days=history_days, last_calls=last_calls)
+    read = statement.read(rawsql.fetch(sql, params))
+    _apply_state(borrower, read, native_values=statement.native_values)
+    for ids in read.get("reserved_ids", ()):
+        borrower.reserved_ids = (ids.decision_id, ids.contact_id)
+
+
+def state_read(borrower_id: int, *, at: dt.datetime, history_days: int, last_calls: int) -> tuple[str, dict[str, Any]]:
+    """The state statement and its parameters for one borrower (the benchmark times it bare, as the
+    floor of a decision: bench.gate)."""
+    statement = _state_statement(connection.vendor)
+    return statement.sql, {"borrower": borrower_id, **_window(at, history_days, last_calls)}
+
+
+def _window(at: dt.datetime, history_days: int, last_calls: int) -> dict[str, Any]:
+    return {
         "since": at - dt.timedelta(days=history_days + 2),
         "at": at,
         "pending_until": at + PENDING_SKEW,
         "last_calls": max(last_calls, 0),
     }
-    read = statement.read(rawsql.fetch(statement.sql, params))
+
+
+def read_states(
+    borrowers: list[BorrowerState], *, at: dt.datetime, history_days: int, last_calls: int, reserve: int
+) -> list[tuple[int, int]]:
+    """The batched gate's read (PostgreSQL): `read_state` for several borrowers locked by
+    `lock_borrowers`, in one statement, and `reserve` pairs of ids for decisions and their contacts.
+
+    Every branch is read_state's own, over all the borrowers at once; each borrower's rows are put in
+    its state by the same code. `history_days` and `last_calls` are the widest any of the borrowers'
+    packs asks for (the caller cuts the last calls to each borrower's own number).
+    """
+    statement = _state_statement(connection.vendor, batch=True)
+    params = {"borrowers": [b.id for b in borrowers], "reserve": reserve, **_window(at, history_days, last_calls)}
+    by_borrower = statement.read_keyed(rawsql.fetch(statement.sql, params))
+    empty = statement.read([])
+    for borrower in borrowers:
+        _apply_state(borrower, by_borrower.get(borrower.id, empty), native_values=True)
+    return [(ids.decision_id, ids.contact_id) for ids in by_borrower.get(0, empty)["reserved_ids"]]
+
+
+def _apply_state(borrower: BorrowerState, read: dict[str, list[Any]], *, native_values: bool) -> None:
+    """Put what the state statement read of one borrower into its state."""
     # A UNION's rows come in no promised order: each part is put in its own here.
     log = read["log"]
-    if not statement.native_values:
+    if not native_values:
         log = [
             c._replace(at=rawsql.as_datetime(c.at), at_work=bool(c.at_work), consented=bool(c.consented)) for c in log
         ]
@@ -491,8 +598,6 @@ def read_state(borrower: BorrowerState, *, at: dt.datetime, history_days: int, l
     borrower.emails = [
         email_fact(e.address, e.kind, e.invalid) for e in sorted(read["email"], key=lambda e: (e.position, e.id))
     ]
-    for ids in read.get("reserved_ids", ()):
-        borrower.reserved_ids = (ids.decision_id, ids.contact_id)
 
 
 def _third_party_facts(third_party: ThirdParty, at: dt.datetime) -> dict[str, Any]:

@@ -27,12 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+
+from core import rawsql
 
 from .api import request_platform
 from .models import IdempotencyRecord, Platform
@@ -117,12 +119,8 @@ def run_idempotent(
     """
     fingerprint = request_fingerprint(payload)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    platform=platform, scope=scope, key=key, request_hash=fingerprint
-                )
-        except IntegrityError:
+        record = _claim(platform=platform, scope=scope, key=key, fingerprint=fingerprint)
+        if record is None:
             record = IdempotencyRecord.objects.get(platform=platform, scope=scope, key=key)
             if record.request_hash != fingerprint:
                 return _conflict()
@@ -140,6 +138,23 @@ def run_idempotent(
         record.response_body = text
         record.save(update_fields=["response_status", "response_body"])
     return _render(status_code, text)
+
+
+def _claim(*, platform: Platform, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Insert the record, or None when the key is taken: one `INSERT ... ON CONFLICT DO NOTHING` (no
+    savepoint around an IntegrityError, two statements fewer on every keyed write). A concurrent insert
+    of the same key waits for the other transaction, as the plain INSERT did, then finds its row."""
+    record = IdempotencyRecord(platform=platform, scope=scope, key=key, request_hash=fingerprint)
+    sql, params = rawsql.prepare_insert(record)
+    pk = rawsql.fetch_one(
+        f"{sql} ON CONFLICT ({rawsql.columns(IdempotencyRecord, ['platform', 'scope', 'key'])}) DO NOTHING "
+        f"RETURNING {rawsql.columns(IdempotencyRecord, ['id'])}",
+        params,
+    )
+    if pk is None:
+        return None
+    rawsql.saved(record, pk[0])
+    return record
 
 
 def _unpack(result: HandlerResult) -> tuple[int, Any, bool]:

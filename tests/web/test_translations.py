@@ -192,6 +192,7 @@ def _page(client, user, url: str) -> str:
         ("collector", "/settings/"),
         ("supervisor", "/supervision/quality/"),
         ("supervisor", "/supervision/quality/{sample}/"),
+        ("supervisor", "/supervision/experiments/"),
         ("supervisor", "/tasks/"),
         ("supervisor", "/alerts/"),
     ],

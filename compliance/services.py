@@ -204,6 +204,7 @@ def _new_contact(
         duration_s=action.duration_s,
         notes=action.notes,
         message=action.message,
+        disclosures=list(action.disclosures),
         autodialed=action.autodialed,
         consented=action.consented,
         collectors=action.collectors,
@@ -328,6 +329,7 @@ def outreach_authorize(*, action: OutreachAction, actor: Actor) -> GateResult:
             duration_s=action.duration_s,
             notes=action.notes,
             message=action.message,
+            disclosures=list(action.disclosures),
             **actor.as_fields(),
         )
         return GateResult(True, None, inbound, [], None)

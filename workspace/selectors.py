@@ -351,6 +351,13 @@ class TimelineItem:
     obj: Any = None
 
 
+# The reasons outreach.assignment writes on an assignment event, as codes, in the reader's language.
+SCHEDULER_REASONS = {
+    "workload": gettext_lazy("assigned by workload"),
+    "specialist queue (vulnerable borrower)": gettext_lazy("specialist queue (vulnerable borrower)"),
+}
+
+
 def _actor_name(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
@@ -384,8 +391,9 @@ def case_timeline(case: Case, borrower: Borrower, *, limit: int = 100) -> list[T
             labels = LEGAL_EVENT_LABELS[event.kind]
             old, new = str(labels.get(old, old)), str(labels.get(new, new))
         change = f"{old} → {new}" if old else new
-        # A portal action is rendered from its code in the reader's language (stored text: the borrower's).
-        reason = portal_note(event.data) or event.reason
+        # A portal action is rendered from its code in the reader's language (stored text: the borrower's);
+        # the scheduler's own reasons (outreach.assignment) too; a person's reason is shown as written.
+        reason = portal_note(event.data) or str(SCHEDULER_REASONS.get(event.reason, event.reason))
         items.append(
             TimelineItem(
                 event.at,

@@ -235,6 +235,11 @@ def queue_next(request: AuthenticatedHttpRequest) -> HttpResponse:
     after = request.GET.get("after", "")
     target = ids[0]
     if after.isdigit() and int(after) in ids:
+        if len(ids) == 1:
+            # The case just worked is the only callable one: reopening it would be a loop, not a next case.
+            messages.info(request, _("No other case in this queue may be called now."))
+            url = reverse("queue")
+            return redirect(f"{url}?{query.urlencode()}" if query else url)
         position = ids.index(int(after))
         target = ids[position + 1] if position + 1 < len(ids) else ids[0]
     url = reverse("case-detail", args=[target])

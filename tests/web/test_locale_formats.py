@@ -93,3 +93,29 @@ def test_the_admin_lists_and_filters_borrowers_by_region_name(client):
     assert ">CN-44<" not in html
     assert filtered.status_code == 200
     assert "张伟" in filtered.content.decode()
+
+
+def test_the_zh_case_page_names_payment_methods_and_the_schedulers_reasons(client):
+    from django.utils import timezone  # noqa: PLC0415 - only here
+
+    from cases.events import case_event_record  # noqa: PLC0415
+    from cases.models import CaseEvent, Payment  # noqa: PLC0415
+
+    collector, case = _zh_collector_and_case("CN-31", Decimal("100.00"))
+    loan = case.loan
+    Payment.objects.create(
+        platform=loan.platform, loan=loan, external_id="P-1", amount=Decimal("50.00"), currency="CNY",
+        paid_at=timezone.now(), method="wechat_pay",
+    )  # fmt: skip
+    Payment.objects.create(
+        platform=loan.platform, loan=loan, external_id="P-2", amount=Decimal("60.00"), currency="CNY",
+        paid_at=timezone.now(), method="our_own_code",
+    )  # fmt: skip
+    case_event_record(case_id=case.pk, kind=CaseEvent.Kind.ASSIGNED, new=collector.username, reason="workload")
+    client.force_login(collector)
+
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+
+    assert ">微信支付<" in html and ">wechat_pay<" not in html
+    assert ">our_own_code<" in html  # a platform's own code: as sent
+    assert "按工作量分配" in html and "workload" not in html

@@ -154,7 +154,7 @@ def measure(info: PortfolioInfo) -> list[Figure]:
             BULK_LOANS / bulk_s,
             "loans/s",
             BULK_LOANS / bare_bulk_s,
-            budget=5000,
+            budget=10_000,
             direction="min",
             note="one request of 10,000 loans x 6 installments; baseline: the same body POSTed to /ping/ (parsed); "
             "floor: the same body parsed by a bare Django view",

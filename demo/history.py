@@ -25,11 +25,13 @@ from django.utils import timezone
 from accounts.models import User
 from borrowers.zones import borrower_zone
 from cases.events import case_event_build, case_events_record
-from cases.models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment
+from cases.models import ZERO, Case, CaseEvent, Installment, Loan, Payment
 from compliance.actions import Actor, OutreachAction
 from compliance.services import outreach_authorize
 from contacts.models import ContactAttempt
 from repayment_plans.models import Promise, PromiseStatus
+
+from .portfolio import book_collector, cured_m1_case
 
 HISTORY_NOTE = "Demo history"
 SEED = 20261203
@@ -132,31 +134,16 @@ def _past_cures(*, users: dict[str, User], now: dt.datetime) -> int:
     for loan_id, due, paid in late:
         loan = loans[loan_id]
         opened = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(1, 0), tzinfo=dt.UTC)
-        collector = users["collector"] if loan.currency == "CNY" else users["collector2"]
-        case = Case.objects.create(
-            platform_id=loan.platform_id,
-            loan=loan,
-            borrower_id=loan.borrower_id,
-            status=CaseStatus.CLOSED,
-            stage="m1",
-            dpd=0,
-            overdue_amount=ZERO,
-            assigned_to=collector,
-            closed_at=paid,
-            close_reason="cured",
+        collector = book_collector(loan, users)
+        cured = cured_m1_case(loan=loan, collector=collector, opened=opened, cured_at=paid)
+        assigned = case_event_build(
+            case_id=cured.case.pk,
+            kind=CaseEvent.Kind.ASSIGNED,
+            new=collector.username,
+            actor=users["supervisor"],
+            at=opened + dt.timedelta(hours=1),
         )
-        Case.objects.filter(pk=case.pk).update(opened_at=opened)
-        events += [
-            case_event_build(case_id=case.pk, kind=CaseEvent.Kind.OPENED, new="m1", at=opened),
-            case_event_build(
-                case_id=case.pk,
-                kind=CaseEvent.Kind.ASSIGNED,
-                new=collector.username,
-                actor=users["supervisor"],
-                at=opened + dt.timedelta(hours=1),
-            ),
-            case_event_build(case_id=case.pk, kind=CaseEvent.Kind.CLOSED, old="m1", new="cured", at=paid),
-        ]
+        events += [cured.opened, assigned, cured.closed]
     case_events_record(events)
     return len(late)
 
@@ -164,7 +151,7 @@ def _past_cures(*, users: dict[str, User], now: dt.datetime) -> int:
 def _holder(case: Case, users: dict[str, User]) -> User:
     if case.assigned_to is not None:
         return case.assigned_to
-    return users["collector"] if case.loan.currency == "CNY" else users["collector2"]
+    return book_collector(case.loan, users)
 
 
 def _plan(*, users: dict[str, User], now: dt.datetime) -> list[Planned]:

@@ -584,35 +584,58 @@ def _assign(cases: list[Case], users: dict[str, User], agency: Agency, rng: rand
     case_events_record(events)
 
 
+def book_collector(loan: Loan, users: dict[str, User]) -> User:
+    """The demo collector whose book a loan is in: the Chinese collector's for CNY, the other's otherwise."""
+    return users["collector"] if loan.currency == "CNY" else users["collector2"]
+
+
+@dataclass(frozen=True)
+class CuredCase:
+    case: Case
+    opened: CaseEvent
+    closed: CaseEvent
+
+
+def cured_m1_case(*, loan: Loan, collector: User, opened: dt.datetime, cured_at: dt.datetime) -> CuredCase:
+    """A past delinquency of `loan`, paid up: an M1 case opened at `opened`, held by `collector`, closed as
+    cured at `cured_at` (for the loans seeded as cured here, and demo.history's installments paid late).
+    Its opened and closed events come unsaved, for the caller to record with its own between them."""
+    case = Case.objects.create(
+        platform_id=loan.platform_id,
+        loan=loan,
+        borrower_id=loan.borrower_id,
+        status=CaseStatus.CLOSED,
+        stage="m1",
+        dpd=0,
+        overdue_amount=ZERO,
+        assigned_to=collector,
+        closed_at=cured_at,
+        close_reason="cured",
+    )
+    Case.objects.filter(pk=case.pk).update(opened_at=opened)  # as its `opened` event says, not today
+    return CuredCase(
+        case=case,
+        opened=case_event_build(case_id=case.pk, kind=CaseEvent.Kind.OPENED, new="m1", at=opened),
+        closed=case_event_build(case_id=case.pk, kind=CaseEvent.Kind.CLOSED, old="m1", new="cured", at=cured_at),
+    )
+
+
 def _close_cured(loans: list[tuple[Loan, PlannedLoan]], users: dict[str, User], now: dt.datetime) -> None:
     """Cured loans carry the case they had while late, closed, so the list has some history in it."""
     for loan, plan in loans:
         if plan.scenario != "cured" or Case.objects.filter(loan=loan).exists():
             continue
         late_paid = max(p.paid_at for p in plan.payments)
-        opened = late_paid - dt.timedelta(days=12)
-        case = Case.objects.create(
-            platform_id=loan.platform_id,
+        cured = cured_m1_case(
             loan=loan,
-            borrower_id=loan.borrower_id,
-            status=CaseStatus.CLOSED,
-            stage="m1",
-            dpd=0,
-            overdue_amount=ZERO,
-            assigned_to=users["collector"] if loan.currency == "CNY" else users["collector2"],
-            closed_at=late_paid,
-            close_reason="cured",
+            collector=book_collector(loan, users),
+            opened=late_paid - dt.timedelta(days=12),
+            cured_at=late_paid,
         )
-        Case.objects.filter(pk=case.pk).update(opened_at=opened)  # as its `opened` event says, not today
-        case_events_record(
-            [
-                case_event_build(case_id=case.pk, kind=CaseEvent.Kind.OPENED, new="m1", at=opened),
-                case_event_build(
-                    case_id=case.pk, kind=CaseEvent.Kind.PAYMENT, new=str(plan.payments[-1].amount), at=late_paid
-                ),
-                case_event_build(case_id=case.pk, kind=CaseEvent.Kind.CLOSED, old="m1", new="cured", at=late_paid),
-            ]
+        payment = case_event_build(
+            case_id=cured.case.pk, kind=CaseEvent.Kind.PAYMENT, new=str(plan.payments[-1].amount), at=late_paid
         )
+        case_events_record([cured.opened, payment, cured.closed])
 
 
 @transaction.atomic

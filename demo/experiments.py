@@ -56,9 +56,7 @@ def seed_experiment(*, today: dt.date | None = None, log: Callable[[str], None] 
         experiment = Experiment.objects.create(
             strategy=strategy, name=EXPERIMENT_NAME, stage=Stage.M1, started_at=started
         )
-        champion = StrategyArm.objects.create(
-            experiment=experiment, name="Champion: SMS and robot call", share=50, champion=True
-        )
+        StrategyArm.objects.create(experiment=experiment, name="Champion: SMS and robot call", share=50, champion=True)
         challenger = StrategyArm.objects.create(
             experiment=experiment, name="Challenger: collector from day 3", share=50
         )
@@ -74,26 +72,58 @@ def seed_experiment(*, today: dt.date | None = None, log: Callable[[str], None] 
             )
             step.full_clean()
             step.save()
-        arms = [champion, challenger]
-        governed = next((cases for s, cases in cases_by_strategy(Case.objects.all()) if s.pk == strategy.pk), None)
-        if governed is None:
-            return
-        rows = (
-            governed.annotate(entered=_entered_delinquency())
-            .filter(Q(entered__gte=started) | Q(status=CaseStatus.OPEN, stage=Stage.M1))
-            .values_list("pk", "entered")
-        )
-        assignments = []
-        for case_id, entered in rows:
-            bucket = bucket_for(experiment.pk, case_id)
-            assignments.append(
-                ArmAssignment(
-                    case_id=case_id,
-                    experiment=experiment,
-                    arm=arm_for_bucket(bucket, arms),
-                    bucket=bucket,
-                    assigned_at=max(entered or started, started),
-                )
+        assigned = _assign(experiment, strategy)
+    log(f"Champion/challenger: {EXPERIMENT_NAME!r}, {assigned} cases assigned to its two arms")
+
+
+def _assign(experiment: Experiment, strategy: Strategy) -> int:
+    """Assign the book's cases that entered M1 since the start (and those in M1 now), as the planner
+    would have, each at the time it entered. A closed case keeps no segment of its time (the refresh
+    scores open cases only), so a closed case counts as the strategy's when its other conditions match
+    (platform, product, not vulnerable). Idempotent: a case already assigned keeps its arm."""
+    started = experiment.started_at
+    arms = list(experiment.arms.order_by("-champion", "id"))
+    governed = next((cases for s, cases in cases_by_strategy(Case.objects.all()) if s.pk == strategy.pk), None)
+    if governed is None:
+        return 0
+    closed = Case.objects.filter(status=CaseStatus.CLOSED)
+    if strategy.platform_id:
+        closed = closed.filter(platform_id=strategy.platform_id)
+    if strategy.product:
+        closed = closed.filter(loan__product=strategy.product)
+    candidates = Case.objects.filter(Q(pk__in=governed.values("pk")) | Q(pk__in=closed.values("pk")))
+    rows = (
+        candidates.annotate(entered=_entered_delinquency())
+        .filter(Q(entered__gte=started) | Q(status=CaseStatus.OPEN, stage=Stage.M1))
+        .exclude(arm_assignments__experiment=experiment)
+        .values_list("pk", "entered")
+    )
+    assignments = []
+    for case_id, entered in rows:
+        bucket = bucket_for(experiment.pk, case_id)
+        assignments.append(
+            ArmAssignment(
+                case_id=case_id,
+                experiment=experiment,
+                arm=arm_for_bucket(bucket, arms),
+                bucket=bucket,
+                assigned_at=max(entered or started, started),
             )
-        ArmAssignment.objects.bulk_create(assignments, batch_size=2000, ignore_conflicts=True)
-    log(f"Champion/challenger: {EXPERIMENT_NAME!r}, {len(assignments)} cases assigned to its two arms")
+        )
+    ArmAssignment.objects.bulk_create(assignments, batch_size=2000, ignore_conflicts=True)
+    return len(assignments)
+
+
+def assign_history(*, log: Callable[[str], None] = lambda _msg: None) -> int:
+    """After the demo's history is written: its cases that went late and were cured since the experiment
+    started, assigned to the arms as the planner would have at the time, so that the comparison's cure
+    rates have their cured cases. Nothing when the experiment was closed (promoted) or is missing."""
+    experiment = (
+        Experiment.objects.filter(name=EXPERIMENT_NAME, closed_at__isnull=True).select_related("strategy").first()
+    )
+    if experiment is None:
+        return 0
+    assigned = _assign(experiment, experiment.strategy)
+    if assigned:
+        log(f"Champion/challenger: {assigned} cases of the history assigned to the arms")
+    return assigned

@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import Agency
 from demo.activity import seed_operations
-from demo.experiments import seed_experiment
+from demo.experiments import assign_history, seed_experiment
 from demo.history import seed_history
+from demo.lifecycle import seed_lifecycle
 from demo.portfolio import AGENCY_NAME, seed_demo
 from demo.sign_ins import assign_cases_of_due_call_tasks, sign_ins_table
 
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         seed_operations(users=result.users, agency=Agency.objects.get(name=AGENCY_NAME), log=self.stdout.write)
         # After yesterday's calls: the history goes through the gate in its own time order after them.
         seed_history(users=result.users, log=self.stdout.write)
+        # The history's cured cases into the experiment's arms (their cure rates), then the rest of a debt's
+        # life: penalty interest, a pause, a write-off with a recovery, the legal path.
+        assign_history(log=self.stdout.write)
+        seed_lifecycle(users=result.users, log=self.stdout.write)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Borrowers added: {result.borrowers_created}, loans added: {result.loans_created}, "

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -35,10 +35,11 @@ from cases.delinquency import refresh_delinquency
 from cases.models import Case, CaseStatus
 from compliance.actions import Actor, OutreachAction
 from compliance.models import ValidationNotice, ValidationNoticeStatus
-from compliance.services import GateResult, outreach_authorize
+from compliance.services import BatchAnswer, GateResult, Statement, outreach_authorize, outreach_authorize_batch
 from compliance.validation import notice_fields as validation_notice_fields
 from compliance.validation import notice_sent as validation_notice_sent
 from contacts.services import contact_record_outcome
+from core import rawsql
 from repayment_plans.models import Plan, PlanInstallment, PlanStatus
 
 from .assignment import cases_assign
@@ -151,7 +152,9 @@ def _lock_job(job_id: int, *, related: bool = True) -> ReminderJob | None:
     return job
 
 
-def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = "", **fields: Any) -> None:
+def _finish(
+    job: ReminderJob, status: str, *, now: dt.datetime, reason: str = "", save: bool = True, **fields: Any
+) -> None:
     job.status = status
     job.finished_at = now
     if reason:
@@ -160,7 +163,8 @@ def _finish(job: ReminderJob, status: str, *, now: dt.datetime, reason: str = ""
         job.skip_reason = ""  # an earlier deferral ("deferred:quiet_hours") no longer describes a sent job
     for name, value in fields.items():
         setattr(job, name, value)
-    job.save()
+    if save:
+        job.save()
 
 
 def _is_plan_job(job: ReminderJob) -> bool:
@@ -286,8 +290,18 @@ def task_for_borrower_request(*, case: Case, reason: str, now: dt.datetime | Non
     return task
 
 
-def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome | None:
-    """Phase A for a message channel: gate, then the OutboundMessage. None: ready to send."""
+@dataclass
+class _Prepared:
+    """A message job ready for the gate: its action, and what goes in its message when allowed."""
+
+    action: OutreachAction
+    to: str
+    rendered: Any
+
+
+def _prepare(job: ReminderJob, *, now: dt.datetime) -> _Prepared | SendOutcome:
+    """Phase A for a message channel, up to the gate: the recipient, the template, the text. A job that
+    cannot go on is finished here (its outcome returned)."""
     case, step = job.case, job.step
     borrower = case.borrower
     to = _recipient(borrower, step.channel)
@@ -317,22 +331,28 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
         # Saved before templates were rendered on save (MessageTemplate.clean): every retry would fail alike.
         _finish(job, JobStatus.FAILED, now=now, reason=f"template_unrenderable:{step.template_code}")
         return SendOutcome("failed", "template_unrenderable")
-    try:
-        action = OutreachAction(
-            borrower=borrower,
-            channel=step.channel,
-            to=to,
-            loan=case.loan,
-            case=case,
-            at=now,
-            message=f"{rendered.subject}\n{rendered.body}".strip(),
-            autodialed=step.channel == StepChannel.CALL,
-        )
-        gate = outreach_authorize(action=action, actor=Actor.scheduler())
-    except ValidationError as exc:
+    action = OutreachAction(
+        borrower=borrower,
+        channel=step.channel,
+        to=to,
+        loan=case.loan,
+        case=case,
+        at=now,
+        message=f"{rendered.subject}\n{rendered.body}".strip(),
+        autodialed=step.channel == StepChannel.CALL,
+    )
+    return _Prepared(action, to, rendered)
+
+
+def _apply_gate(
+    job: ReminderJob, prepared: _Prepared, gate: GateResult | ValidationError, *, now: dt.datetime, save: bool = True
+) -> tuple[SendOutcome | None, OutboundMessage | None]:
+    """The gate's answer on the job (saved, unless the caller writes it), and the message to send when it
+    allowed one (created, unless the caller writes it). Outcome None: ready to send."""
+    if isinstance(gate, ValidationError):
         # The gate refuses input it cannot judge (e.g. a malformed number); retrying will not help.
-        _finish(job, JobStatus.FAILED, now=now, reason=f"gate_rejected:{exc}")
-        return SendOutcome("failed", "gate_rejected")
+        _finish(job, JobStatus.FAILED, now=now, reason=f"gate_rejected:{gate}", save=save)
+        return SendOutcome("failed", "gate_rejected"), None
     job.decision = gate.decision
     job.reasons = list(gate.reasons or [])
     codes = ",".join(r.get("code", "") for r in job.reasons) or "blocked"
@@ -343,24 +363,41 @@ def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome
             job.next_attempt_at = gate.next_allowed_at
             job.deferrals += 1
             job.skip_reason = f"deferred:{codes}"[:200]
-            job.save()
-            return SendOutcome("deferred", codes)
-        _finish(job, JobStatus.SKIPPED, now=now, reason=codes)
-        return SendOutcome("skipped", codes)
+            if save:
+                job.save()
+            return SendOutcome("deferred", codes), None
+        _finish(job, JobStatus.SKIPPED, now=now, reason=codes, save=save)
+        return SendOutcome("skipped", codes), None
     job.contact = gate.contact
-    job.save()
-    OutboundMessage.objects.create(
+    rendered = prepared.rendered
+    message = OutboundMessage(
         job=job,
         idempotency_key=job.idempotency_key,
-        channel=step.channel,
-        to=to,
+        channel=job.step.channel,
+        to=prepared.to,
         language=rendered.language,
         subject=rendered.subject,
         body=rendered.body,
         contact=gate.contact,
         decision=gate.decision,
     )
-    return None
+    if save:
+        job.save()
+        message.save()
+    return None, message
+
+
+def _authorize_and_prepare(job: ReminderJob, *, now: dt.datetime) -> SendOutcome | None:
+    """Phase A for a message channel: gate, then the OutboundMessage. None: ready to send."""
+    prepared = _prepare(job, now=now)
+    if isinstance(prepared, SendOutcome):
+        return prepared
+    gate: GateResult | ValidationError
+    try:
+        gate = outreach_authorize(action=prepared.action, actor=Actor.scheduler())
+    except ValidationError as exc:
+        gate = exc
+    return _apply_gate(job, prepared, gate, now=now)[0]
 
 
 def _mark_contact_point_invalid(borrower_id: int, channel: str, to: str) -> None:
@@ -444,9 +481,14 @@ def _apply_send_result(
     return SendOutcome("retry", result.transient_error, retry_in=delay)
 
 
-def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome:
-    """Send one claimed reminder exactly once. Safe to run any number of times for the same job."""
+def reminder_send(*, job_id: int, now: dt.datetime | None = None, authorized: bool = False) -> SendOutcome:
+    """Send one claimed reminder exactly once. Safe to run any number of times for the same job.
+
+    `authorized`: phase A was done for this job by `reminders_authorize_batch` (its message is written);
+    only the send is left."""
     now = now or timezone.now()
+    if authorized:
+        return _send_phase(job_id, now)
     # Phase A: authorise and record what is going to be sent.
     with transaction.atomic():
         job = _lock_job(job_id)
@@ -478,7 +520,12 @@ def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome
             _finish(job, JobStatus.FAILED, now=now, reason="decision_expired")
             _record_outcome(job.contact, "failed", notes="send not confirmed; decision expired")
             return SendOutcome("failed", "decision_expired")
-    # Phase B: the provider call, under the row lock, with the job's idempotency key.
+    return _send_phase(job_id, now)
+
+
+def _send_phase(job_id: int, now: dt.datetime) -> SendOutcome:
+    """Phase B: the provider call, under the job's row lock, with the job's idempotency key; the outcome
+    is written in this transaction."""
     with transaction.atomic():
         job = _lock_job(job_id, related=False)
         if job is None or job.status != JobStatus.CLAIMED:
@@ -489,6 +536,105 @@ def reminder_send(*, job_id: int, now: dt.datetime | None = None) -> SendOutcome
             return SendOutcome("sent", "already_sent")
         result = _gateway_send(message)
         return _apply_send_result(job, message, result, now=timezone.now())
+
+
+# --- phase A for a batch of reminders -------------------------------------------------------------------
+
+# What phase A changes on a job (the batch writes them for every job in one UPDATE).
+_JOB_WRITES = (
+    "status",
+    "scheduled_for",
+    "next_attempt_at",
+    "deferrals",
+    "finished_at",
+    "decision",
+    "contact",
+    "skip_reason",
+    "reasons",
+    "updated_at",
+)
+
+
+def _jobs_update(jobs: list[ReminderJob], *, now: dt.datetime) -> Statement:
+    """One UPDATE of phase A's fields for every job of a batch, from a VALUES list (PostgreSQL)."""
+    by_name = {f.name: f for f in ReminderJob._meta.concrete_fields}
+    fields = [by_name[name] for name in ("id", *_JOB_WRITES)]
+    row = "(" + ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields) + ")"
+    names = [connection.ops.quote_name(f.attname) for f in fields]  # attname: the column of every one here
+    params: list[Any] = []
+    for job in jobs:
+        job.updated_at = now
+        params += [f.get_db_prep_save(getattr(job, f.attname), connection) for f in fields]
+    sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    sql = (
+        f"UPDATE {rawsql.table(ReminderJob)} AS j SET {sets} "  # noqa: S608 - the model's table and columns
+        f"FROM (VALUES {', '.join([row] * len(jobs))}) AS v({', '.join(names)}) WHERE j.id = v.id"
+    )
+    return sql, params
+
+
+def reminders_authorize_batch(*, job_ids: list[int], now: dt.datetime | None = None) -> dict[int, SendOutcome | None]:
+    """Phase A for a batch of claimed reminders at once (PostgreSQL): the jobs locked in id order in
+    one statement, the gate asked for all of them together (`outreach_authorize_batch`: one lock, one
+    read and one write statement for the batch), and every decision, contact, evidence link, message and
+    job update written in that one statement. One transaction, as phase A is for one job.
+
+    Answers, by job id: the outcome of a job finished here (skipped, deferred, cancelled, failed, noop),
+    or None for a job whose message is written and waits for its send (`reminder_send(authorized=True)`).
+    Jobs it leaves out go through `reminder_send` as they are: an interrupted send (its message already
+    written), a task step. Elsewhere than PostgreSQL it answers nothing (the single path does it all).
+    """
+    if connection.vendor != "postgresql":
+        return {}
+    now = now or timezone.now()
+    answered: dict[int, SendOutcome | None] = {}
+    with transaction.atomic():
+        jobs = list(
+            ReminderJob.objects.select_for_update(of=("self",))
+            .select_related("step__strategy")
+            .filter(pk__in=job_ids)
+            .order_by("id")
+        )
+        cases = Case.objects.select_related("borrower", "loan", "platform").in_bulk({j.case_id for j in jobs})
+        with_message = set(
+            OutboundMessage.objects.filter(job_id__in=[j.pk for j in jobs]).values_list("job_id", flat=True)
+        )
+        found = {j.pk for j in jobs}
+        answered.update({job_id: SendOutcome("noop", "missing") for job_id in job_ids if job_id not in found})
+        batch: list[tuple[ReminderJob, _Prepared]] = []
+        for job in jobs:
+            if job.status != JobStatus.CLAIMED:
+                answered[job.pk] = SendOutcome("noop", job.status)
+                continue
+            if job.pk in with_message or job.step.channel not in MESSAGE_CHANNELS:
+                continue  # the single path: a send to finish, or a task to create
+            job.case = cases[job.case_id]
+            reason = _obsolete_reason(job)
+            if reason:
+                _finish(job, JobStatus.CANCELLED, now=now, reason=reason)
+                answered[job.pk] = SendOutcome("cancelled", reason)
+                continue
+            prepared = _prepare(job, now=now)
+            if isinstance(prepared, SendOutcome):
+                answered[job.pk] = prepared
+                continue
+            batch.append((job, prepared))
+
+        def writes(answers: list[BatchAnswer]) -> list[Statement]:
+            messages = []
+            for (job, prepared), gate in zip(batch, answers, strict=True):
+                outcome, message = _apply_gate(job, prepared, gate, now=now, save=False)
+                answered[job.pk] = outcome
+                if message is not None:
+                    messages.append(message)
+            statements = [_jobs_update([job for job, _prepared in batch], now=now)]
+            if messages:
+                statements.append(rawsql.prepare_insert(*messages))
+            return statements
+
+        if batch:
+            outreach_authorize_batch(actions=[p.action for _job, p in batch], actor=Actor.scheduler(), then=writes)
+    return answered
 
 
 def reminder_give_up(*, job_id: int, reason: str) -> None:

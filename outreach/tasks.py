@@ -40,14 +40,27 @@ def send_reminder(self: Any, job_id: int) -> dict[str, Any]:
 
 @shared_task(name="outreach.send_reminders", acks_late=True, reject_on_worker_lost=True)
 def send_reminders(job_ids: list[int]) -> dict[str, int]:
-    """A batch of claimed reminders, one after another (each in its own transactions, exactly as
-    send_reminder). A worker lost mid-batch gets the whole batch again, which is safe: a finished job
-    is a no-op. A job that wants a retry, or meets a database error, goes on as its own task.
+    """A batch of claimed reminders: phase A (the gate, the messages) for all of them in one transaction
+    (services.reminders_authorize_batch), then each send in its own, exactly as send_reminder's. A
+    worker lost mid-batch gets the whole batch again, which is safe: a finished job is a no-op, and a job
+    whose message was written goes straight to its send. A job that wants a retry, or meets a database
+    error, goes on as its own task.
     """
     counts: Counter[str] = Counter()
+    # Phase A for the whole batch at once where the database allows (PostgreSQL: the batched gate);
+    # what it leaves, and every send, goes job by job.
+    try:
+        authorized = services.reminders_authorize_batch(job_ids=job_ids)
+    except OperationalError:
+        db.close_old_connections()
+        authorized = {}
     for job_id in job_ids:
+        done = authorized.get(job_id)
+        if done is not None:
+            counts[done.status] += 1
+            continue
         try:
-            outcome = services.reminder_send(job_id=job_id)
+            outcome = services.reminder_send(job_id=job_id, authorized=job_id in authorized)
         except OperationalError:
             db.close_old_connections()  # a broken connection must not fail the rest of the batch
             send_reminder.apply_async((job_id,), countdown=5)

@@ -57,8 +57,11 @@ def test_no_template_has_inline_script_or_style():
 
 
 def test_the_print_button_is_wired_by_a_static_script():
-    page = (ROOT / "templates/repayment_plans/agreement_page.html").read_text(encoding="utf-8")
+    # One base for every printable document (the agreement, a lawyer letter) carries the button and its script.
+    page = (ROOT / "templates/printable_document.html").read_text(encoding="utf-8")
     assert "data-print" in page and "js/print-button.js" in page
+    for document in ("repayment_plans/agreement_page.html", "workspace/lawyer_letter.html"):
+        assert '{% extends "printable_document.html" %}' in (ROOT / "templates" / document).read_text(encoding="utf-8")
     assert "[data-print]" in (ROOT / "static/js/print-button.js").read_text(encoding="utf-8")
 
 

@@ -19,6 +19,7 @@ from borrowers.serializers import (
     DecimalStringField,
     ExternalIdField,
     MoneyField,
+    StrictBooleanField,
     StrictCharField,
 )
 
@@ -412,7 +413,7 @@ class PauseOutputSerializer(serializers.ModelSerializer):
 
 
 class WriteOffInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why the loan is written off.")
+    reason = StrictCharField(max_length=500, help_text="Why the loan is written off.")
     written_off_on = ApiDateField(required=False, allow_null=True, default=None, help_text="Default: today.")
 
 
@@ -429,12 +430,12 @@ class WriteOffOutputSerializer(serializers.Serializer):
 
 class LegalStepInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=LegalProceeding.Kind.choices)
-    forum = serializers.CharField(max_length=200, help_text="The law firm, the mediator or the court.")
+    forum = StrictCharField(max_length=200, help_text="The law firm, the mediator or the court.")
     started_on = ApiDateField(required=False, default=None, allow_null=True, help_text="Default: today.")
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     next_date = ApiDateField(required=False, allow_null=True, default=None)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    send_letter = serializers.BooleanField(
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    send_letter = StrictBooleanField(
         required=False, default=False, help_text="A referral: send its lawyer letter through the compliance gate."
     )
 
@@ -445,9 +446,9 @@ class LegalOutcomeInputSerializer(serializers.Serializer):
     )
     ended_on = ApiDateField(required=False, allow_null=True, default=None)
     next_date = ApiDateField(required=False, allow_null=True, default=None)
-    reference = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
-    amount_awarded = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    reference = StrictCharField(max_length=100, required=False, allow_null=True, allow_blank=True, default=None)
+    amount_awarded = MoneyField(allow_zero=True, required=False, allow_null=True)
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class LawyerLetterSummarySerializer(serializers.ModelSerializer):

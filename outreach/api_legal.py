@@ -17,6 +17,7 @@ also honours an optional Idempotency-Key.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -176,9 +177,13 @@ class CaseLegalProceedingsApi(PlatformApiMixin, generics.GenericAPIView):
             ).first()
             if current is not None and case.legal_stage == current.kind:
                 return status.HTTP_200_OK, LegalProceedingOutputSerializer(current).data
-            proceeding = legal_step_open(case=case, user=_user(request), **data)
-            if send_letter and proceeding.kind == LegalProceeding.Kind.REFERRAL:
-                lawyer_letter_send(proceeding=proceeding, user=_user(request))
+            if send_letter and data["kind"] == LegalProceeding.Kind.REFERRAL and not case.borrower.address.strip():
+                # Refused before the step is opened: the caller asked for both.
+                raise ValidationError({"send_letter": ["The borrower has no postal address."]})
+            with transaction.atomic():
+                proceeding = legal_step_open(case=case, user=_user(request), **data)
+                if send_letter and proceeding.kind == LegalProceeding.Kind.REFERRAL:
+                    lawyer_letter_send(proceeding=proceeding, user=_user(request))
             fresh = _proceedings(request).get(pk=proceeding.pk)
             return status.HTTP_201_CREATED, LegalProceedingOutputSerializer(fresh).data
 

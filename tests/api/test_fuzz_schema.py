@@ -69,6 +69,13 @@ POSITIVE_MAY_BE_REFUSED = {
     "POST /api/v1/compliance/check/": "a third party of this borrower for party=third_party, a loan of this borrower",
     "POST /api/v1/contacts/": "as for the check; `at` at most 5 minutes ahead (the gate may also block: 422)",
     "POST /api/v1/contacts/{id}/outcome/": "a pending outbound contact",
+    "POST /api/v1/loans/{external_id}/pauses/": "no overlap with another pause of the loan, the end not before "
+    "the start",
+    "PATCH /api/v1/pauses/{id}/": "the end not before the pause's start, no overlap with another pause",
+    "POST /api/v1/loans/{external_id}/write-off/": "an open case with something outstanding, a day not in the future",
+    "POST /api/v1/cases/{id}/legal-proceedings/": "a step after the case's current one, a start not in the future, "
+    "a next date from the start on",
+    "PATCH /api/v1/legal-proceedings/{id}/": "a step not ended, an outcome the step can have, dates from its start on",
 }
 DEFAULT_POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 

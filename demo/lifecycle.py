@@ -21,7 +21,16 @@ from django.utils import timezone
 from accounts.models import Platform, User
 from cases.delinquency import refresh_delinquency
 from cases.legal import legal_step_open, loan_write_off
-from cases.models import Case, CaseStatus, ChargeJurisdiction, ChargeRule, LegalProceeding, LoanPause, Stage
+from cases.models import (
+    Case,
+    CaseStatus,
+    ChargeJurisdiction,
+    ChargeRule,
+    LegalProceeding,
+    Loan,
+    LoanPause,
+    Stage,
+)
 from cases.pauses import loan_pause_create
 from cases.services import payment_record
 from outreach.lawyer_letters import lawyer_letter_send
@@ -77,7 +86,11 @@ def seed_lifecycle(
     # Penalty interest on the Chinese lender's late loans, brought up to today by the refresh (within the
     # 24% annual cost ceiling: an accrual the cap cut is marked capped).
     _demo_charge_rule(platform)
-    refresh_delinquency(today=today)
+    # Its loans only (not a run over the whole book: the seed's book refresh stays the one recorded run).
+    late = list(
+        Loan.objects.filter(platform=platform, installments__due_date__lt=today).distinct().values_list("pk", flat=True)
+    )
+    refresh_delinquency(loan_ids=late, today=today)
 
     with transaction.atomic():
         # A paused loan: from the supervisor's pool, its DPD standing still since the pause began.

@@ -17,6 +17,7 @@ from django.core.management import call_command  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from borrowers.models import vulnerable_q  # noqa: E402
 from cases.models import Case  # noqa: E402
 from compliance.actions import Actor, OutreachAction  # noqa: E402
 from compliance.services import outreach_authorize  # noqa: E402
@@ -42,8 +43,15 @@ def _yesterdays_calls() -> tuple[dt.date, int, int]:
     ).exists():
         day -= dt.timedelta(days=1)
     start = dt.datetime.combine(day, dt.time(2, 0), tzinfo=dt.UTC)
+    # In a fixed order, and without vulnerable borrowers (their humane limits would block first): the
+    # demo's later steps rewrite case rows, so the database's own row order is no order.
     cases = list(
-        Case.objects.visible_to(collector).open().filter(borrower__region__startswith="CN").select_related("borrower")
+        Case.objects.visible_to(collector)
+        .open()
+        .filter(borrower__region__startswith="CN")
+        .exclude(vulnerable_q(day, "borrower__"))
+        .select_related("borrower")
+        .order_by("pk")
     )
     results = []
     for i, case in enumerate(cases[:5] + [cases[0]] * 3):

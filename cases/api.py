@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
@@ -133,27 +133,39 @@ class PaymentCreateApi(PlatformApiMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
+        recorded: list = []
+
         def handler():
-            loan = selectors.loan_for_write(request=request, external_id=data["loan"])
-            if loan is None:
-                raise ValidationError({"loan": ["Unknown loan external id."]})
-            try:
-                payment = services.payment_record(
-                    # The caller's platform is the loan's (api_rows); a staff session reads the loan's.
-                    platform=request_platform(request) or loan.platform,
-                    loan=loan,
-                    external_id=data["external_id"],
-                    amount=data["amount"],
-                    paid_at=data["paid_at"],
-                    method=data.get("method", ""),
-                    currency=data.get("currency"),
-                )
-            except services.PaymentExists:
-                raise Conflict({"external_id": ["A payment with this external id is already recorded."]})
+            # The payment's transaction: the key's record (run_idempotent's), the loan locked as it is read,
+            # the payment's writes and the stored answer. A staff session without a key has no record.
+            with transaction.atomic(savepoint=False):
+                loan = selectors.loan_for_write(request=request, external_id=data["loan"], lock=True)
+                if loan is None:
+                    raise ValidationError({"loan": ["Unknown loan external id."]})
+                try:
+                    payment = services.payment_write(
+                        # The caller's platform is the loan's (api_rows); a staff session reads the loan's.
+                        platform=request_platform(request) or loan.platform,
+                        loan=loan,
+                        external_id=data["external_id"],
+                        amount=data["amount"],
+                        paid_at=data["paid_at"],
+                        method=data.get("method", ""),
+                        currency=data.get("currency"),
+                        loan_locked=True,
+                    )
+                except services.PaymentExists:
+                    raise Conflict({"external_id": ["A payment with this external id is already recorded."]})
+            recorded.append(payment)
             # Built from what was written: the payment, its loan and its allocations as recorded.
             return status.HTTP_201_CREATED, PaymentOutputSerializer(payment).data
 
-        return idempotent_response(request, scope="payments", handler=handler)
+        response = idempotent_response(request, scope="payments", handler=handler)
+        if recorded:
+            # After the commit, before the 201 is sent: the loan's refresh and rescore, promises, plans and
+            # reminders (docs/api.md, "Payments"). A replayed key recorded nothing and settles nothing.
+            services.payment_settle(recorded[0])
+        return response
 
 
 class PaymentBulkApi(LargeBodyMixin, PlatformApiMixin, APIView):

@@ -24,9 +24,13 @@ def loan_get(*, request, external_id: str) -> Loan:
     return api_object(loan_list(request=request), request, external_id=external_id)
 
 
-def loan_for_write(*, request, external_id: str) -> Loan | None:
-    """The caller's loan by external id, or None (the caller names it in a body: a 400, not a 404)."""
-    return api_rows(Loan.objects.all(), request).filter(external_id=external_id).first()
+def loan_for_write(*, request, external_id: str, lock: bool = False) -> Loan | None:
+    """The caller's loan by external id, or None (the caller names it in a body: a 400, not a 404).
+    `lock`: read `select_for_update()` (in the caller's transaction), for a write that must hold it."""
+    rows = api_rows(Loan.objects.all(), request).filter(external_id=external_id)
+    if lock:
+        rows = rows.select_for_update(of=("self",)).order_by()
+    return rows.first()
 
 
 def payment_detail(*, pk: int) -> Payment:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,19 +13,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import JSONField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Platform
 from borrowers.models import Borrower
 from core import rawsql
 
+from . import bulkcopy
 from .charges import charges_accrue
 from .delinquency import fresh_loan_figures, refresh_delinquency
-from .events import case_event_build, case_event_record, case_events_record
+from .events import case_event_record
 from .legal import recoveries_announce
 from .models import ZERO, Case, CaseEvent, CaseStatus, Installment, Loan, Payment, PaymentAllocation
 from .signals import payment_recorded, payments_recorded
@@ -31,6 +34,13 @@ from .signals import payment_recorded, payments_recorded
 PAID_FIELDS = ["fee_paid", "late_fee_paid", "penalty_paid", "interest_paid", "principal_paid", "paid_off_at"]
 LOAN_FIELDS = ("product", "currency", "principal", "annual_rate", "disbursed_on", "statute_limitations_date")
 INSTALLMENT_FIELDS = ("due_date", "principal_due", "interest_due", "fee_due")
+# A new loan's figures at insert (cases.delinquency.fresh_loan_figures) and the columns a bulk upload
+# writes for new loans and their schedules (cases.bulkcopy: every other column takes its default).
+FIGURE_FIELDS = ("outstanding", "overdue_amount", "dpd", "stage")
+NEW_LOAN_COLUMNS = ("platform_id", "borrower_id", "external_id", *LOAN_FIELDS, *FIGURE_FIELDS)
+NEW_INSTALLMENT_COLUMNS = ("loan_id", "seq", *INSTALLMENT_FIELDS)
+
+log = logging.getLogger(__name__)
 
 
 def _refresh_delinquency(loan_ids: list[int]) -> None:
@@ -67,39 +77,34 @@ def _auto_now_fields(model) -> list[str]:
 def _insert_rows(
     model, rows: list[dict[str, Any]], *, now: dt.datetime | None = None, batch_size: int = 5000
 ) -> list[int]:
-    """Insert new rows (attname -> value; a missing field takes its default) and their "+" history
-    rows; returns the new ids in order.
+    """Insert new rows (attname -> value; a missing field takes its default) and, for a model with
+    history, their "+" history rows; returns the new ids in order.
 
     On PostgreSQL the rows go in by COPY with ids drawn from the table's sequence first, and no model
     instance is built: the ORM's bulk_create spends most of its time preparing each value in Python,
     and building 60,000 installment instances alone was a quarter of a 10,000-loan upload. Elsewhere
-    (SQLite) simple-history's bulk_create_with_history.
+    (SQLite) bulk_create (simple-history's bulk_create_with_history for a model with history).
     """
     if not rows:
         return []
     connection = connections[DEFAULT_DB_ALIAS]
+    history = getattr(model, "history", None)
     if connection.vendor != "postgresql":
         objs = [model(**row) for row in rows]
-        bulk_create_with_history(objs, model, batch_size=batch_size)
+        if history is None:
+            model.objects.bulk_create(objs, batch_size=batch_size)
+        else:
+            bulk_create_with_history(objs, model, batch_size=batch_size)
         return [obj.pk for obj in objs]
     now = now or timezone.now()
-    history_model = model.history.model
-    request = getattr(HistoricalRecords.context, "request", None)
-    user = getattr(request, "user", None)
-    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     pk = model._meta.pk
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     # auto_now / auto_now_add as save() would set them; the declared default for anything not given.
     auto = set(_auto_now_fields(model))
     defaults = {f.attname: f.get_default() for f in fields if f.attname not in auto}
-    history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
-    history_extra = {
-        "history_date": now,
-        "history_change_reason": None,
-        "history_type": "+",
-        "history_user_id": user_id,
-    }
     names = [f.attname for f in fields]
+    # JSON goes into COPY as its text.
+    encoders = {f.attname: f.encoder for f in fields if isinstance(f, JSONField)}
     with connection.wrap_database_errors, connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(
@@ -108,11 +113,25 @@ def _insert_rows(
         )
         ids = [new_id for (new_id,) in raw.fetchall()]
         values = [[now if name in auto else row.get(name, defaults[name]) for name in names] for row in rows]
+        for name, encoder in encoders.items():
+            i = names.index(name)
+            for row_values in values:
+                row_values[i] = json.dumps(row_values[i], cls=encoder)
         columns = ", ".join(connection.ops.quote_name(c) for c in [pk.column, *(f.column for f in fields)])
         with raw.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for new_id, row_values in zip(ids, values, strict=True):
                 copy.write_row([new_id, *row_values])
+        if history is None:
+            return ids
         # The history table repeats the model's columns (id included) and adds its own.
+        history_model = history.model
+        history_fields = [f for f in history_model._meta.concrete_fields if not f.primary_key]
+        history_extra = {
+            "history_date": now,
+            "history_change_reason": None,
+            "history_type": "+",
+            "history_user_id": bulkcopy.history_user_id(),
+        }
         position = {name: i for i, name in enumerate(names)}
         columns = ", ".join(connection.ops.quote_name(f.column) for f in history_fields)
         table = connection.ops.quote_name(history_model._meta.db_table)
@@ -129,6 +148,14 @@ def _insert_rows(
                     ]
                 )
     return ids
+
+
+def _ids(values) -> Any:
+    """`_texts` for ids: one bigint[] parameter on PostgreSQL instead of one placeholder per id."""
+    values = list(values)
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return values
+    return RawSQL("SELECT unnest(%s::bigint[])", [values])
 
 
 def _texts(values) -> Any:
@@ -154,9 +181,16 @@ class LoanRowsInvalid(Exception):
 
 @dataclass
 class LoanUpsertResult:
-    loans: list[Loan] = field(default_factory=list)
+    loan_ids: list[int] = field(default_factory=list)  # in the order of the rows
     created: int = 0
     updated: int = 0
+
+    @property
+    def loans(self) -> list[Loan]:
+        """The loans as written and refreshed (one query), in the order of the rows: the upload itself
+        builds no instance of a new loan (cases.bulkcopy)."""
+        by_id = Loan.objects.in_bulk(self.loan_ids)
+        return [by_id[pk] for pk in self.loan_ids]
 
 
 def _installment_is_touched(inst: Installment) -> bool:
@@ -237,15 +271,17 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         Payment.objects.filter(loan__in=[loan.pk for loan in existing.values()]).values_list("loan_id", flat=True)
     )
 
-    new_loans: list[Loan] = []
+    # New loans as the tuples COPY writes (NEW_LOAN_COLUMNS), with their schedules: no instances.
+    new_loans: list[tuple] = []
     new_rows: list[dict[str, Any]] = []
     changed_loans: list[Loan] = []
     inst_create: list[Installment] = []
     inst_update: list[Installment] = []
     inst_delete: list[int] = []
-    result_loans: list[Loan] = []
     # New loans get their figures at insert; only those that need a case go through the refresh.
-    to_refresh: list[Loan] = []
+    to_refresh: list[int] = []
+    new_to_refresh: list[int] = []  # positions in new_loans
+    platform_id = platform.pk
     now = timezone.now()
     today = timezone.localdate()
 
@@ -256,17 +292,23 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         if borrower_id is None:
             errors[i]["borrower"] = [_("Unknown borrower external id %(id)s.") % {"id": row["borrower"]}]
             continue
-        attrs = {f: row.get(f) for f in LOAN_FIELDS}
         loan = existing.get(row["external_id"])
         if loan is None:
             figures, needs_case = fresh_loan_figures(row["installments"], today)
-            loan = Loan(platform=platform, borrower_id=borrower_id, external_id=row["external_id"], **attrs, **figures)
             if needs_case:
-                to_refresh.append(loan)
-            new_loans.append(loan)
+                new_to_refresh.append(len(new_loans))
+            new_loans.append(
+                (
+                    platform_id,
+                    borrower_id,
+                    row["external_id"],
+                    *[row.get(f) for f in LOAN_FIELDS],
+                    *[figures[f] for f in FIGURE_FIELDS],
+                )
+            )
             new_rows.append(row)
-            result_loans.append(loan)
             continue
+        attrs = {f: row.get(f) for f in LOAN_FIELDS}
         if loan.borrower_id != borrower_id:
             errors[i]["borrower"] = [_("A loan cannot move to another borrower.")]
             continue
@@ -277,7 +319,7 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         if error:
             errors[i]["installments"] = [error]
             continue
-        to_refresh.append(loan)
+        to_refresh.append(loan.pk)
         if any(getattr(loan, f) != v for f, v in attrs.items()) or create or update or delete:
             for f, v in attrs.items():
                 setattr(loan, f, v)
@@ -286,20 +328,22 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         inst_create += create
         inst_update += update
         inst_delete += delete
-        result_loans.append(loan)
 
     if errors:
         raise LoanRowsInvalid(dict(errors))
 
-    new_schedules: list[dict[str, Any]] = []
-    if new_loans:
-        _insert_with_history(Loan, new_loans)
-        # The new loans' schedules as plain rows (no instances: see _insert_rows).
-        new_schedules = [
-            {"loan_id": loan.pk, "seq": item["seq"], **{f: item[f] for f in INSTALLMENT_FIELDS}}
-            for loan, row in zip(new_loans, new_rows, strict=True)
+    new_ids = bulkcopy.copy_insert(Loan, NEW_LOAN_COLUMNS, new_loans, now=now)
+    bulkcopy.copy_insert(
+        Installment,
+        NEW_INSTALLMENT_COLUMNS,
+        [
+            (loan_id, item["seq"], *[item[f] for f in INSTALLMENT_FIELDS])
+            for loan_id, row in zip(new_ids, new_rows, strict=True)
             for item in row["installments"]
-        ]
+        ],
+        now=now,
+    )
+    to_refresh += [new_ids[position] for position in new_to_refresh]
     if changed_loans:
         bulk_update_with_history(changed_loans, Loan, [*LOAN_FIELDS, "updated_at"], batch_size=2000)
     if inst_delete:
@@ -308,10 +352,14 @@ def loans_bulk_upsert(*, platform: Platform, loans: Sequence[dict[str, Any]]) ->
         bulk_update_with_history(inst_update, Installment, list(INSTALLMENT_FIELDS), batch_size=2000)
     if inst_create:
         _insert_with_history(Installment, inst_create)
-    _insert_rows(Installment, new_schedules)
 
-    _refresh_delinquency([loan.pk for loan in to_refresh])
-    return LoanUpsertResult(loans=result_loans, created=len(new_loans), updated=len(result_loans) - len(new_loans))
+    _refresh_delinquency(to_refresh)
+    # Every row is a loan now (new or existing), in the order of the rows.
+    ids = {row["external_id"]: loan_id for row, loan_id in zip(new_rows, new_ids, strict=True)}
+    ids.update((external_id, loan.pk) for external_id, loan in existing.items())
+    return LoanUpsertResult(
+        loan_ids=[ids[row["external_id"]] for row in loans], created=len(new_ids), updated=len(loans) - len(new_ids)
+    )
 
 
 def loan_upsert(
@@ -424,7 +472,6 @@ def _allocation_row(payment: Payment, a: Allocation) -> PaymentAllocation:
     )
 
 
-@transaction.atomic
 def payment_record(
     *,
     platform: Platform,
@@ -434,27 +481,76 @@ def payment_record(
     paid_at: dt.datetime,
     method: str = "",
     currency: str | None = None,
+    loan_locked: bool = False,
+    settle: bool = True,
 ) -> Payment:
-    """Record a payment, allocate it to the loan's installments and refresh the loan's delinquency."""
+    """Record a payment and allocate it to the loan's installments (the payment's transaction), then
+    settle it (`payment_settle`: the loan's refresh and the apps above, in a second transaction).
+
+    Called outside a transaction, the second runs after the first committed: the payment is on the
+    ledger whatever happens to its settling, and the caller returns once both are done. A caller that
+    holds the payment's transaction itself (the API: the Idempotency-Key record is in it) passes
+    `settle=False` and calls `payment_settle` after its commit; `loan_locked=True` when it already read
+    the loan `select_for_update()` in that transaction.
+    """
+    with transaction.atomic():
+        payment = payment_write(
+            platform=platform,
+            loan=loan,
+            external_id=external_id,
+            amount=amount,
+            paid_at=paid_at,
+            method=method,
+            currency=currency,
+            loan_locked=loan_locked,
+        )
+    if settle:
+        payment_settle(payment)
+    return payment
+
+
+def payment_write(
+    *,
+    platform: Platform,
+    loan: Loan,
+    external_id: str,
+    amount: Decimal,
+    paid_at: dt.datetime,
+    method: str = "",
+    currency: str | None = None,
+    loan_locked: bool = False,
+) -> Payment:
+    """The payment's own writes, in the caller's transaction: the payment, its allocations (the waterfall,
+    `allocate`), the installments' paid amounts, their history rows and the case's payment event.
+
+    On PostgreSQL four statements when no late-fee rule is active (the loan's lock, the charge rules, the
+    unpaid installments, then every write in one statement of data-modifying CTEs) and no payment is read
+    back: the answer is the instance built here. Raises PaymentExists when the external id is recorded.
+    """
     if amount <= ZERO:
         raise ValidationError({"amount": [_("The amount must be positive.")]})
+    if paid_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"paid_at": [_("A payment cannot lie in the future.")]})
     # Payments to one loan allocate one after the other, each seeing what the previous one paid.
-    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    if not loan_locked:
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
     if currency is not None and currency != loan.currency:
         raise ValidationError(
             {"currency": [_("The loan is in %(currency)s; the payment must be too.") % {"currency": loan.currency}]}
         )
-    if paid_at > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({"paid_at": [_("A payment cannot lie in the future.")]})
-    if Payment.objects.filter(platform=platform, external_id=external_id).exists():
+    postgres = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+    # On PostgreSQL the payment's INSERT finds an existing external id (ON CONFLICT), without a read first.
+    if not postgres and Payment.objects.filter(platform=platform, external_id=external_id).exists():
         raise PaymentExists(external_id)
 
     # The charges up to today first, so that the waterfall pays what is owed now, whether or not the
     # day's refresh has run yet (a catch-up gives the same allocation as daily runs).
     charges_accrue(loan_ids=[loan.pk], today=timezone.localdate())
-    installments = list(loan.installments.filter(paid_off_at__isnull=True))
+    installments = list(Installment.objects.filter(loan_id=loan.pk, paid_off_at__isnull=True))
+    for inst in installments:
+        inst.loan = loan  # the answer names the installments' loan; no read for it
     allocations, left = allocate(amount, installments)
-    payment = Payment.objects.create(
+    payment = Payment(
         platform=platform,
         loan=loan,
         external_id=external_id,
@@ -466,38 +562,165 @@ def payment_record(
         # After a charge-off the payment is allocated as any other, and counted as a recovery.
         recovery=loan.written_off_on is not None,
     )
-    written = PaymentAllocation.objects.bulk_create(_allocation_row(payment, a) for a in allocations)
-    # The answer is built from what was written (payment.allocations.all() reads this, not the database).
-    payment._prefetched_objects_cache = {"allocations": written}  # type: ignore[attr-defined]  # Django's own cache
     touched = []
     for a in allocations:
         inst = _apply(a)
         if inst.remaining <= ZERO:
             inst.paid_off_at = paid_at
         touched.append(inst)
-    if touched:
-        bulk_update_with_history(touched, Installment, PAID_FIELDS)
-
-    case = Case.objects.filter(loan=loan, status=CaseStatus.OPEN).first()
-    if case is not None:
-        case_event_record(
-            case_id=case.pk,
-            kind=CaseEvent.Kind.PAYMENT,
-            new=f"{amount} {loan.currency}",
-            data={
-                "payment": payment.pk,
-                "external_id": external_id,
-                "paid_at": paid_at.isoformat(),
-                "recovery": payment.recovery,
-            },
-        )
+    rows = [_allocation_row(payment, a) for a in allocations]
+    if postgres:
+        _payment_write_postgresql(payment, rows, touched)
+    else:
+        payment.save()
+        PaymentAllocation.objects.bulk_create(rows)
+        if touched:
+            bulk_update_with_history(touched, Installment, PAID_FIELDS)
+        case = Case.objects.filter(loan=loan, status=CaseStatus.OPEN).first()
+        if case is not None:
+            case_event_record(case_id=case.pk, kind=CaseEvent.Kind.PAYMENT, **_payment_event(payment))
+    # The answer is built from what was written (payment.allocations.all() reads this, not the database).
+    payment._prefetched_objects_cache = {"allocations": rows}  # type: ignore[attr-defined]  # Django's own cache
     recoveries_announce([payment])
-    _refresh_delinquency([loan.pk])
-    # In the same transaction, the apps above react (repayment_plans credits promises and plans,
-    # outreach cancels the reminders the payment made obsolete): a payment is never on the ledger
-    # without counting towards the promise it keeps, and no reminder goes out after the money arrived.
-    payment_recorded.send(sender=Payment, payment=payment)
     return payment
+
+
+def _payment_event(payment: Payment) -> dict[str, Any]:
+    """The `new` value and `data` of a payment's case event."""
+    return {
+        "new": f"{payment.amount} {payment.currency}",
+        "data": {
+            "payment": payment.pk,
+            "external_id": payment.external_id,
+            "paid_at": payment.paid_at.isoformat(),
+            "recovery": payment.recovery,
+        },
+    }
+
+
+def _history_copy(model, source: str, history_type: str, alias: str = "") -> tuple[str, list[Any]]:
+    """`INSERT INTO <history> (...) SELECT ... FROM <source>`: the history rows of `model`'s rows in `source`
+    (a CTE carrying the table's columns, or the table `AS <alias>`), the history's own columns as parameters."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    history_model = model.history.model
+    extra: dict[str, Any] = {
+        "history_date": timezone.now(),
+        "history_change_reason": None,
+        "history_type": history_type,
+        "history_user_id": bulkcopy.history_user_id(),
+    }
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    for f in history_model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(f.column))
+        if f.attname in extra:
+            values.append("%s")
+            params.append(extra[f.attname])
+        else:
+            values.append(f"{alias or source}.{connection.ops.quote_name(f.column)}")
+    table = connection.ops.quote_name(history_model._meta.db_table)
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}", params  # noqa: S608
+
+
+def _payment_write_postgresql(
+    payment: Payment, allocations: list[PaymentAllocation], touched: list[Installment]
+) -> None:
+    """Every write of one payment in one statement (data-modifying CTEs): the payment (ON CONFLICT on its
+    external id: nothing else is written then, and PaymentExists is raised), its "+" history row, the
+    allocations, the installments' paid amounts and their "~" history rows, and the event on the loan's
+    open case. Sets the ids and `created_at` on the instances."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    insert, params = rawsql.prepare_insert(payment)
+    payment_history, history_params = _history_copy(Payment, "p", "+")
+    installment_history, installment_history_params = _history_copy(Installment, "u", "~")
+    event = _payment_event(payment)
+    sql = f"""
+        WITH p AS (
+            {insert} ON CONFLICT ON CONSTRAINT uniq_payment_external_id DO NOTHING RETURNING *
+        ), ph AS (
+            {payment_history}
+        ), a AS (
+            INSERT INTO cases_paymentallocation (payment_id, installment_id, fee, late_fee, penalty, interest, principal)
+            SELECT p.id, v.* FROM p, unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[],
+                                            %s::numeric[], %s::numeric[]) AS v
+            RETURNING id, installment_id
+        ), u AS (
+            UPDATE cases_installment AS i
+            SET fee_paid = v.fee_paid, late_fee_paid = v.late_fee_paid, penalty_paid = v.penalty_paid,
+                interest_paid = v.interest_paid, principal_paid = v.principal_paid, paid_off_at = v.paid_off_at
+            FROM p, unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[],
+                           %s::numeric[], %s::timestamptz[])
+                 AS v (id, fee_paid, late_fee_paid, penalty_paid, interest_paid, principal_paid, paid_off_at)
+            WHERE i.id = v.id
+            RETURNING i.*
+        ), uh AS (
+            {installment_history}
+        ), e AS (
+            INSERT INTO cases_caseevent (case_id, kind, old_value, new_value, reason, actor_id, at, data)
+            SELECT c.id, %s, '', %s, '', NULL, %s,
+                   jsonb_build_object('payment', p.id, 'external_id', p.external_id, 'paid_at', %s::text,
+                                      'recovery', p.recovery)
+            FROM p, LATERAL (
+                SELECT id FROM cases_case WHERE loan_id = p.loan_id AND status = %s ORDER BY id LIMIT 1
+            ) AS c
+        )
+        SELECT p.id, p.created_at, (SELECT array_agg(ARRAY[a.id, a.installment_id]) FROM a) FROM p
+    """  # noqa: S608 - tables and columns from the models, values as parameters
+    sql_params: list[Any] = [
+        *params,
+        *history_params,
+        [a.installment_id for a in allocations],
+        *([getattr(a, name) for a in allocations] for name in ("fee", "late_fee", "penalty", "interest", "principal")),
+        [inst.pk for inst in touched],
+        *([getattr(inst, name) for inst in touched] for name in PAID_FIELDS),
+        *installment_history_params,
+        CaseEvent.Kind.PAYMENT,
+        event["new"],
+        timezone.now(),
+        event["data"]["paid_at"],
+        CaseStatus.OPEN,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sql_params)
+        row = cursor.fetchone()
+    if row is None:
+        raise PaymentExists(payment.external_id)
+    payment_id, payment.created_at, allocation_ids = row
+    rawsql.saved(payment, payment_id)
+    ids = {installment_id: allocation_id for allocation_id, installment_id in allocation_ids or []}
+    for allocation in allocations:
+        allocation.payment_id = payment_id
+        rawsql.saved(allocation, ids[allocation.installment_id])
+
+
+def payment_settle(payment: Payment) -> None:
+    """After the payment's transaction: the loan's refresh (balances, DPD, stage, the case opened, re-staged,
+    rescored or closed, and the refresh's webhooks), then `payment_recorded` for the apps above
+    (repayment_plans credits promises and plans, outreach cancels reminders the payment made obsolete), in
+    one transaction of their own. Each step is idempotent.
+
+    Run after the commit, a failure here does not undo the payment (a retry of the request replays its
+    201): it is logged and the same work is queued (`cases.refresh_delinquency` with the payment's id); the daily refresh and the
+    daily promise check would find it too. Inside a caller's transaction the error is the caller's.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        with transaction.atomic():
+            _refresh_delinquency([payment.loan_id])
+            payment_recorded.send(sender=Payment, payment=payment)
+    except Exception:
+        if connection.in_atomic_block:
+            raise
+        log.exception("settling payment %s failed; queued again", payment.pk)
+        from .tasks import refresh_delinquency_task  # the tasks module imports the services
+
+        try:
+            refresh_delinquency_task.delay(payment_ids=[payment.pk])
+        except Exception:  # the broker too: the daily refresh and promise check catch up
+            log.exception("could not queue the settling of payment %s", payment.pk)
 
 
 class PaymentRowsInvalid(Exception):
@@ -537,28 +760,6 @@ def _update_paid_installments(installments: list[Installment]) -> None:
         bulk_update_with_history(installments, Installment, PAID_FIELDS, batch_size=2000)
         return
     table = connection.ops.quote_name(Installment._meta.db_table)
-    history_model = Installment.history.model
-    request = getattr(HistoricalRecords.context, "request", None)
-    user = getattr(request, "user", None)
-    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
-    extra: dict[str, Any] = {
-        "history_date": timezone.now(),
-        "history_change_reason": None,
-        "history_type": "~",
-        "history_user_id": user_id,
-    }
-    columns: list[str] = []
-    values: list[str] = []
-    params: list[Any] = []
-    for f in history_model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(f.column))
-        if f.attname in extra:
-            values.append("%s")
-            params.append(extra[f.attname])
-        else:
-            values.append(f"i.{connection.ops.quote_name(f.column)}")
     ids = [inst.pk for inst in installments]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -584,11 +785,8 @@ def _update_paid_installments(installments: list[Installment]) -> None:
                 [inst.paid_off_at for inst in installments],
             ],
         )
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(history_model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(values)} FROM {table} AS i WHERE i.id = ANY(%s)",
-            [*params, ids],
-        )
+        history, params = _history_copy(Installment, f"{table} AS i", "~", alias="i")
+        cursor.execute(f"{history} WHERE i.id = ANY(%s)", [*params, ids])
 
 
 @transaction.atomic
@@ -659,7 +857,9 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
     loan_ids = sorted({loan.pk for _i, _row, loan in todo})
     charges_accrue(loan_ids=loan_ids, today=timezone.localdate())  # as payment_record does
     unpaid: dict[int, list[Installment]] = defaultdict(list)
-    for inst in Installment.objects.filter(loan_id__in=loan_ids, paid_off_at__isnull=True).order_by("due_date", "seq"):
+    for inst in Installment.objects.filter(loan_id__in=_ids(loan_ids), paid_off_at__isnull=True).order_by(
+        "due_date", "seq"
+    ):
         unpaid[inst.loan_id].append(inst)
 
     new_payments: list[Payment] = []
@@ -689,23 +889,40 @@ def payments_bulk_record(*, platform: Platform, payments: Sequence[dict[str, Any
         unpaid[loan.pk] = [inst for inst in unpaid[loan.pk] if inst.paid_off_at is None]
 
     _insert_with_history(Payment, new_payments)
-    PaymentAllocation.objects.bulk_create([_allocation_row(payment, a) for payment, a in allocations], batch_size=5000)
+    _insert_rows(
+        PaymentAllocation,
+        [
+            {
+                "payment_id": payment.pk,
+                "installment_id": a.installment.pk,
+                "fee": a.fee,
+                "late_fee": a.late_fee,
+                "penalty": a.penalty,
+                "interest": a.interest,
+                "principal": a.principal,
+            }
+            for payment, a in allocations
+        ],
+    )
     _update_paid_installments(list(touched.values()))
-    open_cases = dict(Case.objects.filter(loan_id__in=loan_ids, status=CaseStatus.OPEN).values_list("loan_id", "pk"))
-    case_events_record(
-        case_event_build(
-            case_id=open_cases[payment.loan_id],
-            kind=CaseEvent.Kind.PAYMENT,
-            new=f"{payment.amount} {payment.currency}",
-            data={
-                "payment": payment.pk,
-                "external_id": payment.external_id,
-                "paid_at": payment.paid_at.isoformat(),
-                "recovery": payment.recovery,
-            },
-        )
-        for payment in new_payments
-        if payment.loan_id in open_cases
+    open_cases = dict(
+        Case.objects.filter(loan_id__in=_ids(loan_ids), status=CaseStatus.OPEN).values_list("loan_id", "pk")
+    )
+    at = timezone.now()
+    _insert_rows(
+        CaseEvent,
+        [
+            {
+                "case_id": open_cases[payment.loan_id],
+                "kind": CaseEvent.Kind.PAYMENT,
+                "new_value": event["new"],
+                "at": at,
+                "data": event["data"],
+            }
+            for payment in new_payments
+            if payment.loan_id in open_cases
+            for event in [_payment_event(payment)]
+        ],
     )
     recoveries_announce(new_payments)
     refreshed = refresh_delinquency(loan_ids=loan_ids)

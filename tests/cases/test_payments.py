@@ -242,8 +242,10 @@ def test_one_payment_runs_a_bounded_number_of_queries(api, loan, django_assert_m
     # The single-loan refresh works by case id, and tracking skips a loan with no promise or plan.
     # The whole request, authentication and idempotency included (39 on SQLite when written; 35 on SQLite
     # with the key's first lookup once the platform was no longer read again through the loan and the answer
-    # was built from what was written instead of re-read; 32 on PostgreSQL with the key cached).
-    with django_assert_max_num_queries(35):
+    # was built from what was written instead of re-read; 32 on PostgreSQL with the key cached). Issue 21's
+    # second round: on PostgreSQL six in the payment's own transaction (test_payment_transaction.py) and the
+    # refresh after it; SQLite's ORM path is the bound here (36 with the rescore's priority).
+    with django_assert_max_num_queries(36):
         r = pay(api, amount="100.00")
     assert r.status_code == 201, r.json()
     assert CaseEvent.objects.filter(kind=CaseEvent.Kind.PAYMENT).count() == 1

@@ -41,7 +41,7 @@ TEXT = {
     },
     "zh-hans": {
         "owed": "您的欠款",
-        "balance": "3180.00",  # Chinese groups digits by four (Django's zh_Hans formats)
+        "balance": "3,180.00",  # grouped by thousands in both languages (config/formats/zh_Hans)
         "promised": "已记录您的还款承诺",
         "active": "还款计划已生效",
         "opted": "不再以此方式联系您",

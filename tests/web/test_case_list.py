@@ -77,8 +77,8 @@ def test_amounts_are_formatted_for_the_chinese_locale_too(client, collector, por
 
     html = client.get("/cases/").content.decode()
 
-    # Django's zh-hans number format has no thousands separator (Chinese groups by 万, not by 千).
-    assert "12345.60" in html and "12,345.60" not in html and "CNY" in html
+    # Grouped by thousands as in English (config/formats/zh_Hans: Django's own zh_Hans format has no separator).
+    assert "12,345.60" in html and "12345.60" not in html and "CNY" in html
     assert "M2（逾期31-60天）" in html
 
 

@@ -27,7 +27,8 @@ def test_an_edited_lawyer_letter_breaks_the_evidence(client, supervisor, collect
         {"kind": "referred", "forum": "Fair & Square LLP", "started_on": today, "send_letter": "on"},
     )
     letter = LawyerLetter.objects.get(proceeding__case=case, status=LawyerLetter.Status.QUEUED_FOR_PRINT)
-    document = EvidenceDocument.objects.get(source="cases.LawyerLetter", source_id=letter.pk)
+    # The letter's text; its PDF is a second document on the chain (tests/workspace/test_lawyer_letter_pdf.py).
+    document = EvidenceDocument.objects.get(source="cases.LawyerLetter", source_id=letter.pk, source_field="body")
     assert (document.kind, document.decision_id) == ("lawyer_letter", letter.decision_id)
     assert evidence.verify(borrower_ids=[case.borrower_id]).ok
 

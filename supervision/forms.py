@@ -207,7 +207,7 @@ class ExperimentForm(forms.Form):
     """Set up a challenger for a stage: the champion strategy (its own steps), the strategy whose steps the
     challenger arm sends, the traffic shares (adding up to 100) and the first day (UTC)."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Experiment name"), max_length=200)
     strategy: forms.ModelChoiceField[Strategy] = forms.ModelChoiceField(
         label=_("Champion strategy"),
         queryset=None,
@@ -233,7 +233,9 @@ class ExperimentForm(forms.Form):
         super().__init__(*args, **kwargs)
         strategies = Strategy.objects.filter(kind=StrategyKind.DELINQUENCY, active=True).order_by("name")
         for name in ("strategy", "challenger_from"):
-            cast("forms.ModelChoiceField[Strategy]", self.fields[name]).queryset = strategies
+            field = cast("forms.ModelChoiceField[Strategy]", self.fields[name])
+            field.queryset = strategies
+            field.label_from_instance = lambda strategy: strategy.label  # type: ignore[assignment]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

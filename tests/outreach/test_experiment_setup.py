@@ -132,3 +132,14 @@ def test_a_collector_may_not_set_up_an_experiment(client, collector, strategy):
     client.force_login(collector)
     assert client.post(URL, _form(strategy, _high_risk())).status_code == 403
     assert not Experiment.objects.exists()
+
+
+def test_the_page_names_seeded_strategies_in_the_readers_language(client, supervisor, strategy):
+    high = _high_risk()
+    supervisor.language = "zh-hans"
+    supervisor.save()
+    client.force_login(supervisor)
+    html = client.get(URL).content.decode()
+    # The choices and the label of the experiment's name field, in Chinese (not the stored English names).
+    assert high.name not in html and high.label in html
+    assert "实验名称" in html

@@ -37,6 +37,7 @@ from accounts.models import User
 from webhooks.models import EventType
 from webhooks.services import event_emit
 
+from .charges import cents
 from .events import case_data, case_event_record
 from .models import ZERO, Case, CaseEvent, CaseStatus, LegalProceeding, LegalStage, Loan, Payment
 
@@ -134,7 +135,8 @@ def recovery_data(*, payment: Any, loan: Loan, recovered_total: Decimal) -> dict
         "paid_at": payment.paid_at.isoformat(),
         "written_off_on": loan.written_off_on.isoformat() if loan.written_off_on else None,
         "written_off_amount": str(loan.written_off_amount),
-        "recovered_total": str(recovered_total),
+        # A sum comes back as Decimal("250") from SQLite: the amount is always written with its cents.
+        "recovered_total": str(cents(recovered_total)),
     }
 
 

@@ -103,7 +103,11 @@ def seed_lifecycle(
 
         # A written-off loan and a recovery after it: one of the agency's placements, charged off a month
         # ago; the borrower paid a little last week.
-        written = _pick(open_cases.filter(stage=Stage.M3_PLUS, agency__isnull=False), exclude=used)
+        # A loan without earlier payments, so that its only payment is the recovery the dashboard shows.
+        written = _pick(
+            open_cases.filter(stage=Stage.M3_PLUS, agency__isnull=False).exclude(loan__payments__isnull=False),
+            exclude=used,
+        )
         if written is not None:
             used.add(written.pk)
             loan_write_off(case=written, user=supervisor, reason=WRITE_OFF_REASON, on=today - dt.timedelta(days=30))

@@ -72,7 +72,8 @@ def test_the_demo_shows_charges_a_pause_a_write_off_with_a_recovery_the_legal_pa
     # A written-off loan, and a later payment reported as a recovery (flagged: the dashboard's recoveries after charge-off).
     written = Loan.objects.get(written_off_on__isnull=False)
     assert written.written_off_on == today - dt.timedelta(days=30) and written.written_off_amount > 0
-    recovery = Payment.objects.get(loan=written)
+    recovery = Payment.objects.get(loan=written, external_id__startswith="DEMO-RECOVERY-")
+    assert not Payment.objects.filter(loan=written).exclude(pk=recovery.pk).exists()
     assert recovery.recovery and recovery.paid_at.date() > written.written_off_on
 
     # The legal path: the lawyer letter sent (through the gate, printed as a PDF), now in mediation.
